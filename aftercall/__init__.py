@@ -1,0 +1,1 @@
+"""Composition root: configuration, the Flask app factory, CLI commands and background jobs."""

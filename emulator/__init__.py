@@ -1,0 +1,1 @@
+"""A local stand-in for Twilio Voice that drives the app through its real webhooks."""

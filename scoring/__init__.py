@@ -1,0 +1,1 @@
+"""Scoring: call outcomes, flags, SLA figures and satisfaction-weighted agent KPIs."""

@@ -1,0 +1,1 @@
+"""Post-call keypad survey: the versioned definition and the question-by-question flow."""

@@ -1,0 +1,1 @@
+"""HTTP layer for Twilio: signed voice webhooks that render TwiML, and the agents JSON API."""
