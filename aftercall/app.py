@@ -1,0 +1,41 @@
+"""The Flask app factory: settings, database, IVR and survey definitions, blueprints."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from aftercall.config import Settings
+from ivr.menu import load_menu
+from store.db import Database
+from survey.definition import load_survey
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key)
+    if settings.trust_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy, x_proto=settings.trust_proxy,
+                                x_host=settings.trust_proxy, x_port=settings.trust_proxy)
+    menu = load_menu(settings.menu_file)
+    app.config["MENU"] = menu
+    app.config["SURVEY"] = load_survey(settings.survey_file, set(menu.languages))
+    app.extensions["db"] = db or Database(settings.database_url)
+    if settings.skip_signature:
+        logging.getLogger(__name__).warning("Twilio signature checks are OFF (TWILIO_SKIP_SIGNATURE_CHECK)")
+
+    from webhooks.agents_api import bp as agents_api
+    from webhooks.voice import bp as voice
+    app.register_blueprint(voice)
+    app.register_blueprint(agents_api)
+
+    from aftercall.cli import register
+    register(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"ok": True})
+
+    return app

@@ -1,0 +1,67 @@
+"""Settings from environment variables (12-factor), with defaults that run embedded.
+
+The embedded default is a SQLite file under ``instance/`` and a queue kept in that same
+database, so one command runs everything with no servers. Production sets
+``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (RQ).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict, key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{key} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str = ""
+    twilio_auth_token: str = ""
+    twilio_account_sid: str = ""
+    public_base_url: str = ""
+    skip_signature: bool = False
+    trust_proxy: int = 0
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    menu_file: Path = ROOT / "ivr" / "menu.toml"
+    survey_file: Path = ROOT / "survey" / "survey.toml"
+    dial_timeout: int = 20
+    wrapup_seconds: int = 0
+    rq_queue: str = "aftercall"
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'aftercall.db'}",
+            redis_url=env.get("REDIS_URL", ""),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            skip_signature=_bool(env.get("TWILIO_SKIP_SIGNATURE_CHECK")),
+            trust_proxy=_int(env, "TRUST_PROXY_HOPS", 0),
+            secret_key=env.get("SECRET_KEY") or secrets.token_hex(32),
+            menu_file=Path(env.get("MENU_FILE") or ROOT / "ivr" / "menu.toml"),
+            survey_file=Path(env.get("SURVEY_FILE") or ROOT / "survey" / "survey.toml"),
+            dial_timeout=_int(env, "DIAL_TIMEOUT", 20),
+            wrapup_seconds=_int(env, "WRAPUP_SECONDS", 0),
+            rq_queue=env.get("RQ_QUEUE", "aftercall"),
+        )

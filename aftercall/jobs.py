@@ -1,0 +1,165 @@
+"""Background jobs through a database outbox, executed by RQ (or in-process when embedded).
+
+``submit`` writes a job row in the caller's transaction, so the work is never lost, even
+when Redis is down. The worker's relay moves pending rows into RQ with a deterministic
+RQ job id (no double enqueue) and reclaims rows whose worker died mid-run; with no
+``REDIS_URL`` the worker runs rows straight from the table. A job function is
+``fn(ctx, **kwargs)``: idempotent, reporting progress through ``ctx.progress``.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from aftercall.config import Settings
+from store.base import utcnow
+from store.db import Database
+from store.jobs import Job
+
+log = logging.getLogger(__name__)
+STALE_AFTER = timedelta(minutes=5)   # a running job silent this long lost its worker
+RQ_RETRY_INTERVALS = [5, 30, 120]
+
+
+def submit(session: Session, func: str, created_by: str = "system", max_attempts: int = 3, **kwargs) -> Job:
+    job = Job(func=func, kwargs=kwargs, created_by=created_by, max_attempts=max_attempts)
+    session.add(job)
+    session.flush()
+    return job
+
+
+@dataclass
+class JobContext:
+    db: Database
+    job_id: int
+
+    def progress(self, fraction: float, note: str = "") -> None:
+        with self.db.session() as s:
+            s.execute(update(Job).where(Job.id == self.job_id).values(
+                progress=max(0.0, min(1.0, fraction)), note=note[:240], heartbeat_at=utcnow(), updated_at=utcnow()))
+
+
+def _claim(db: Database, job_id: int) -> Job | None:
+    now = utcnow()
+    with db.session() as s:
+        claimed = s.execute(
+            update(Job).where(Job.id == job_id, or_(Job.state.in_(["pending", "queued"]),
+                                                    (Job.state == "running") & (Job.heartbeat_at < now - STALE_AFTER)))
+            .values(state="running", attempts=Job.attempts + 1, heartbeat_at=now, updated_at=now)
+        ).rowcount
+        return s.get(Job, job_id) if claimed else None
+
+
+def _resolve(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def run(db: Database, job_id: int, *, reraise: bool = False) -> str:
+    """Run one job if nobody else holds it; returns its final state for this attempt."""
+    job = _claim(db, job_id)
+    if job is None:
+        return "skipped"
+    try:
+        result = _resolve(job.func)(JobContext(db, job_id), **job.kwargs)
+    except Exception as exc:
+        final = job.attempts >= job.max_attempts
+        with db.session() as s:
+            s.execute(update(Job).where(Job.id == job_id).values(
+                state="failed" if final else ("queued" if reraise else "pending"),
+                error="".join(traceback.format_exception(exc))[-4000:], updated_at=utcnow()))
+        log.exception("job %s (%s) failed, attempt %s/%s", job_id, job.func, job.attempts, job.max_attempts)
+        if reraise and not final:
+            raise
+        return "failed" if final else "retry"
+    with db.session() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(
+            state="done", progress=1.0, result=result if isinstance(result, dict) else {"value": result},
+            error=None, updated_at=utcnow()))
+    return "done"
+
+
+@lru_cache(maxsize=1)
+def _worker_db() -> Database:
+    return Database(Settings.from_env().database_url)
+
+
+def execute(job_id: int) -> str:
+    """The RQ entry point: RQ retries it (``Retry``) when it raises."""
+    return run(_worker_db(), job_id, reraise=True)
+
+
+def relay_once(db: Database, rq_queue) -> int:
+    """Hand pending (and abandoned running) jobs to RQ; returns how many were sent."""
+    from rq import Retry
+    now = utcnow()
+    with db.session() as s:
+        ids = list(s.scalars(select(Job.id).where(or_(
+            Job.state == "pending",
+            (Job.state == "running") & (Job.heartbeat_at < now - STALE_AFTER))).order_by(Job.id).limit(100)))
+    for job_id in ids:
+        rq_id = f"aftercall-job-{job_id}"
+        existing = rq_queue.fetch_job(rq_id)
+        if existing is not None and existing.get_status(refresh=True) in ("queued", "started", "scheduled", "deferred"):
+            continue
+        if existing is not None:
+            existing.delete()
+        rq_queue.enqueue("aftercall.jobs.execute", job_id, job_id=rq_id,
+                         retry=Retry(max=len(RQ_RETRY_INTERVALS), interval=RQ_RETRY_INTERVALS))
+        with db.session() as s:
+            s.execute(update(Job).where(Job.id == job_id, Job.state == "pending").values(state="queued",
+                                                                                         updated_at=utcnow()))
+    return len(ids)
+
+
+def run_pending_once(db: Database) -> int:
+    """Embedded mode: run every pending job in this process; returns how many ran."""
+    now = utcnow()
+    with db.session() as s:
+        ids = list(s.scalars(select(Job.id).where(or_(
+            Job.state.in_(["pending", "queued"]),
+            (Job.state == "running") & (Job.heartbeat_at < now - STALE_AFTER))).order_by(Job.id).limit(20)))
+    for job_id in ids:
+        run(db, job_id)
+    return len(ids)
+
+
+def work(settings: Settings, db: Database, stop: threading.Event | None = None, poll: float = 1.0) -> None:
+    """The worker process: RQ worker plus outbox relay with Redis, else the embedded loop."""
+    stop = stop or threading.Event()
+    if not settings.redis_url:
+        log.info("no REDIS_URL: running jobs in-process from the database outbox")
+        while not stop.is_set():
+            if not run_pending_once(db):
+                stop.wait(poll)
+        return
+    from redis import Redis
+    from rq import Queue, Worker
+    redis = Redis.from_url(settings.redis_url)
+    queue = Queue(settings.rq_queue, connection=redis)
+
+    def relay_loop():
+        while not stop.is_set():
+            try:
+                relay_once(db, queue)
+            except Exception:  # Redis down: jobs stay pending in the database until it is back
+                log.warning("relay: Redis unreachable, will retry", exc_info=True)
+            stop.wait(poll)
+
+    threading.Thread(target=relay_loop, name="outbox-relay", daemon=True).start()
+    while not stop.is_set():
+        try:
+            Worker([queue], connection=redis).work(with_scheduler=True)
+            return
+        except Exception:
+            log.warning("RQ worker lost Redis; retrying in 5 s", exc_info=True)
+            time.sleep(5)

@@ -1,0 +1,74 @@
+"""Calls as Twilio reports them: opened by whichever webhook comes first, closed by the
+final status callback, whose ``Timestamp`` and ``CallDuration`` fix when the call ran."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callflow.routing import RESERVED, WAITING, release_reservation
+from store.base import upsert_ignore
+from store.calls import Call, QueueEntry
+
+FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def open_call(session: Session, params: dict) -> Call:
+    """The call for ``CallSid``, created on first sight whatever webhook that is (retries reorder)."""
+    sid = params["CallSid"]
+    upsert_ignore(session, Call, {
+        "sid": sid,
+        "account_sid": params.get("AccountSid", "")[:64],
+        "from_number": params.get("From", "")[:64],
+        "to_number": params.get("To", "")[:64],
+    })
+    return session.get(Call, sid, populate_existing=True)
+
+
+def _int(params: dict, key: str) -> int | None:
+    raw = (params.get(key) or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def parse_timestamp(raw: str | None) -> datetime | None:
+    """Twilio's RFC 2822 ``Timestamp``; None when absent or unreadable."""
+    if not raw:
+        return None
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else None
+
+
+def apply_status(session: Session, call: Call, params: dict) -> bool:
+    """Apply a status callback unless a newer one was applied already; True if applied."""
+    status = params.get("CallStatus", "")
+    seq = _int(params, "SequenceNumber")
+    is_final = status in FINAL_STATUSES
+    if call.status in FINAL_STATUSES and not is_final:
+        return False  # a late progress event never reopens a finished call
+    if call.status_seq is not None and seq is not None and seq < call.status_seq:
+        return False
+    call.status = status or call.status
+    call.status_seq = seq if seq is not None else call.status_seq
+    if is_final:
+        close_call(session, call, _int(params, "CallDuration"), parse_timestamp(params.get("Timestamp")))
+    return True
+
+
+def close_call(session: Session, call: Call, duration: int | None, ended_at: datetime | None) -> None:
+    if duration is not None:
+        call.duration = duration
+    if ended_at is not None:
+        call.ended_at = ended_at
+        call.started_at = ended_at - timedelta(seconds=duration or 0)
+        call.time_source = "twilio"
+    # A caller who left while still queued (no Enqueue action seen yet) is not left holding an agent.
+    for entry in session.scalars(select(QueueEntry).where(QueueEntry.call_sid == call.sid,
+                                                          QueueEntry.state.in_([WAITING, RESERVED]))):
+        release_reservation(session, entry)
+        entry.state = "abandoned"
+        entry.result = entry.result or "hangup"

@@ -1,0 +1,123 @@
+"""What happened on each call, as Twilio reported it.
+
+A call visits queues (``QueueEntry``), each bridged or attempted agent is a ``Leg``, and
+survey answers hang off the leg whose agent they judge. ``WebhookEvent`` keeps every
+state-changing webhook as received, with the TwiML we answered: it makes retries
+idempotent and lets scoring be recomputed from the record.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.base import Base, UTCDateTime, utcnow
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_sid: Mapped[str] = mapped_column(String(64), default="")
+    from_number: Mapped[str] = mapped_column(String(64), default="", index=True)
+    to_number: Mapped[str] = mapped_column(String(64), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    menu_key: Mapped[str | None] = mapped_column(String(8))
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="in-progress")
+    status_seq: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[int | None] = mapped_column(Integer)
+    # Provisional (server receipt) until the final status callback gives Timestamp - CallDuration.
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    time_source: Mapped[str] = mapped_column(String(8), default="server")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entries: Mapped[list["QueueEntry"]] = relationship(back_populates="call", order_by="QueueEntry.visit")
+    legs: Mapped[list["Leg"]] = relationship(back_populates="call", order_by="Leg.seq")
+
+
+class QueueEntry(Base):
+    """One visit of a call to a queue: the unit that SLA figures count as 'offered'."""
+
+    __tablename__ = "queue_entries"
+    __table_args__ = (UniqueConstraint("call_sid", "visit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"), index=True)
+    visit: Mapped[int] = mapped_column(Integer)
+    queue: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(String(16), default="menu")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"))
+    result: Mapped[str | None] = mapped_column(String(32))
+    wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    announced_position: Mapped[int | None] = mapped_column(Integer)
+    announced_at_wait: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="entries")
+
+
+class Leg(Base):
+    """One agent attempt for a queue entry: rung, bridged, and ended by someone."""
+
+    __tablename__ = "legs"
+    __table_args__ = (UniqueConstraint("call_sid", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("queue_entries.id"), unique=True)
+    queue: Mapped[str] = mapped_column(String(32), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    queue_seconds: Mapped[int | None] = mapped_column(Integer)
+    dial_call_sid: Mapped[str | None] = mapped_column(String(64))
+    dial_status: Mapped[str | None] = mapped_column(String(16))
+    bridged: Mapped[bool | None] = mapped_column(Boolean)
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
+    ended_by: Mapped[str | None] = mapped_column(String(8))
+    survey_state: Mapped[str] = mapped_column(String(16), default="not-offered")
+    survey_version: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    call: Mapped[Call] = relationship(back_populates="legs")
+    answers: Mapped[list["SurveyAnswer"]] = relationship(back_populates="leg", order_by="SurveyAnswer.id")
+
+
+class SurveyAnswer(Base):
+    """A survey question's outcome, attributed to the agent of the leg it follows."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("leg_id", "question"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    leg_id: Mapped[int] = mapped_column(ForeignKey("legs.id"), index=True)
+    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    survey_version: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(String(32))
+    value: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # answered | no-input | invalid
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    leg: Mapped[Leg] = relationship(back_populates="answers")
+
+
+class WebhookEvent(Base):
+    """A state-changing webhook as received, keyed by call and step, with our TwiML answer."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("call_sid", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(160))
+    endpoint: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    twiml: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

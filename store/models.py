@@ -1,0 +1,6 @@
+"""Every model, imported once so metadata (and Alembic) see all tables."""
+from store.accounts import ApiToken, AuditLog  # noqa: F401
+from store.agents import Agent  # noqa: F401
+from store.base import Base  # noqa: F401
+from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent  # noqa: F401
+from store.jobs import Job  # noqa: F401

@@ -1,0 +1,81 @@
+"""Every voice webhook answers valid TwiML, once per step.
+
+``voice_webhook`` wraps a handler so that:
+- the Twilio signature is checked (403 otherwise);
+- a state-changing step (keyed by ``CallSid`` + step, e.g. ``survey:12:0:1``) is stored with
+  the TwiML we answered, in the same transaction as its effects; a retry or duplicate
+  delivery gets the stored TwiML back and changes nothing;
+- any exception (bad parameters, database down, a bug) is logged and answered with the
+  handler's fallback TwiML, so the caller never hears "an application error has occurred".
+"""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+from typing import Callable
+
+from flask import Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from twilio.twiml.voice_response import VoiceResponse
+
+from store.calls import WebhookEvent
+from webhooks.security import require_twilio
+
+log = logging.getLogger(__name__)
+
+
+class BadParams(ValueError):
+    """A webhook arrived without what the step needs (unknown ids, missing CallSid…)."""
+
+
+def twiml(doc: VoiceResponse | str) -> Response:
+    return Response(str(doc), status=200, mimetype="text/xml")
+
+
+def _stored(session, call_sid: str, step: str) -> str | None:
+    return session.scalar(select(WebhookEvent.twiml).where(WebhookEvent.call_sid == call_sid,
+                                                          WebhookEvent.step == step))
+
+
+def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[dict, dict], VoiceResponse]):
+    """Decorate ``handler(session, params, args) -> VoiceResponse``; see the module docstring."""
+    def deco(handler):
+        @wraps(handler)
+        @require_twilio
+        def view():
+            params = request.form.to_dict()
+            args = request.args.to_dict()
+            db = current_app.extensions["db"]
+            key = None
+            try:
+                call_sid = params.get("CallSid", "").strip()
+                if not call_sid or len(call_sid) > 64:
+                    raise BadParams("missing or malformed CallSid")
+                key = step(params, args) if step else None
+                with db.session() as s:
+                    if key and (done := _stored(s, call_sid, key)) is not None:
+                        return twiml(done)
+                    text = str(handler(s, params, args))
+                    if key:
+                        s.add(WebhookEvent(call_sid=call_sid, step=key, endpoint=request.path,
+                                           params=params, twiml=text))
+                return twiml(text)
+            except IntegrityError:
+                # The same step is being handled concurrently (a duplicate delivery): answer as it did.
+                with db.session() as s:
+                    done = _stored(s, params.get("CallSid", ""), key) if key else None
+                if done is not None:
+                    return twiml(done)
+                log.exception("integrity error in %s", request.path)
+            except BadParams as exc:
+                log.warning("bad webhook parameters on %s: %s", request.path, exc)
+            except Exception:
+                log.exception("voice webhook %s failed; answering with its fallback", request.path)
+            try:
+                return twiml(fallback(params, args))
+            except Exception:
+                log.exception("fallback for %s failed", request.path)
+                return twiml(VoiceResponse())
+        return view
+    return deco

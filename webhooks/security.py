@@ -1,0 +1,75 @@
+"""Who may call us: Twilio (signed webhooks) and API clients (bearer tokens)."""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from flask import abort, current_app, g, jsonify, request
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from store.accounts import ApiToken, hash_token
+from store.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def signed_url() -> str:
+    """The URL Twilio requested: the configured public base (behind a proxy) or the request's own."""
+    settings = current_app.config["SETTINGS"]
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        raw = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    if settings.public_base_url:
+        return settings.public_base_url + raw
+    return request.host_url.rstrip("/") + raw
+
+
+def twilio_signature_ok() -> bool:
+    settings = current_app.config["SETTINGS"]
+    if settings.skip_signature:
+        log.warning("X-Twilio-Signature NOT checked (TWILIO_SKIP_SIGNATURE_CHECK is on): development only")
+        return True
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not settings.twilio_auth_token or not signature:
+        return False
+    params = request.form.to_dict() if request.method == "POST" else {}
+    return RequestValidator(settings.twilio_auth_token).validate(signed_url(), params, signature)
+
+
+def require_twilio(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not twilio_signature_ok():
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def api_error(status: int, message: str, **extra):
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def require_token(*roles: str):
+    """Bearer-token authentication for the JSON API; ``roles`` empty means any valid token."""
+    def deco(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer "):
+                return api_error(401, "missing bearer token")
+            db = current_app.extensions["db"]
+            with db.session() as s:
+                token = s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip()),
+                                                        ApiToken.revoked.is_(False)))
+                if token is None:
+                    return api_error(401, "invalid or revoked token")
+                if roles and token.role not in roles and token.role != "admin":
+                    return api_error(403, f"token role {token.role!r} may not do this")
+                token.last_used_at = utcnow()
+                g.api_token = {"id": token.id, "name": token.name, "role": token.role}
+            return view(*args, **kwargs)
+        return wrapper
+    return deco
