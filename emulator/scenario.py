@@ -1,0 +1,176 @@
+"""Scenario: everything a simulation run needs, loaded from a TOML file.
+
+A scenario is data, not code: agents (with their hidden truth), caller mix,
+arrival profile, Twilio account settings and fault rates. Unknown keys are
+rejected so a typo in a scenario file fails loudly instead of silently using
+a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BEHAVIOURS = ("honest", "early_hangup", "cap_cutter", "survey_dodger")
+
+
+@dataclass
+class AgentSpec:
+    """One simulated agent; `quality`, `behaviour` and the timing are the truth scoring must recover."""
+
+    id: str
+    name: str = ""
+    team: str = ""
+    skills: list[str] = field(default_factory=list)
+    phone: str | None = None
+    quality: float = 0.7          # latent quality q in [0, 1]
+    answer_prob: float = 0.95     # picks up a ringing call
+    ring_s: tuple[float, float] = (3.0, 10.0)  # uniform seconds until pick-up
+    talk_median_s: float = 300.0  # lognormal median of the time the caller's need takes
+    talk_sigma: float = 0.5
+    behaviour: str = "honest"
+    early_prob: float = 0.5       # early_hangup: share of calls cut early
+    wrap_up_s: float | None = 20.0  # console sets "available" this long after a leg; None: never
+    break_s: float = 300.0        # away after a missed call, then back "available"
+
+    def __post_init__(self) -> None:
+        if self.behaviour not in BEHAVIOURS:
+            raise ValueError(f"agent {self.id}: behaviour must be one of {BEHAVIOURS}")
+        if not 0.0 <= self.quality <= 1.0:
+            raise ValueError(f"agent {self.id}: quality must be in [0, 1]")
+        self.ring_s = tuple(self.ring_s)
+        self.name = self.name or self.id
+
+
+@dataclass
+class Arrivals:
+    """Poisson arrivals whose rate (calls per hour) follows the hour of day."""
+
+    per_hour: list[float] = field(default_factory=lambda: [1.0] * 24)
+    weekend_factor: float = 0.5
+
+    def __post_init__(self) -> None:
+        if len(self.per_hour) != 24:
+            raise ValueError("arrivals.per_hour needs 24 values")
+
+
+@dataclass
+class Callers:
+    """How callers behave; keys are DTMF digits as the caller presses them."""
+
+    language: dict[str, float] = field(default_factory=lambda: {"1": 0.8, "2": 0.2})
+    menu: dict[str, float] = field(default_factory=lambda: {"1": 0.4, "2": 0.35, "3": 0.25})
+    wrong_key: float = 0.03        # presses a key outside `menu`
+    silence: float = 0.03          # says nothing at an IVR Gather
+    ivr_hangup: float = 0.02       # hangs up at an IVR Gather
+    max_ivr_gathers: int = 6       # gives up after this many IVR prompts before reaching a queue
+    patience_mean_s: float = 240.0  # exponential patience while waiting for an agent
+    linger_s: tuple[float, float] = (4.0, 25.0)  # stays on after the need is met, then hangs up
+    survey_response_rate: float = 0.55
+    repeat_if_unresolved: float = 0.5
+    repeat_delay_h: tuple[float, float] = (0.5, 8.0)
+    number_pool: int = 5000
+
+    def __post_init__(self) -> None:
+        self.linger_s = tuple(self.linger_s)
+        self.repeat_delay_h = tuple(self.repeat_delay_h)
+
+
+@dataclass
+class Faults:
+    """Delivery faults Twilio is documented to produce, and its retry settings.
+
+    `retry_count` and `retry_policy` are the defaults used when a URL carries
+    no `#rc=`/`#rp=` connection override (webhooks-connection-overrides).
+    """
+
+    duplicate_request: float = 0.0
+    duplicate_status_callback: float = 0.0
+    reorder_status_callbacks: float = 0.0
+    lost_response: float = 0.0     # response dropped on the way back: Twilio sees a read timeout
+    retry_count: int = 1
+    retry_policy: str = "ct,rt,5xx"
+    dial_action_on_caller_hangup: float = 1.0
+
+
+@dataclass
+class Timing:
+    words_per_second: float = 2.5
+    play_s: float = 10.0
+    handle_time_cap_s: float = 780.0   # what cap_cutter agents game (13 min)
+    read_timeout_s: float = 15.0       # Twilio's hard cap on a voice webhook
+    max_call_s: float = 4 * 3600.0     # loop guard: the caller gives up on a call this long
+    max_requests_per_call: int = 400   # loop guard for zero-time Redirect loops
+
+
+@dataclass
+class Scenario:
+    seed: int = 1
+    days: float = 7.0
+    start: dt.datetime | None = None   # simulated epoch (UTC); default: midnight `days` ago
+    calls: int | None = None           # cap on first-contact calls (repeats come on top)
+    account_sid: str = "AC" + "0" * 32
+    auth_token: str = "emulator-auth-token"
+    api_token: str = "emulator-api-token"
+    to_number: str = "+15005550006"
+    voice_url: str = "/twilio/voice"
+    status_callback: str | None = "/twilio/status"
+    status_callback_events: list[str] = field(default_factory=lambda: ["completed"])
+    agents: list[AgentSpec] = field(default_factory=list)
+    arrivals: Arrivals = field(default_factory=Arrivals)
+    callers: Callers = field(default_factory=Callers)
+    faults: Faults = field(default_factory=Faults)
+    timing: Timing = field(default_factory=Timing)
+
+    def epoch(self) -> dt.datetime:
+        if self.start is not None:
+            return self.start
+        today = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        return today - dt.timedelta(days=self.days)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Scenario":
+        data = dict(data)
+        nested = {"arrivals": Arrivals, "callers": Callers, "faults": Faults, "timing": Timing}
+        kwargs = {}
+        for name, typ in nested.items():
+            if name in data:
+                kwargs[name] = _build(typ, data.pop(name))
+        if "agents" in data:
+            kwargs["agents"] = [_build(AgentSpec, a) for a in data.pop("agents")]
+        if "start" in data:
+            kwargs["start"] = _parse_start(data.pop("start"))
+        scenario = _build(cls, data, **kwargs)
+        ids = [a.id for a in scenario.agents]
+        if len(ids) != len(set(ids)):
+            raise ValueError("agent ids must be unique")
+        return scenario
+
+    def replace(self, **changes) -> "Scenario":
+        return dataclasses.replace(self, **changes)
+
+
+def _build(typ, data: dict, **extra):
+    names = {f.name for f in dataclasses.fields(typ)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"unknown {typ.__name__} keys: {sorted(unknown)}")
+    return typ(**data, **extra)
+
+
+def _parse_start(value) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    with open(path, "rb") as fh:
+        return Scenario.from_dict(tomllib.load(fh))
