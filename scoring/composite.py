@@ -20,8 +20,8 @@ from scipy import stats
 K = TypeVar("K", bound=Hashable)
 
 DEFAULT_MIN_RESPONSES = 20
-"""Below this many survey answers an agent gets no rank and no tier: at n = 20 a 90%
-interval on a rate near 0.8 is still about +/-0.15, the least we would hang money on."""
+"""Below this many survey answers an agent gets no rank and no tier: at n = 20 the 90%
+Wilson interval for 16/20 is still 0.62-0.91, the least we would hang money on."""
 
 
 SCORE_DECIMALS = 6
