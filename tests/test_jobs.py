@@ -1,0 +1,76 @@
+"""The job outbox: embedded execution, retries, and hand-off to RQ on a real Redis."""
+import uuid
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+
+from aftercall import jobs
+from store.jobs import Job
+from tests.conftest import REDIS_URL
+
+CALLS: list = []
+
+
+def record(ctx, value, fail_times=0):
+    """A job for the tests: fails ``fail_times`` attempts, then records its value."""
+    with ctx.db.session() as s:
+        attempts = s.get(Job, ctx.job_id).attempts
+    ctx.progress(0.5, "halfway")
+    if attempts <= fail_times:
+        raise RuntimeError(f"attempt {attempts} fails")
+    CALLS.append(value)
+    return {"value": value}
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    CALLS.clear()
+
+
+def _submit(database, **kwargs) -> int:
+    with database.session() as s:
+        return jobs.submit(s, "tests.test_jobs.record", **kwargs).id
+
+
+def test_embedded_worker_runs_jobs_once_and_retries_failures(database):
+    job_id = _submit(database, value=7, fail_times=1)
+    assert jobs.run_pending_once(database) == 1       # attempt 1 fails → back to pending
+    with database.session() as s:
+        assert s.get(Job, job_id).state == "pending" and "attempt 1 fails" in s.get(Job, job_id).error
+    assert jobs.run_pending_once(database) == 1
+    assert jobs.run_pending_once(database) == 0
+    with database.session() as s:
+        job = s.get(Job, job_id)
+        assert (job.state, job.attempts, job.progress, job.result) == ("done", 2, 1.0, {"value": 7})
+    assert CALLS == [7]
+
+
+def test_job_that_keeps_failing_ends_failed(database):
+    job_id = _submit(database, value=1, fail_times=99)
+    for _ in range(5):
+        jobs.run_pending_once(database)
+    with database.session() as s:
+        assert (s.get(Job, job_id).state, s.get(Job, job_id).attempts) == ("failed", 3)
+    assert CALLS == []
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_relay_hands_jobs_to_rq_once(database, monkeypatch):
+    """Production mode: PostgreSQL outbox, RQ on a real Redis."""
+    redis = Redis.from_url(REDIS_URL)
+    queue = Queue(f"aftercall-test-{uuid.uuid4().hex[:8]}", connection=redis)
+    monkeypatch.setattr(jobs, "_worker_db", lambda: database)
+    try:
+        job_id = _submit(database, value=3)
+        assert jobs.relay_once(database, queue) == 1
+        assert jobs.relay_once(database, queue) == 0   # queued already: not sent twice
+        with database.session() as s:
+            assert s.get(Job, job_id).state == "queued"
+        SimpleWorker([queue], connection=redis).work(burst=True)
+        with database.session() as s:
+            assert s.get(Job, job_id).state == "done"
+        assert CALLS == [3]
+    finally:
+        queue.empty()
+        queue.delete(delete_jobs=True)
