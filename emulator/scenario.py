@@ -116,8 +116,8 @@ class Scenario:
     auth_token: str = "emulator-auth-token"
     api_token: str = "emulator-api-token"
     to_number: str = "+15005550006"
-    voice_url: str = "/twilio/voice"
-    status_callback: str | None = "/twilio/status"
+    voice_url: str = "/voice/incoming"
+    status_callback: str | None = "/voice/status"
     status_callback_events: list[str] = field(default_factory=lambda: ["completed"])
     agents: list[AgentSpec] = field(default_factory=list)
     arrivals: Arrivals = field(default_factory=Arrivals)

@@ -87,12 +87,16 @@ def call_center_app(token: str = TOKEN) -> Flask:
             agents[agent_id]["presence"] = request.get_json()["presence"]
         return jsonify(ok=True)
 
-    @app.post("/voice")
+    @app.post("/voice/status")
+    def voice_status():
+        return "", 204
+
+    @app.post("/voice/incoming")
     def voice():
         r = VoiceResponse()
-        g = r.gather(num_digits=1, action="ivr/language", timeout=5)
+        g = r.gather(num_digits=1, action="../ivr/language", timeout=5)
         g.say("For English press one. Для русского нажмите два.")
-        r.redirect("voice")
+        r.redirect("incoming")
         return str(r)
 
     @app.post("/ivr/language")
