@@ -29,6 +29,32 @@ class BadParams(ValueError):
     """A webhook arrived without what the step needs (unknown ids, missing CallSid…)."""
 
 
+# Twilio's documented values for its enumerated parameters; anything else is garbage, not a state.
+TWILIO_ENUMS = {
+    "CallStatus": {"queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"},
+    "DialCallStatus": {"completed", "answered", "busy", "failed", "no-answer", "canceled"},
+    "QueueResult": {"bridged", "bridging-in-process", "error", "hangup", "leave", "redirected",
+                    "redirected-from-bridged", "queue-full", "system-error"},
+}
+STEP_MAX = WebhookEvent.step.type.length
+TWILIO_COUNTS = ("SequenceNumber", "CallDuration", "DialCallDuration", "QueueTime", "AvgQueueTime", "QueuePosition")
+
+
+def clean(values: dict) -> dict:
+    """Parameters as the handlers may trust them: no NUL (PostgreSQL text refuses it),
+    enumerated Twilio parameters empty or one of their documented values, and counts
+    (seconds, sequence numbers) empty or a whole number that fits a database integer."""
+    out = {k.replace("\x00", ""): v.replace("\x00", "") for k, v in values.items()}
+    for key, allowed in TWILIO_ENUMS.items():
+        if out.get(key) and out[key] not in allowed:
+            raise BadParams(f"{key}={out[key][:40]!r} is not a Twilio value")
+    for key in TWILIO_COUNTS:
+        raw = out.get(key, "").strip()
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+            raise BadParams(f"{key}={raw[:40]!r} is not a count")
+    return out
+
+
 def twiml(doc: VoiceResponse | str) -> Response:
     return Response(str(doc), status=200, mimetype="text/xml")
 
@@ -49,10 +75,13 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
             db = current_app.extensions["db"]
             key = None
             try:
+                params, args = clean(params), clean(args)
                 call_sid = params.get("CallSid", "").strip()
                 if not call_sid or len(call_sid) > 64:
                     raise BadParams("missing or malformed CallSid")
                 key = step(params, args) if step else None
+                if key and len(key) > STEP_MAX:
+                    raise BadParams("step key too long")
                 with db.session() as s:
                     if key and (done := _stored(s, call_sid, key)) is not None:
                         return twiml(done)
