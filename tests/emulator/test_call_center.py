@@ -1,0 +1,127 @@
+"""The whole journey through a miniature call centre: IVR, queues, agents, survey, truth."""
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from emulator import HttpConsole, Target, load_scenario, run
+from emulator.cli import simulate_command
+
+from .toy_apps import API_TOKEN, TOKEN, call_center_app
+
+SMOKE = Path(__file__).parents[2] / "emulator" / "scenarios" / "smoke.toml"
+DEMO = SMOKE.with_name("demo.toml")
+
+
+def smoke(**changes):
+    return load_scenario(SMOKE).replace(auth_token=TOKEN, api_token=API_TOKEN, **changes)
+
+
+def run_toy(scenario, **kw):
+    app = call_center_app()
+    target = Target.wsgi(app)
+    result = run(scenario, target, progress=False,
+                 console=HttpConsole(target.client, target.base_url, API_TOKEN), **kw)
+    return app, result
+
+
+def test_journey_truth_matches_what_the_app_saw():
+    app, result = run_toy(smoke())
+    assert app.config["BAD_SIGNATURES"] == 0 and result.application_errors == 0
+    assert result.console_errors == []
+    assert set(app.config["AGENTS"]) == {"honest", "cutter", "dodger"}
+    assert result.calls >= 20 and result.bridged >= 15 and result.surveys_completed >= 3
+    calls = app.config["CALLS"]
+    for call in result.truth:
+        seen = calls.get(call.call_sid, {})
+        bridged = [leg for leg in call.legs if leg.dial_status == "completed"]
+        actions = [a for a in seen.get("dial_actions", []) if a["DialCallStatus"] == "completed"]
+        assert len(actions) <= len(bridged)
+        for leg, action in zip(bridged, actions):
+            expected = "in-progress" if leg.hung_up_by in ("agent", "time-limit") else "completed"
+            assert action["CallStatus"] == expected
+            assert action["DialCallDuration"] == str(int(round(leg.talk_s)))
+        answers = [a for leg in call.legs for a in leg.survey]
+        assert seen.get("survey", []) == answers
+        for leg in call.legs:
+            if leg.survey:
+                assert leg.hung_up_by == "agent"
+            if leg.behaviour == "survey_dodger" and leg.dial_status == "completed":
+                assert leg.hung_up_by == "caller" and leg.survey == []
+            if leg.behaviour == "cap_cutter" and leg.cut_short:
+                assert leg.cut_reason == "cap" and leg.talk_s < 780
+
+
+def test_same_seed_same_truth_different_seed_different_truth():
+    lines = lambda r: [c.to_json() for c in r.truth]
+    _, a = run_toy(smoke())
+    _, b = run_toy(smoke())
+    _, c = run_toy(smoke(seed=8))
+    assert lines(a) == lines(b)
+    assert lines(a) != lines(c)
+
+
+def test_repeat_callers_call_back_from_the_same_number():
+    scenario = smoke()
+    scenario.callers.repeat_if_unresolved = 1.0
+    _, result = run_toy(scenario)
+    by_sid = {c.call_sid: c for c in result.truth}
+    repeats = [c for c in result.truth if c.repeat_of]
+    assert repeats
+    for call in repeats:
+        first = by_sid[call.repeat_of]
+        assert not first.resolved and call.from_number == first.from_number
+        assert 0.5 * 3600 <= call.start_s - (first.start_s + first.duration_s) <= 8 * 3600
+
+
+def test_concurrent_calls_against_a_live_server_over_http():
+    app = call_center_app()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        scenario = load_scenario(SMOKE).replace(auth_token=TOKEN, api_token=API_TOKEN, calls=40, days=1)
+        scenario.arrivals.per_hour = [60.0] * 24     # overlapping calls
+        result = run(scenario, base, progress=False, concurrency=6)
+    finally:
+        server.shutdown()
+        thread.join()
+    assert app.config["BAD_SIGNATURES"] == 0
+    assert result.calls >= 40 and result.application_errors == 0 and result.console_errors == []
+    assert result.bridged > 0 and result.abandoned_in_queue > 0      # 3 agents cannot keep up
+    pct = result.percentiles()
+    assert pct["/voice/incoming"]["n"] >= 40 and pct["/voice/incoming"]["p99_ms"] > 0
+    assert all(e["url"].startswith(base) for e in app.config["LOG"])
+
+
+def test_cli_prints_summary_and_writes_truth(tmp_path):
+    app = call_center_app()
+    app.cli.add_command(simulate_command)
+    truth = tmp_path / "truth.jsonl"
+    out = app.test_cli_runner().invoke(args=[
+        "simulate", "--scenario", str(SMOKE), "--calls", "6", "--auth-token", TOKEN,
+        "--api-token", API_TOKEN, "--truth", str(truth), "--no-progress", "--seed", "3"])
+    assert out.exit_code == 0, out.output
+    assert "bridged" in out.output and "/voice/incoming" in out.output
+    records = [json.loads(line) for line in truth.read_text().splitlines()]
+    assert len(records) >= 6 and {"call_sid", "legs", "app_errors"} <= set(records[0])
+
+
+def test_demo_scenario_shape():
+    demo = load_scenario(DEMO)
+    assert len(demo.agents) == 12 and len({a.team for a in demo.agents}) == 3
+    gaming = [a for a in demo.agents if a.behaviour != "honest"]
+    assert 2 <= len(gaming) <= 3
+    assert {q for a in demo.agents for q in a.skills} >= {"billing", "tech", "sales"}
+    assert demo.days >= 7
+
+
+def test_unknown_scenario_keys_are_rejected(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('seed = 1\n[callers]\npatince_mean_s = 3\n')
+    with pytest.raises(ValueError, match="patince_mean_s"):
+        load_scenario(bad)
