@@ -1,0 +1,245 @@
+"""Rules that turn outcomes into reviewable flags, and storing them so re-runs keep reviews.
+
+Leg rules (truncated, cap-cut, repeat-call) judge one call each. Agent rules (cap-cliff,
+survey-dodging) judge an agent's calendar month (UTC) against the smooth talk-time density
+or against peers on the same queues; many agents are tested at once, so significance is
+controlled with Benjamini-Hochberg at the configured false discovery rate.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+from scipy import stats
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session
+
+from scoring.cliff import DEFAULT_SPAN, CliffResult, detect_cliff
+from scoring.outcomes import LegOutcome, started_between
+from scoring.rules import Rules
+from store.base import utcnow
+from store.calls import Call, Leg
+from store.flags import Flag
+
+LEG_KINDS = ("truncated", "cap-cut", "repeat-call")
+AGENT_KINDS = ("cap-cliff", "survey-dodging")
+
+
+@dataclass(frozen=True)
+class FlagSpec:
+    """A flag as a rule raises it, before it meets the stored (maybe reviewed) row."""
+
+    key: str
+    kind: str
+    agent_id: str
+    occurred_at: datetime
+    reason: str
+    evidence: dict
+    leg_id: int | None = None
+    call_sid: str | None = None
+    period_end: datetime | None = None
+
+
+def leg_flags(outcomes: list[LegOutcome], rules: Rules) -> list[FlagSpec]:
+    out = []
+    for o in outcomes:
+        base = {"agent_id": o.agent_id, "occurred_at": o.started_at, "leg_id": o.leg_id, "call_sid": o.call_sid}
+        if o.truncated:
+            t = o.threshold
+            evidence = {"talk_seconds": o.talk_seconds, "ended_by": "agent", "threshold_seconds": t.seconds,
+                        "threshold_source": t.source, "threshold_calls": t.calls, "adequate": o.adequate}
+            reason = (f"agent ended the call after {o.talk_seconds} s, under the {t.seconds} s short-call threshold"
+                      if o.truncated == "short" else
+                      f"agent ended the call after {o.talk_seconds} s and the caller said it was not answered adequately")
+            out.append(FlagSpec(f"truncated:leg:{o.leg_id}", "truncated", reason=reason, evidence=evidence, **base))
+        if o.cap_cut:
+            out.append(FlagSpec(
+                f"cap-cut:leg:{o.leg_id}", "cap-cut",
+                reason=f"agent ended the call at {o.talk_seconds} s, just under the {rules.cap_seconds} s cap",
+                evidence={"talk_seconds": o.talk_seconds, "cap_seconds": rules.cap_seconds,
+                          "window_seconds": rules.cap_window_seconds}, **base))
+        if o.repeat_call_sid:
+            out.append(FlagSpec(
+                f"repeat-call:leg:{o.leg_id}", "repeat-call",
+                reason=f"the caller called again {o.repeat_gap_seconds / 3600:.1f} h later: no first-contact resolution",
+                evidence={"repeat_call_sid": o.repeat_call_sid, "gap_seconds": o.repeat_gap_seconds,
+                          "window_hours": rules.repeat_window_hours}, **base))
+    return out
+
+
+def months(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Calendar months (UTC) overlapping [start, end): the periods agent rules judge."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    cursor = datetime(start.year, start.month, 1, tzinfo=timezone.utc)
+    out = []
+    while cursor < end:
+        nxt = datetime(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1, tzinfo=timezone.utc)
+        out.append((cursor, nxt))
+        cursor = nxt
+    return out
+
+
+def benjamini_hochberg(p_values: list[float], q: float) -> list[bool]:
+    """Which hypotheses to reject keeping the false discovery rate at q."""
+    m = len(p_values)
+    order = np.argsort(p_values)
+    passed = [p <= q * (i + 1) / m for i, p in enumerate(np.asarray(p_values)[order])]
+    cut = max((i for i, ok in enumerate(passed) if ok), default=-1)
+    reject = [False] * m
+    for i in order[: cut + 1]:
+        reject[int(i)] = True
+    return reject
+
+
+def cap_talk_times(session: Session, start: datetime, end: datetime, rules: Rules) -> dict[str, list[int]]:
+    """Talk times of agent-ended legs near the cap, per agent (only the range the test reads)."""
+    low = rules.cap_seconds - rules.cap_window_seconds - DEFAULT_SPAN
+    rows = session.execute(
+        select(Leg.agent_id, Leg.talk_seconds).join(Call, Call.sid == Leg.call_sid)
+        .where(started_between(start, end), Leg.bridged.is_(True), Leg.ended_by == "agent",
+               Leg.talk_seconds >= low, Leg.talk_seconds < rules.cap_seconds + DEFAULT_SPAN)
+    ).all()
+    out: dict[str, list[int]] = defaultdict(list)
+    for agent_id, talk in rows:
+        out[agent_id].append(talk)
+    return out
+
+
+def _cliff(talk, rules: Rules) -> CliffResult:
+    return detect_cliff(talk, rules.cap_seconds, window=rules.cap_window_seconds, min_calls=rules.cliff_min_calls,
+                        alpha=rules.cliff_alpha)
+
+
+def centre_cliff(session: Session, start: datetime, end: datetime, rules: Rules) -> CliffResult:
+    """The cap-cliff test over every agent-ended call of the centre in [start, end)."""
+    talk = [t for times in cap_talk_times(session, start, end, rules).values() for t in times]
+    return _cliff(talk, rules)
+
+
+def _period_key(kind: str, agent_id: str, period: tuple[datetime, datetime]) -> str:
+    return f"{kind}:agent:{agent_id}:{period[0]:%Y-%m}"
+
+
+def cliff_flags(session: Session, period: tuple[datetime, datetime], rules: Rules) -> list[FlagSpec]:
+    tested = {a: _cliff(t, rules) for a, t in cap_talk_times(session, *period, rules).items()}
+    tested = {a: r for a, r in tested.items() if not r.insufficient}
+    agents = sorted(tested)
+    reject = benjamini_hochberg([tested[a].p_value for a in agents], rules.cliff_alpha) if agents else []
+    out = []
+    for agent_id, hit in zip(agents, reject):
+        r = tested[agent_id]
+        if not hit or r.observed <= r.expected:
+            continue
+        out.append(FlagSpec(
+            _period_key("cap-cliff", agent_id, period), "cap-cliff", agent_id, period[0],
+            reason=(f"{r.observed} agent-ended calls in the {rules.cap_window_seconds} s before the "
+                    f"{rules.cap_seconds} s cap where the smooth density predicts {r.expected:.1f}"),
+            evidence={"observed": r.observed, "expected": round(r.expected, 2), "excess_ratio": round(r.excess_ratio, 2),
+                      "z": round(r.z, 2), "p_value": r.p_value, "calls_near": r.calls_near,
+                      "agents_tested": len(agents), "fdr": rules.cliff_alpha},
+            period_end=period[1]))
+    return out
+
+
+def dodging_flags(session: Session, period: tuple[datetime, datetime], rules: Rules) -> list[FlagSpec]:
+    """Agents whose bridged legs end by caller hang-up (no survey) far more often than peers'
+    on the same queues: observed vs the indirectly standardised peer expectation."""
+    rows = session.execute(
+        select(Leg.agent_id, Leg.queue, func.count(), func.sum(case((Leg.ended_by == "caller", 1), else_=0)))
+        .join(Call, Call.sid == Leg.call_sid)
+        .where(started_between(*period), Leg.bridged.is_(True))
+        .group_by(Leg.agent_id, Leg.queue)
+    ).all()
+    queue_n: dict[str, int] = defaultdict(int)
+    queue_c: dict[str, int] = defaultdict(int)
+    for _, queue, n, c in rows:
+        queue_n[queue] += n
+        queue_c[queue] += c
+    stats_by_agent: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])  # legs, caller-ended, expected
+    for agent_id, queue, n, c in rows:
+        peers = queue_n[queue] - n
+        if peers == 0:
+            continue  # nobody to compare with on this queue
+        s = stats_by_agent[agent_id]
+        s[0] += n
+        s[1] += c
+        s[2] += n * (queue_c[queue] - c) / peers
+    agents = sorted(a for a, s in stats_by_agent.items() if s[0] >= rules.dodging_min_legs)
+    p_values = []
+    for a in agents:
+        n, c, e = stats_by_agent[a]
+        p_values.append(float(stats.binom.sf(c - 1, n, min(max(e / n, 1e-9), 1.0))))
+    reject = benjamini_hochberg(p_values, rules.dodging_alpha) if agents else []
+    out = []
+    for agent_id, hit, p in zip(agents, reject, p_values):
+        n, c, e = stats_by_agent[agent_id]
+        share, expected_share = c / n, e / n
+        if not hit or share - expected_share < rules.dodging_min_excess:
+            continue
+        out.append(FlagSpec(
+            _period_key("survey-dodging", agent_id, period), "survey-dodging", agent_id, period[0],
+            reason=(f"{share:.0%} of {n} answered calls ended by the caller (no survey) where peers on the same "
+                    f"queues would give {expected_share:.0%}"),
+            evidence={"legs": n, "caller_ended": c, "share": round(share, 4), "expected_share": round(expected_share, 4),
+                      "p_value": p, "agents_tested": len(agents), "fdr": rules.dodging_alpha,
+                      "min_excess": rules.dodging_min_excess},
+            period_end=period[1]))
+    return out
+
+
+def store_flags(session: Session, specs: list[FlagSpec], kinds: tuple[str, ...], start: datetime, end: datetime,
+                rule_version: str) -> dict[str, int]:
+    """Make the stored flags of ``kinds`` occurring in [start, end) match ``specs``.
+
+    New findings are inserted; existing ones get the new evidence and rule version but keep
+    their review; findings no longer raised are deleted if unreviewed, else kept as not current.
+    """
+    existing = {f.key: f for f in session.scalars(
+        select(Flag).where(Flag.kind.in_(kinds), Flag.occurred_at >= start, Flag.occurred_at < end))}
+    elsewhere = [s.key for s in specs if s.key not in existing]  # e.g. a call's time moved out of range
+    found = {}
+    for i in range(0, len(elsewhere), 500):
+        found.update((f.key, f) for f in session.scalars(select(Flag).where(Flag.key.in_(elsewhere[i:i + 500]))))
+    now, counts = utcnow(), {"created": 0, "updated": 0, "retired": 0, "deleted": 0}
+    for spec in specs:
+        flag = existing.pop(spec.key, None) or found.get(spec.key)
+        if flag is None:
+            session.add(Flag(key=spec.key, kind=spec.kind, leg_id=spec.leg_id, call_sid=spec.call_sid,
+                             agent_id=spec.agent_id, occurred_at=spec.occurred_at, period_end=spec.period_end,
+                             reason=spec.reason, evidence=spec.evidence, rule_version=rule_version, current=True,
+                             state="open", created_at=now, updated_at=now))
+            counts["created"] += 1
+            continue
+        flag.reason, flag.evidence, flag.rule_version, flag.current = spec.reason, spec.evidence, rule_version, True
+        flag.occurred_at, flag.period_end, flag.updated_at = spec.occurred_at, spec.period_end, now
+        counts["updated"] += 1
+    stale_open = [f.id for f in existing.values() if f.state == "open"]
+    if stale_open:
+        session.execute(delete(Flag).where(Flag.id.in_(stale_open)))
+        counts["deleted"] = len(stale_open)
+    for f in existing.values():
+        if f.state != "open" and f.current:
+            f.current, f.updated_at = False, now
+            counts["retired"] += 1
+    session.flush()
+    return counts
+
+
+def confirmed_flag_counts(session: Session, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+    """Confirmed flags per agent and kind, by when the flagged call (or period) started.
+
+    Only supervisor-confirmed flags count: open ones are unproven, dismissed ones never count.
+    A confirmed flag later rules no longer raise still counts: the review is a human judgment.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be timezone-aware")
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for agent_id, kind, n in session.execute(
+        select(Flag.agent_id, Flag.kind, func.count())
+        .where(Flag.state == "confirmed", Flag.occurred_at >= start, Flag.occurred_at < end)
+        .group_by(Flag.agent_id, Flag.kind)
+    ):
+        out[agent_id][kind] = n
+    return dict(out)
