@@ -183,8 +183,9 @@ class Call:
         params, token = self.params(extra), idempotency_token(self.sid, self.requests)
         reply = yield Http(lambda: self.ctx.webhooks.deliver(
             url, method, params, token, duplicate=dup, lose_first_response=lose))
-        if reply.duplicate_differs:
-            self.truth.duplicate_mismatches += 1
+        if reply.duplicate is not None and (reply.duplicate[0] != reply.status
+                                            or not twiml.equivalent(reply.body, reply.duplicate[1])):
+            self.truth.duplicate_mismatches.append(reply.url)
         return reply
 
     def fetch(self, url: str, method: str, extra: dict[str, str] | None = None):

@@ -49,7 +49,7 @@ class SimulationResult:
 
     @property
     def duplicate_mismatches(self) -> int:
-        return sum(c.duplicate_mismatches for c in self.truth)
+        return sum(len(c.duplicate_mismatches) for c in self.truth)
 
     def percentiles(self) -> dict[str, dict[str, float]]:
         """p50/p95/p99 in milliseconds and the request count, per URL path."""

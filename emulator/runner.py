@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .agents import AgentConsole, HttpConsole, NullConsole, SimAgent
+from .agents import AgentConsole, HttpConsole, SimAgent
 from .call import Call, Context
 from .callers import Caller
 from .engine import Engine

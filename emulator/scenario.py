@@ -85,6 +85,9 @@ class Faults:
 
     `retry_count` and `retry_policy` are the defaults used when a URL carries
     no `#rc=`/`#rp=` connection override (webhooks-connection-overrides).
+    That page documents rc's default of 1; its default for rp could not be
+    confirmed from the stored copy, so the policy is a setting here
+    (connect failures, read timeouts and 5xx answers are retried).
     """
 
     duplicate_request: float = 0.0

@@ -58,7 +58,7 @@ class CallTruth:
     duration_s: float = 0.0
     requests: int = 0
     app_errors: list[AppError] = field(default_factory=list)
-    duplicate_mismatches: int = 0
+    duplicate_mismatches: list[str] = field(default_factory=list)  # URLs whose duplicate got different TwiML
     resolved: bool = False
 
     def to_json(self) -> str:

@@ -25,8 +25,8 @@ GATHER_CHILDREN = {"Say", "Play", "Pause"}
 DIAL_NOUNS = {"Client", "Number", "Sip", "Queue", "Conference", "Application", "WhatsApp"}
 # Allowed in an <Enqueue> waitUrl document (twilio.com/docs/voice/twiml/enqueue#attributes-wait-url).
 WAIT_VERBS = {"Play", "Say", "Pause", "Gather", "Redirect", "Leave", "Hangup"}
-# <Say> may carry SSML children; <Client> may carry <Identity>/<Parameter>.
-TEXT_CHILDREN = {"Say": None, "Client": {"Identity", "Parameter"}, "Number": set(), "Play": set()}
+# <Client> may carry <Identity>/<Parameter>; <Number> carries only its number.
+NOUN_CHILDREN = {"Client": {"Identity", "Parameter"}, "Number": set()}
 
 
 class TwiMLError(Exception):
@@ -63,6 +63,16 @@ class Document:
         return tuple(v.canonical() for v in self.verbs)
 
 
+def equivalent(a: bytes, b: bytes) -> bool:
+    """Same TwiML up to formatting and attribute order (how duplicate answers are compared)."""
+    if a == b:
+        return True
+    try:
+        return parse(a, "").canonical() == parse(b, "").canonical()
+    except TwiMLError:
+        return False
+
+
 def parse(body: str | bytes, url: str) -> Document:
     try:
         root = ET.fromstring(body)
@@ -87,9 +97,7 @@ def _verb(el: ET.Element) -> Verb:
                 raise TwiMLError(f"<{child.name}> cannot be nested in <Dial>", 12200)
         if verb.children and verb.text:
             raise TwiMLError("<Dial> mixes a number in its text with nouns", 12200)
-    elif el.tag in TEXT_CHILDREN and TEXT_CHILDREN[el.tag] is None:
-        pass  # <Say> SSML children are spoken text; only the text matters here
-    elif verb.children:
+    elif verb.children:  # (<Say>'s SSML children were folded into its text by _node)
         raise TwiMLError(f"<{el.tag}> cannot contain <{verb.children[0].name}>", 12200)
     return verb
 
@@ -99,9 +107,8 @@ def _node(el: ET.Element) -> Verb:
         text = " ".join("".join(el.itertext()).split())
         return Verb("Say", dict(el.attrib), text)
     children = [_node(c) for c in el]
-    if el.tag in ("Client", "Number") and children:
-        allowed = TEXT_CHILDREN[el.tag]
-        bad = [c.name for c in children if c.name not in allowed]
+    if el.tag in NOUN_CHILDREN and children:
+        bad = [c.name for c in children if c.name not in NOUN_CHILDREN[el.tag]]
         if bad:
             raise TwiMLError(f"<{bad[0]}> cannot be nested in <{el.tag}>", 12200)
     return Verb(el.tag, dict(el.attrib), (el.text or "").strip(), children)

@@ -12,8 +12,8 @@
 - Retries repeat the same request with the same `I-Twilio-Idempotency-Token`,
   so a handler can recognise an attempt it already processed.
 - A duplicate delivery (fault) sends the same request again after the first
-  answer; the call follows the first answer and we record whether the second
-  was equivalent.
+  answer; the call follows the first answer and the second is kept so the
+  call can check it was equivalent.
 - Anything but a 2xx after retries, or a timeout, is Twilio error 11200
   ("HTTP retrieval failure"); the caller hears "an application error has
   occurred".
@@ -44,7 +44,7 @@ class Reply:
     content_type: str
     failure: str | None   # None, "4xx", "5xx", "rt" (read timeout) or "ct" (connect failure)
     attempts: int
-    duplicate_differs: bool = False
+    duplicate: tuple[int | None, bytes] | None = None   # (status, body) of the duplicate delivery
 
     @property
     def ok(self) -> bool:
@@ -92,7 +92,7 @@ class WebhookClient:
                 break
         if duplicate and reply.ok:
             again = self._send(bare, method, params, token, read_timeout, lose=False)
-            reply.duplicate_differs = (again.status != reply.status or again.body != reply.body)
+            reply.duplicate = (again.status, again.body)
         return reply
 
     def sign(self, url: str, params: dict[str, str]) -> str:
