@@ -111,3 +111,10 @@ def test_status_callbacks_numbered_then_reordered_and_duplicated(drive):
         assert status == {"0": "initiated", "1": "ringing", "2": "in-progress", "3": "completed"}
         assert all("CallDuration" in f for f in forms if f["CallStatus"] == "completed")
     assert any([f["SequenceNumber"] for f in forms][::2] != ["0", "1", "2", "3"] for forms in by_call.values())
+
+
+def test_duplicate_answer_differing_only_in_formatting_is_equivalent(drive):
+    answers = iter(['<Response><Say voice="alice" language="en-US">hi</Say></Response>',
+                    '<?xml version="1.0"?>\n<Response>\n  <Say language="en-US" voice="alice">hi</Say>\n</Response>'])
+    result, _ = drive({"/voice": lambda f: next(answers)}, make_scenario(faults=Faults(duplicate_request=1.0)))
+    assert result.duplicate_mismatches == 0 and result.application_errors == 0
