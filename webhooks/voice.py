@@ -236,7 +236,9 @@ def queue_wait(s, params, args):
         return resp
     waited = _param_int(params, "QueueTime")
     position = rank_in_queue(s, entry) if entry.state == "waiting" else 1
-    if entry.announced_position != position or waited - (entry.announced_at_wait or 0) >= 60:
+    # Announce on a new position or a minute on; a retried request (same QueueTime) hears it again.
+    if (entry.announced_position != position or waited - (entry.announced_at_wait or 0) >= 60
+            or waited == entry.announced_at_wait):
         entry.announced_position, entry.announced_at_wait = position, waited
         expected = max(_param_int(params, "AvgQueueTime") - waited, 30 * position)
         minutes = math.ceil(expected / 60)

@@ -256,3 +256,18 @@ def test_errors_inside_a_webhook_still_answer_twiml(twilio, database):
     assert call.has("Hangup")
     doc = call.post("/voice/menu?attempt=1&lang=en", Digits="1")
     assert call.has("Enqueue") and doc.find(".//Enqueue").text == "billing"
+
+
+def test_a_retried_wait_request_hears_the_same_announcement(twilio):
+    call = ScriptedCall(twilio, "CA114")
+    call.incoming(); call.press("1"); call.press("3")  # noqa: E702
+    wait_url = call.find("Enqueue").get("waitUrl")
+
+    def wait(queue_time):
+        call.post(wait_url, QueuePosition=1, QueueTime=queue_time, QueueSid="QU1", AvgQueueTime=0)
+        return call.said()
+
+    first = wait(12)
+    assert "number 1 in line" in first
+    assert wait(12) == first          # Twilio's retry of the same request
+    assert wait(20) == "" and call.has("Pause")
