@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from scoring.casemix import AdjustedRate, case_mix_adjust
 from scoring.composite import BonusTiers, CompositeBreakdown, CompositeWeights, Tier, bonus_tier, composite, rank
+from scoring.flags import confirmed_flag_counts
 from scoring.rules import load_rules
 from scoring.shrinkage import BetaPrior, Estimate, bayesian_average, fit_beta_prior, shrink_many, wilson_interval
 from store.agents import Agent
@@ -237,17 +238,6 @@ def _fcr_cells(session: Session, start, end) -> list[tuple]:
          .join(nxt, nxt.c.sid == Leg.call_sid).join(QueueEntry, QueueEntry.id == Leg.entry_id)
          .where(nxt.c.at >= start, nxt.c.at < end, _last_bridged()).group_by(Leg.agent_id, *mix))
     return [(r[0], tuple(r[1:4]), int(r[4]), int(r[5] or 0)) for r in session.execute(q)]
-
-
-def confirmed_flag_counts(session: Session, start, end) -> dict[str, dict[str, int]]:
-    """Supervisor-confirmed flags per agent and kind, by when the flagged thing happened."""
-    q = (select(Flag.agent_id, Flag.kind, func.count()).where(
-        Flag.state == "confirmed", Flag.occurred_at >= start, Flag.occurred_at < end)
-        .group_by(Flag.agent_id, Flag.kind))
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for agent_id, kind, n in session.execute(q):
-        out[agent_id][kind] = int(n)
-    return dict(out)
 
 
 # ---- statistics -----------------------------------------------------------------------

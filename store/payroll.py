@@ -29,6 +29,7 @@ class PayPeriod(Base):
     snapshot: Mapped[dict | None] = mapped_column(JSON)   # {"rows": [...], "adjustments": [...]}
     checksum: Mapped[str | None] = mapped_column(String(64))  # sha256 of the canonical snapshot JSON
     settled: Mapped[list | None] = mapped_column(JSON)    # score rows as last paid (snapshot + adjustments)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # changes after this are unpaid
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def to_dict(self) -> dict:

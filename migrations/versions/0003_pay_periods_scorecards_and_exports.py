@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("snapshot", sa.JSON(), nullable=True),
         sa.Column("checksum", sa.String(64), nullable=True),
         sa.Column("settled", sa.JSON(), nullable=True),
+        sa.Column("settled_at", store.base.UTCDateTime(), nullable=True),
         sa.Column("created_at", store.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_pay_periods")),
     )

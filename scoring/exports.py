@@ -1,0 +1,122 @@
+"""Bonus exports for payroll: CSV, XLSX and JSON of a period's pay rows, audit-logged.
+
+Columns are `periods.COLUMNS`, in that order, in every format. No caller phone numbers are
+in the rows. Text cells that a spreadsheet would run as a formula (starting with = + - @,
+tab or carriage return) are prefixed with a single quote (OWASP CSV injection guidance);
+numbers are written as numbers, so a negative adjustment stays a number.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session
+
+from scoring.periods import COLUMNS, period_rows
+from scoring.scorecard import ScoringConfig
+from store.accounts import AuditLog
+from store.base import utcnow
+from store.payroll import EXPORT_FORMATS, ExportFile
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    bytes: bytes
+    filename: str
+    checksum: str
+    """sha256 of `bytes`, hex: what the audit log records."""
+    export_id: int | None = None
+
+
+def safe_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _cell(value):
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _csv(rows: list[dict]) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else _cell(row.get(c)) for c in COLUMNS])
+    return buf.getvalue().encode("utf-8-sig")   # BOM: Excel then reads UTF-8 names correctly
+
+
+def _xlsx(rows: list[dict], stamp: datetime) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "bonus"
+    ws.append(list(COLUMNS))
+    for row in rows:
+        ws.append([_cell(row.get(c)) for c in COLUMNS])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"   # never a formula, whatever the text
+    wb.properties.created = wb.properties.modified = stamp.replace(tzinfo=None)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _json(rows: list[dict]) -> bytes:
+    return json.dumps({"columns": list(COLUMNS), "rows": [{c: row.get(c) for c in COLUMNS} for row in rows]},
+                      ensure_ascii=False, indent=1).encode()
+
+
+def render(rows: list[dict], fmt: str, *, stamp: datetime | None = None) -> bytes:
+    """Rows (dicts keyed by `COLUMNS`) as csv, xlsx or json bytes; `stamp` dates the workbook."""
+    if fmt == "csv":
+        return _csv(rows)
+    if fmt == "xlsx":
+        return _xlsx(rows, stamp or datetime(2000, 1, 1, tzinfo=timezone.utc))
+    if fmt == "json":
+        return _json(rows)
+    raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+
+
+def export_period(session: Session, key: str, fmt: str, actor: str, *, job_id: int | None = None,
+                  config: ScoringConfig | None = None) -> ExportResult:
+    """Build a period's bonus file, store it and audit-log who, when, which period and its checksum.
+
+    A locked period exports its frozen snapshot (the same bytes every time); an open one a
+    provisional file named ``…-provisional``.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    if job_id is not None:
+        done = session.query(ExportFile).filter_by(job_id=job_id).one_or_none()
+        if done is not None:
+            return ExportResult(done.content, done.filename, done.checksum, done.id)
+    period, rows = period_rows(session, key, config)
+    locked = period.state == "locked"
+    data = render(rows, fmt, stamp=period.locked_at if locked else utcnow())
+    filename = f"bonus-{key}{'' if locked else '-provisional'}.{fmt}"
+    digest = hashlib.sha256(data).hexdigest()
+    file = ExportFile(period_key=key, fmt=fmt, filename=filename, checksum=digest, size=len(data), content=data,
+                      created_by=actor, job_id=job_id)
+    session.add(file)
+    session.flush()
+    session.add(AuditLog(actor=actor, action="export.bonus", target=key,
+                         detail={"format": fmt, "filename": filename, "checksum": digest, "rows": len(rows),
+                                 "locked": locked, "snapshot_checksum": period.checksum, "export_id": file.id}))
+    return ExportResult(data, filename, digest, file.id)

@@ -1,0 +1,213 @@
+"""Pay periods: what each agent is paid for a period, frozen when HR locks it.
+
+Locking stores the exact rows (the snapshot) and its checksum; re-exporting a locked period
+always returns those rows. Later changes to a locked period's calls (late survey answers,
+flag reviews, a repeat call after the period ended) never rewrite it: they are paid as
+``adjustment`` rows in the next open period, a diff against what was last paid (``settled``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from scoring.rules import load_rules
+from scoring.scorecard import AgentScorecard, ScoringConfig, build_scorecards, load_config
+from store.accounts import AuditLog
+from store.base import upsert_ignore, utcnow
+from store.calls import Call, SurveyAnswer
+from store.flags import Flag
+from store.payroll import PayPeriod
+
+COLUMNS = (
+    "period", "row_type", "source_period", "agent_id", "agent_name", "team",
+    "handled", "surveys_offered", "surveys_completed", "response_rate",
+    "adequacy_raw", "adequacy", "adequacy_low", "adequacy_high",
+    "csat_raw", "csat", "csat_low", "csat_high", "mean_rating",
+    "fcr_raw", "fcr", "fcr_low", "fcr_high",
+    "confirmed_flags", "flag_penalty", "composite", "tier", "multiplier", "insufficient", "rank",
+    "previous_tier", "previous_multiplier", "multiplier_delta",
+)
+"""The pay-row contract shared by CSV, XLSX and JSON exports (documented in docs/scorecards.md)."""
+
+PAY_FIELDS = ("handled", "surveys_offered", "surveys_completed", "adequacy_raw", "csat_raw", "fcr_raw",
+              "confirmed_flags", "insufficient", "tier", "multiplier")
+"""A locked period's agent gets an adjustment row when one of these changed: the agent's own
+evidence or pay. Drift of shrunk rates caused only by other agents' data is not a change."""
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class PeriodError(ValueError):
+    """A bad period key or a forbidden transition (locking twice, locking an unfinished period)."""
+
+
+def period_bounds(key: str, config: ScoringConfig | None = None) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of a period key: "2026-11" (monthly) or "2026-W47" (weekly, ISO)."""
+    cfg = config or load_config()
+    if cfg.period == "monthly":
+        m = _MONTH.match(key or "")
+        if not m:
+            raise PeriodError(f"period must look like 2026-11 (monthly periods), got {key!r}")
+        year, month = int(m[1]), int(m[2])
+        first = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+    else:
+        m = _WEEK.match(key or "")
+        try:
+            first = date.fromisocalendar(int(m[1]), int(m[2]), 1) if m else None
+        except ValueError:
+            first = None
+        if first is None:
+            raise PeriodError(f"period must look like 2026-W47 (weekly periods), got {key!r}")
+        following = first + timedelta(days=7)
+    local = [datetime(d.year, d.month, d.day, tzinfo=cfg.tz) for d in (first, following)]
+    return local[0].astimezone(timezone.utc), local[1].astimezone(timezone.utc)
+
+
+def period_key_for(at: datetime, config: ScoringConfig | None = None) -> str:
+    cfg = config or load_config()
+    local = at.astimezone(cfg.tz)
+    if cfg.period == "monthly":
+        return f"{local.year:04d}-{local.month:02d}"
+    year, week, _ = local.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def list_periods(session: Session) -> list[PayPeriod]:
+    """Known periods, newest first."""
+    return list(session.scalars(select(PayPeriod).order_by(PayPeriod.starts_at.desc())))
+
+
+def get_or_create_period(session: Session, key: str, config: ScoringConfig | None = None) -> PayPeriod:
+    start, end = period_bounds(key, config)
+    upsert_ignore(session, PayPeriod, {"key": key, "starts_at": start, "ends_at": end, "state": "open",
+                                       "created_at": utcnow()})
+    return session.get(PayPeriod, key)
+
+
+def _num(value, digits: int = 4):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return round(float(value), digits)
+
+
+def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig) -> dict:
+    """One agent's pay row. No caller data: counts and rates only."""
+    flags = sum(v for k, v in card.confirmed_flags.items() if k in cfg.penalised_flags)
+    row = {
+        "period": period_key, "row_type": "score", "source_period": period_key,
+        "agent_id": card.agent_id, "agent_name": card.name, "team": card.team,
+        "handled": card.handled, "surveys_offered": card.surveys_offered,
+        "surveys_completed": card.surveys_completed, "response_rate": _num(card.response_rate),
+        "mean_rating": _num(card.mean_rating.mean), "confirmed_flags": flags,
+        "flag_penalty": _num(card.composite.penalty), "composite": _num(card.composite.score),
+        "tier": card.tier, "multiplier": card.multiplier, "insufficient": card.insufficient, "rank": card.rank,
+        "previous_tier": None, "previous_multiplier": None, "multiplier_delta": None,
+    }
+    for name in ("adequacy", "csat", "fcr"):
+        est = getattr(card, name)
+        row.update({f"{name}_raw": _num(est.raw), name: _num(est.mean), f"{name}_low": _num(est.low),
+                    f"{name}_high": _num(est.high)})
+    return {c: row[c] for c in COLUMNS}
+
+
+def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig) -> list[dict]:
+    cards = build_scorecards(session, period.starts_at, period.ends_at, config=cfg)
+    return [card_row(c, period.key, cfg) for c in cards]
+
+
+def _changed_since(session: Session, period: PayPeriod) -> bool:
+    """Anything recorded after the period was last settled that can move its numbers?"""
+    since = period.settled_at or period.locked_at
+    horizon = period.ends_at + timedelta(hours=load_rules().repeat_window_hours)
+    in_period = (Call.started_at >= period.starts_at) & (Call.started_at < period.ends_at)
+    late_answer = exists().where(SurveyAnswer.call_sid == Call.sid, SurveyAnswer.created_at > since, in_period)
+    late_call = exists().where(Call.started_at >= period.starts_at, Call.started_at < horizon, Call.created_at > since)
+    reviewed = exists().where(Flag.occurred_at >= period.starts_at, Flag.occurred_at < period.ends_at,
+                              or_(Flag.reviewed_at > since, Flag.updated_at > since))
+    return bool(session.scalar(select(or_(late_answer, late_call, reviewed))))
+
+
+def _sources(session: Session, period: PayPeriod) -> list[PayPeriod]:
+    """Locked periods before `period` whose next open period is `period`."""
+    earlier = list(session.scalars(select(PayPeriod).where(PayPeriod.starts_at < period.starts_at)
+                                   .order_by(PayPeriod.starts_at)))
+    out = []
+    for p in earlier:
+        if p.state != "locked":
+            continue
+        if any(o.state == "open" and p.ends_at <= o.starts_at for o in earlier):
+            continue
+        out.append(p)
+    return out
+
+
+def pending_adjustments(session: Session, period: PayPeriod, cfg: ScoringConfig
+                        ) -> tuple[list[dict], dict[str, list[dict]]]:
+    """Adjustment rows `period` must pay, and each source period's rows as they now stand."""
+    adjustments, current = [], {}
+    for source in _sources(session, period):
+        if not _changed_since(session, source):
+            continue
+        rows = score_rows(session, source, cfg)
+        current[source.key] = rows
+        paid = {r["agent_id"]: r for r in source.settled or []}
+        for row in rows:
+            before = paid.get(row["agent_id"])
+            if before is not None and all(before.get(f) == row[f] for f in PAY_FIELDS):
+                continue
+            old = before["multiplier"] if before else 0.0
+            adjustments.append({**row, "period": period.key, "row_type": "adjustment",
+                                "previous_tier": before["tier"] if before else None,
+                                "previous_multiplier": old if before else None,
+                                "multiplier_delta": _num(row["multiplier"] - old)})
+    return adjustments, current
+
+
+def checksum(snapshot: dict) -> str:
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def period_rows(session: Session, key: str, config: ScoringConfig | None = None) -> tuple[PayPeriod, list[dict]]:
+    """The rows to export: the frozen snapshot of a locked period, else a provisional computation."""
+    cfg = config or load_config()
+    period = get_or_create_period(session, key, cfg)
+    if period.state == "locked":
+        return period, period.snapshot["rows"] + period.snapshot["adjustments"]
+    adjustments, _ = pending_adjustments(session, period, cfg)
+    return period, score_rows(session, period, cfg) + adjustments
+
+
+def lock_period(session: Session, key: str, actor: str, *, now: datetime | None = None,
+                config: ScoringConfig | None = None) -> PayPeriod:
+    """Freeze the period's pay rows (and the adjustments it carries); audit-logged."""
+    cfg = config or load_config()
+    now = now or utcnow()
+    get_or_create_period(session, key, cfg)
+    period = session.scalars(select(PayPeriod).where(PayPeriod.key == key).with_for_update()).one()
+    if period.state == "locked":
+        raise PeriodError(f"period {key} is already locked (by {period.locked_by} at {period.locked_at:%Y-%m-%d %H:%M})")
+    if period.ends_at > now:
+        raise PeriodError(f"period {key} ends {period.ends_at.isoformat()}; it can be locked after it ends")
+    rows = score_rows(session, period, cfg)
+    adjustments, current = pending_adjustments(session, period, cfg)
+    period.snapshot = {"rows": rows, "adjustments": adjustments}
+    period.checksum = checksum(period.snapshot)
+    period.state, period.locked_at, period.locked_by = "locked", now, actor
+    period.settled, period.settled_at = rows, now
+    for source_key, source_rows in current.items():
+        source = session.get(PayPeriod, source_key)
+        source.settled, source.settled_at = source_rows, now
+    session.add(AuditLog(actor=actor, action="period.lock", target=key, at=now,
+                         detail={"checksum": period.checksum, "rows": len(rows), "adjustments": len(adjustments),
+                                 "adjusted_periods": sorted(current)}))
+    session.flush()
+    return period
