@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from aftercall import jobs
@@ -130,6 +130,7 @@ def flags_cliff(start, end):
 @click.option("--by", type=click.Choice(GROUPS), default="queue", show_default=True)
 @click.option("--sla-seconds", type=int, default=None, help="service-level X (default from the rules file)")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table")
+@with_appcontext
 def sla_command(start, end, by, sla_seconds, as_json):
     """SLA figures per queue, agent or team for calls started in [start, end)."""
     rules = load_rules()
