@@ -1,0 +1,122 @@
+"""Pay periods (lock, freeze, adjust in the next period) and export files read back."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from openpyxl import load_workbook
+
+from scoring.exports import export_period, render
+from scoring.periods import COLUMNS, PeriodError, get_or_create_period, list_periods, lock_period, period_bounds
+from scoring.scorecard import ScoringConfig
+from store.accounts import AuditLog
+from store.calls import Leg, SurveyAnswer
+
+SEP = datetime(2026, 9, 7, 9, 0, tzinfo=timezone.utc)
+
+
+def read_csv(data: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_period_keys_and_bounds():
+    assert period_bounds("2026-11") == (datetime(2026, 10, 31, 21, tzinfo=timezone.utc),
+                                        datetime(2026, 11, 30, 21, tzinfo=timezone.utc))
+    weekly = ScoringConfig(period="weekly", timezone="UTC")
+    assert period_bounds("2026-W01", weekly) == (datetime(2025, 12, 29, tzinfo=timezone.utc),
+                                                 datetime(2026, 1, 5, tzinfo=timezone.utc))
+    for bad in ("2026-13", "26-11", "2026-11-01", ""):
+        with pytest.raises(PeriodError):
+            period_bounds(bad)
+    with pytest.raises(PeriodError):
+        period_bounds("2026-W54", weekly)
+
+
+def test_lock_freezes_export_and_later_answers_become_adjustments(build, db_session):
+    build.agent("a"), build.agent("b")
+    build.answers("a", 19, 0, start=SEP)            # 19 < 20 responses: insufficient
+    build.answers("b", 15, 10, start=SEP)
+    get_or_create_period(db_session, "2026-10")       # the next open period: it will carry adjustments
+    lock_period(db_session, "2026-09", actor="hr:olga")
+    first = export_period(db_session, "2026-09", "csv", actor="hr:olga")
+    rows = {r["agent_id"]: r for r in read_csv(first.bytes)}
+    assert first.filename == "bonus-2026-09.csv"
+    assert rows["a"]["tier"] == "insufficient-data" and rows["a"]["rank"] == ""
+    with pytest.raises(PeriodError, match="already locked"):
+        lock_period(db_session, "2026-09", actor="hr:olga")
+
+    # A late answer for a September call: a now has 20 responses.
+    leg = build.call("a", at=SEP + timedelta(days=3), adequate=1, rating=5)
+    again = export_period(db_session, "2026-09", "csv", actor="hr:olga")
+    assert again.bytes == first.bytes and again.checksum == first.checksum      # frozen
+
+    october = export_period(db_session, "2026-10", "csv", actor="hr:olga")
+    assert october.filename == "bonus-2026-10-provisional.csv"
+    adjustments = [r for r in read_csv(october.bytes) if r["row_type"] == "adjustment"]
+    assert [(r["agent_id"], r["source_period"], r["previous_tier"]) for r in adjustments] == \
+        [("a", "2026-09", "insufficient-data")]
+    adj = adjustments[0]
+    assert adj["tier"] != "insufficient-data" and int(adj["surveys_completed"]) == 20
+    assert float(adj["multiplier_delta"]) == pytest.approx(float(adj["multiplier"]) - 0.5)
+
+    # Locking October pays the adjustment once: November no longer shows it.
+    october_locked = lock_period(db_session, "2026-10", actor="hr:olga")
+    assert [r["agent_id"] for r in october_locked.snapshot["adjustments"]] == ["a"]
+    november = export_period(db_session, "2026-11", "json", actor="hr:olga")
+    assert json.loads(november.bytes)["rows"] == []
+    assert [p.key for p in list_periods(db_session)] == ["2026-11", "2026-10", "2026-09"]
+    audit = db_session.query(AuditLog).order_by(AuditLog.id).all()
+    assert [(e.action, e.target) for e in audit] == [
+        ("period.lock", "2026-09"), ("export.bonus", "2026-09"), ("export.bonus", "2026-09"),
+        ("export.bonus", "2026-10"), ("period.lock", "2026-10"), ("export.bonus", "2026-11")]
+    assert audit[1].detail["checksum"] == first.checksum and audit[1].actor == "hr:olga"
+
+
+def test_unfinished_period_cannot_be_locked(db_session):
+    with pytest.raises(PeriodError, match="after it ends"):
+        lock_period(db_session, "2026-11", actor="hr", now=datetime(2026, 11, 20, tzinfo=timezone.utc))
+
+
+ROW = {c: None for c in COLUMNS} | {
+    "period": "2026-09", "row_type": "score", "source_period": "2026-09", "agent_id": "a1",
+    "agent_name": "=HYPERLINK(\"http://x\",\"click\")", "team": "Отдел продаж", "handled": 12,
+    "composite": 71.25, "tier": "silver", "multiplier": 1.0, "insufficient": False, "multiplier_delta": -0.5,
+}
+
+
+def test_csv_is_utf8_documented_and_formula_safe():
+    data = render([ROW], "csv")
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = read_csv(data)
+    assert list(rows[0]) == list(COLUMNS)
+    assert rows[0]["agent_name"].startswith("'=") and rows[0]["team"] == "Отдел продаж"
+    assert rows[0]["multiplier_delta"] == "-0.5" and rows[0]["insufficient"] == "false"
+    assert rows[0]["rank"] == ""
+
+
+def test_xlsx_reads_back_as_text_not_formulas():
+    ws = load_workbook(io.BytesIO(render([ROW], "xlsx"))).active
+    values = list(ws.iter_rows(values_only=True))
+    assert list(values[0]) == list(COLUMNS)
+    row = dict(zip(COLUMNS, values[1]))
+    assert row["agent_name"] == "'" + ROW["agent_name"] and ws.cell(2, COLUMNS.index("agent_name") + 1).data_type == "s"
+    assert row["composite"] == 71.25 and row["multiplier_delta"] == -0.5 and row["team"] == "Отдел продаж"
+    assert render([ROW], "xlsx") == render([ROW], "xlsx")     # deterministic: same rows, same checksum
+
+
+def test_json_and_bad_format():
+    body = json.loads(render([ROW], "json"))
+    assert body["columns"] == list(COLUMNS) and body["rows"][0]["agent_name"] == ROW["agent_name"]
+    with pytest.raises(ValueError, match="format must be one of"):
+        render([ROW], "pdf")
+
+
+def test_exports_carry_no_phone_numbers(build, db_session):
+    build.agent("a")
+    build.answers("a", 3, 1, start=SEP)
+    result = export_period(db_session, "2026-09", "json", actor="hr")
+    assert b"+1555" not in result.bytes
+    assert db_session.get(Leg, 1) is not None and db_session.query(SurveyAnswer).count() == 8
