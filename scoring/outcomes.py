@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from scoring.rules import Rules, load_rules
 from store.agents import Agent
+from store.base import UTCDateTime
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer
 
 FAILED_CALL_STATUSES = ("failed", "busy", "no-answer", "canceled")
@@ -112,7 +113,7 @@ def _next_calls(start: datetime, end: datetime, window: timedelta):
     return (
         select(Call.sid.label("sid"),
                func.lead(Call.sid).over(partition_by=Call.from_number, order_by=order).label("next_sid"),
-               func.lead(Call.started_at).over(partition_by=Call.from_number, order_by=order).label("next_at"))
+               func.lead(Call.started_at, type_=UTCDateTime()).over(partition_by=Call.from_number, order_by=order).label("next_at"))
         .where(Call.time_source == "twilio", Call.started_at >= start, Call.started_at < end + window)
         .subquery()
     )
