@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -61,7 +62,10 @@ def _csv(rows: list[dict]) -> bytes:
 
 
 def _xlsx(rows: list[dict], stamp: datetime) -> bytes:
+    """Workbook bytes that depend only on rows and `stamp`: openpyxl's save() stamps "now" into
+    the properties and every zip entry, so the archive is written and then re-packed."""
     from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
 
     wb = Workbook()
     ws = wb.active
@@ -72,10 +76,17 @@ def _xlsx(rows: list[dict], stamp: datetime) -> bytes:
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"   # never a formula, whatever the text
-    wb.properties.created = wb.properties.modified = stamp.replace(tzinfo=None)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    naive = stamp.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    wb.properties.created = wb.properties.modified = naive
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=naive.timetuple()[:6]), src.read(info),
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def _json(rows: list[dict]) -> bytes:
