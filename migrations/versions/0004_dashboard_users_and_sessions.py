@@ -14,8 +14,22 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("name", sa.String(120), nullable=False, server_default=""),
+        sa.Column("password_hash", sa.String(255), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("locale", sa.String(8), nullable=False, server_default="en"),
+        sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("session_nonce", sa.String(32), nullable=False),
+        sa.Column("created_at", store.base.UTCDateTime(), nullable=False),
+        sa.Column("last_login_at", store.base.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("users")

@@ -1,0 +1,86 @@
+"""The supervisor, HR and admin dashboard: server-rendered pages behind a login.
+
+``init_app`` adds login (Flask-Login), CSRF protection for every form (Flask-WTF), expiring
+sessions and the blueprints. Twilio webhooks (``/voice/``) and token APIs (``/api/``) keep
+their own authentication and are exempt from CSRF and the login.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from dashboard.auth import can, login_manager
+
+csrf = CSRFProtect()
+EXEMPT_PREFIXES = ("/voice/", "/api/")
+DEFAULT_SESSION_HOURS = 8.0
+
+
+def _hours(raw: str | None) -> float:
+    if raw in (None, ""):
+        return DEFAULT_SESSION_HOURS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"SESSION_LIFETIME_HOURS must be a number, got {raw!r}") from None
+    if not 0 < value <= 24 * 7:
+        raise ValueError("SESSION_LIFETIME_HOURS must be within (0, 168]")
+    return value
+
+
+def configure(app: Flask, env: dict | None = None) -> None:
+    """Session settings: an 8 h (one shift) absolute lifetime; cookies HttpOnly, SameSite=Lax,
+    and Secure whenever the public URL is HTTPS (or SESSION_COOKIE_SECURE says so)."""
+    env = dict(os.environ if env is None else env)
+    settings = app.config["SETTINGS"]
+    secure = env.get("SESSION_COOKIE_SECURE")
+    app.config.update(
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=_hours(env.get("SESSION_LIFETIME_HOURS"))),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=(secure.strip().lower() in {"1", "true", "yes", "on"} if secure
+                               else settings.public_base_url.startswith("https://")),
+        SESSION_COOKIE_NAME="aftercall_session",
+        WTF_CSRF_CHECK_DEFAULT=False,   # checked below, for everything but webhooks and token APIs
+        WTF_CSRF_TIME_LIMIT=None,       # the token lives as long as the session does
+    )
+
+
+def init_app(app: Flask) -> None:
+    configure(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    @app.before_request
+    def _csrf():
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not request.path.startswith(EXEMPT_PREFIXES):
+            csrf.protect()
+
+    from dashboard import admin, auth_views, calls, flags, hr, supervise
+    for module in (auth_views, supervise, calls, flags, hr, admin):
+        app.register_blueprint(module.bp)
+
+    from dashboard.i18n import current_language, t
+    app.jinja_env.globals.update(t=t, can=can, current_language=current_language)
+
+    from dashboard.templating import register_filters
+    register_filters(app)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(exc):
+        return render_template("error.html", message=t("csrf_failed")), 400
+
+    @app.errorhandler(403)
+    def _forbidden(exc):
+        if request.path.startswith(EXEMPT_PREFIXES):
+            return exc
+        return render_template("error.html", message=t("forbidden")), 403
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        if request.path.startswith(EXEMPT_PREFIXES):
+            return exc
+        return render_template("error.html", message=t("not_found")), 404

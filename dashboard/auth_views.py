@@ -1,0 +1,80 @@
+"""Log in, log out, switch language, and the landing redirect."""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from dashboard.accounts import find_user, record_login
+from dashboard.auth import SessionUser, can
+from dashboard.i18n import LANGUAGES, t
+from dashboard.web import db, render
+
+bp = Blueprint("auth", __name__, static_folder="static", static_url_path="/dashboard-static",
+               template_folder="templates")
+
+
+def _home() -> str:
+    for area, endpoint in (("scorecards", "supervise.scorecards"), ("admin", "admin.users")):
+        if can(area):
+            return url_for(endpoint)
+    return url_for("auth.login")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: an open redirect after login would hand a phishing site our trust."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(_home())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        password = request.form.get("password", "")
+        with db().session() as s:
+            user = find_user(s, email) if email else None
+            ok = user is not None and user.active and user.check_password(password)
+            if ok:
+                record_login(s, user)
+                who = SessionUser.of(user)
+        if ok:
+            lang = session.get("lang")
+            session.clear()  # a fresh session at login: nothing an attacker planted survives
+            if lang:
+                session["lang"] = lang
+            session.permanent = True
+            session["login_at"] = time.time()
+            login_user(who)
+            return redirect(_safe_next(request.args.get("next")) or _home())
+        flash(t("bad_login"), "error")
+        return render("login.html", email=email), 401
+    return render("login.html", email="")
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/lang")
+def language():
+    lang = request.form.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("back")) or url_for("auth.index"))

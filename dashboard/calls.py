@@ -1,0 +1,34 @@
+"""The calls list and one call's timeline (supervisors)."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+from sqlalchemy import or_, select
+
+from dashboard import queries
+from dashboard.auth import guard
+from dashboard.web import db, or_404, page_range, render
+from store.flags import Flag
+
+bp = Blueprint("calls", __name__)
+bp.before_request(guard("calls"))
+
+
+@bp.get("/calls")
+def index():
+    agent_id = request.args.get("agent") or None
+    team = request.args.get("team") or None
+    with db().session() as s:
+        rng, known = page_range(s, request.args)
+        rows = queries.list_calls(s, rng.start, rng.end, agent_id=agent_id, team=team)
+        teams = queries.teams(s)
+    return render("calls.html", rng=rng, periods=known, rows=rows, agent_id=agent_id, team=team, teams=teams)
+
+
+@bp.get("/calls/<sid>")
+def show(sid):
+    with db().session() as s:
+        call, events = or_404(queries.call_timeline(s, sid))
+        leg_ids = [e.data["id"] for e in events if e.kind == "leg"]
+        flags = list(s.scalars(select(Flag).where(or_(Flag.call_sid == sid, Flag.leg_id.in_(leg_ids)))
+                               .order_by(Flag.id)))
+    return render("call.html", call=call, events=events, flags=flags)

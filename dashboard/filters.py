@@ -1,0 +1,62 @@
+"""The date range a page shows, from its query string: a pay period, or from/to dates.
+
+Dates are the centre's local calendar days (the IVR's business-hours time zone), turned
+into a UTC half-open range [start, end) for queries on ``Call.started_at``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+DEFAULT_DAYS = 28
+
+
+class FilterError(ValueError):
+    """A query-string value the page cannot use; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Range:
+    start: datetime
+    end: datetime
+    first_day: date
+    last_day: date
+    period_key: str | None = None
+
+    def args(self) -> dict:
+        """Query-string arguments that reproduce this range on another page."""
+        if self.period_key:
+            return {"period": self.period_key}
+        return {"from": self.first_day.isoformat(), "to": self.last_day.isoformat()}
+
+
+def _day(raw: str, name: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FilterError(f"{name} must be a date like 2026-11-30, got {raw!r}") from None
+
+
+def day_range(first: date, last: date, tz: ZoneInfo, period_key: str | None = None) -> Range:
+    if last < first:
+        raise FilterError("the end date is before the start date")
+    if (last - first).days > 400:
+        raise FilterError("a range can span at most 400 days")
+    start = datetime.combine(first, time(0), tz).astimezone(timezone.utc)
+    end = datetime.combine(last + timedelta(days=1), time(0), tz).astimezone(timezone.utc)
+    return Range(start, end, first, last, period_key)
+
+
+def from_args(args, tz: ZoneInfo, today: date, periods: dict | None = None) -> Range:
+    """``?period=KEY`` (one of ``periods``: key -> (start, end) UTC datetimes), or
+    ``?from=&to=`` (inclusive local days), else the last 28 days up to ``today``."""
+    key = (args.get("period") or "").strip()
+    if key:
+        if not periods or key not in periods:
+            raise FilterError(f"unknown period {key!r}")
+        start, end = periods[key]
+        return Range(start, end, start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date(), key)
+    last = _day(args["to"], "to") if args.get("to") else today
+    first = _day(args["from"], "from") if args.get("from") else last - timedelta(days=DEFAULT_DAYS - 1)
+    return day_range(first, last, tz)

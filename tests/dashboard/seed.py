@@ -1,0 +1,91 @@
+"""A small, deterministic call centre for the dashboard tests: two teams, four agents,
+a few weeks of calls with survey answers, one agent who cuts calls at the 13-minute cap,
+flags to review and two pay periods."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from dashboard.accounts import create_user
+from store.agents import Agent
+from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
+from store.flags import Flag
+from store.payroll import PayPeriod
+
+PASSWORD = "correct horse battery"
+USERS = {"admin": "admin@example.com", "supervisor": "sup@example.com", "hr": "hr@example.com"}
+AGENTS = [("ann", "north"), ("bob", "north"), ("cat", "south"), ("dan", "south")]
+START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+CALLS_PER_AGENT = 24
+CUTTER = "dan"
+
+
+def add_call(s, sid: str, agent_id: str, at: datetime, talk: int, ended_by: str, answers: dict,
+             *, queue: str = "billing", wait: int = 12, digits: str = "1") -> Leg:
+    s.add(Call(sid=sid, from_number=f"+1555{int(sid[2:]) % 10**7:07d}", language="en", menu_key=digits,
+               status="completed", duration=talk + wait + 20, started_at=at, ended_at=at + timedelta(seconds=talk + wait + 20),
+               time_source="twilio"))
+    s.add(WebhookEvent(call_sid=sid, step="language:1", endpoint="/voice/language", params={"Digits": "1"},
+                       received_at=at + timedelta(seconds=3)))
+    s.add(WebhookEvent(call_sid=sid, step="menu:1", endpoint="/voice/menu", params={"Digits": digits},
+                       received_at=at + timedelta(seconds=8)))
+    entry = QueueEntry(call_sid=sid, visit=1, queue=queue, reason="menu", state="left", agent_id=agent_id,
+                       result="bridged", wait_seconds=wait, created_at=at + timedelta(seconds=9))
+    s.add(entry)
+    s.flush()
+    leg = Leg(call_sid=sid, seq=1, entry_id=entry.id, queue=queue, agent_id=agent_id, language="en",
+              queue_seconds=wait, dial_status="completed", bridged=True, talk_seconds=talk, ended_by=ended_by,
+              survey_state="finished" if answers else ("offered" if ended_by == "agent" else "not-offered"),
+              survey_version="2026-11-v1", created_at=at + timedelta(seconds=wait + 9))
+    s.add(leg)
+    s.flush()
+    for q, v in answers.items():
+        s.add(SurveyAnswer(leg_id=leg.id, call_sid=sid, agent_id=agent_id, survey_version="2026-11-v1",
+                           question=q, value=v, status="answered", created_at=at + timedelta(seconds=talk + wait + 15)))
+    return leg
+
+
+def seed(db) -> dict:
+    rng = random.Random(6)
+    out = {"legs": {}}
+    with db.session() as s:
+        for role, email in USERS.items():
+            create_user(s, email, PASSWORD, role, actor="seed", name=role.title())
+        for agent_id, team in AGENTS:
+            s.add(Agent(id=agent_id, name=agent_id.title(), team=team, skills=["billing", "tech"]))
+        s.flush()
+        n = 0
+        for agent_id, _ in AGENTS:
+            for i in range(CALLS_PER_AGENT):
+                n += 1
+                at = START + timedelta(days=i % 20, hours=i % 7, minutes=n % 50)
+                if agent_id == CUTTER and i % 2 == 0:
+                    talk, ended_by = 770 + rng.randint(0, 8), "agent"   # just under the 13-minute cap
+                else:
+                    talk = rng.randint(90, 900)
+                    ended_by = "agent" if rng.random() < 0.4 else "caller"
+                answers = {}
+                if ended_by == "agent" and rng.random() < 0.7:
+                    good = rng.random() < (0.5 if agent_id == CUTTER else 0.85)
+                    answers = {"adequate": 1 if good else 2, "satisfaction": rng.randint(4, 5) if good else rng.randint(1, 3),
+                               "anything_else": 2}
+                sid = f"CA{n:032d}"
+                out["legs"][sid] = add_call(s, sid, agent_id, at, talk, ended_by, answers).id
+        cut_sid = "CA" + f"{CALLS_PER_AGENT * 3 + 1:032d}"
+        flags = [
+            Flag(key=f"cap-cut:{cut_sid}", kind="cap-cut", leg_id=out["legs"][cut_sid], call_sid=cut_sid, agent_id=CUTTER,
+                 occurred_at=START, reason="agent ended the call 8 s before the 13-minute cap",
+                 evidence={"talk_seconds": 772, "cap_seconds": 780}, rule_version="2026-11-r1"),
+            Flag(key="truncated:x", kind="truncated", leg_id=out["legs"]["CA" + f"{2:032d}"], call_sid="CA" + f"{2:032d}",
+                 agent_id="ann", occurred_at=START + timedelta(days=1), reason="short agent-ended call",
+                 evidence={"talk_seconds": 20}, rule_version="2026-11-r1"),
+        ]
+        s.add_all(flags)
+        s.add(PayPeriod(key="2026-11", starts_at=datetime(2026, 10, 31, 21, tzinfo=timezone.utc),
+                        ends_at=datetime(2026, 11, 30, 21, tzinfo=timezone.utc)))
+        s.add(PayPeriod(key="2026-10", starts_at=datetime(2026, 9, 30, 21, tzinfo=timezone.utc),
+                        ends_at=datetime(2026, 10, 31, 21, tzinfo=timezone.utc)))
+        s.flush()
+        out["flags"] = {f.kind: f.id for f in flags}
+        out["cut_sid"] = cut_sid
+    return out
