@@ -6,7 +6,9 @@
   the TwiML we answered, in the same transaction as its effects; a retry or duplicate
   delivery gets the stored TwiML back and changes nothing;
 - any exception (bad parameters, database down, a bug) is logged and answered with the
-  handler's fallback TwiML, so the caller never hears "an application error has occurred".
+  handler's fallback TwiML, so the caller never hears "an application error has occurred";
+  a fallback can ask ``database_unavailable()`` (the survey's spools the answer then);
+- after a step reached the database, answers spooled while it was down are replayed.
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ import logging
 from functools import wraps
 from typing import Callable
 
-from flask import Response, current_app, request
-from sqlalchemy import select
+from flask import Response, current_app, g, request
+from sqlalchemy import exc as sa_exc, select
 from sqlalchemy.exc import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -55,6 +57,23 @@ def clean(values: dict) -> dict:
     return out
 
 
+# Connection refused or lost, statement or lock timeout, pool exhausted: the database is not answering.
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def database_unavailable() -> bool:
+    """In a fallback: did this request fail because the database did not answer?"""
+    return isinstance(g.get("webhook_error"), DATABASE_DOWN)
+
+
+def _replay_spool(db) -> None:
+    from webhooks.survey_offline import answer_spool
+    try:
+        answer_spool().replay_if_pending(db)
+    except Exception:  # the caller's answer is already made; the spool waits for the next request
+        log.warning("replaying the survey answer spool failed; will retry", exc_info=True)
+
+
 def twiml(doc: VoiceResponse | str) -> Response:
     return Response(str(doc), status=200, mimetype="text/xml")
 
@@ -89,6 +108,7 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
                     if key:
                         s.add(WebhookEvent(call_sid=call_sid, step=key, endpoint=request.path,
                                            params=params, twiml=text))
+                _replay_spool(db)
                 return twiml(text)
             except IntegrityError:
                 # The same step is being handled concurrently (a duplicate delivery): answer as it did.
@@ -99,7 +119,12 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
                 log.exception("integrity error in %s", request.path)
             except BadParams as exc:
                 log.warning("bad webhook parameters on %s: %s", request.path, exc)
-            except Exception:
+            except DATABASE_DOWN as exc:
+                g.webhook_error = exc
+                log.error("database unavailable in %s (%s); answering with its fallback", request.path,
+                          type(exc).__name__)
+            except Exception as exc:
+                g.webhook_error = exc
                 log.exception("voice webhook %s failed; answering with its fallback", request.path)
             try:
                 return twiml(fallback(params, args))

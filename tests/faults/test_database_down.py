@@ -1,0 +1,183 @@
+"""Database down, slow or cut mid-call: the caller hears a sane path and no answer is lost.
+
+The database is made unavailable for real: the app is pointed at a PostgreSQL URL where
+nothing listens, a table is locked by another session (slow), or the app's own backend is
+terminated in the middle of a webhook's transaction.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import psycopg
+import pytest
+from sqlalchemy import event, func, select
+
+from callflow.agents import create_agent
+from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
+from store.db import Database
+from tests.conftest import TwilioClient, make_settings
+from tests.journey.driver import ScriptedCall
+from aftercall.app import create_app
+
+DEAD_URL = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"
+BASE_PARAMS = {"AccountSid": "AC" + "0" * 32, "From": "+15550001111", "To": "+15559990000",
+               "CallStatus": "in-progress"}
+
+
+@pytest.fixture
+def app(database, tmp_path):
+    app = create_app(make_settings(database), db=database)
+    app.config.update(TESTING=True, ANSWER_SPOOL_DIR=str(tmp_path / "spool"))
+    with database.session() as s:
+        create_agent(s, {"id": "alice", "skills": ["billing", "general"], "presence": "available"},
+                     app.config["MENU"].queues)
+    return app
+
+
+@pytest.fixture
+def twilio(app):
+    return TwilioClient(app.test_client())
+
+
+@pytest.fixture
+def dead_db():
+    db = Database(DEAD_URL)
+    yield db
+    db.dispose()
+
+
+def doc(resp) -> ET.Element:
+    assert resp.status_code == 200
+    root = ET.fromstring(resp.data)
+    assert root.tag == "Response"
+    return root
+
+
+def said(root) -> str:
+    return " ".join(s.text or "" for s in root.iter("Say"))
+
+
+def count(database, model) -> int:
+    with database.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def at_survey(twilio, sid: str) -> ScriptedCall:
+    call = ScriptedCall(twilio, sid)
+    call.end_dial(call.to_agent(), agent_hung_up=True)
+    assert "answered adequately" in call.said()
+    return call
+
+
+def test_every_webhook_answers_a_sane_path_with_no_database(dead_db, database, tmp_path):
+    app = create_app(make_settings(database), db=dead_db)
+    app.config["ANSWER_SPOOL_DIR"] = str(tmp_path / "spool")
+    twilio = TwilioClient(app.test_client())
+    p = {"CallSid": "CAdown", **BASE_PARAMS}
+    incoming = doc(twilio.post("/voice/incoming", p))
+    assert incoming.find("Enqueue").text == "general" and "sorry" in said(incoming)   # queued, not dropped
+    for path in ("/voice/language?attempt=1", "/voice/menu?attempt=1&lang=ru"):
+        assert doc(twilio.post(path, {**p, "Digits": "1"})).find("Enqueue") is not None
+    assert doc(twilio.post("/voice/queue/wait?lang=en", {**p, "QueueTime": "5"})).find("Pause") is not None
+    assert doc(twilio.post("/voice/queue/done?lang=en", {**p, "QueueResult": "leave"})).find("Hangup") is not None
+    assert doc(twilio.post("/voice/dial/done?leg=7&lang=en", {**p, "DialCallStatus": "completed"})) \
+        .find("Hangup") is not None
+    survey = doc(twilio.post("/voice/survey?leg=7&q=0&attempt=1&lang=en", {**p, "Digits": "1"}))
+    assert "from 1 to 5" in said(survey) and "q=1" in survey.find("Gather").get("action")
+    assert len(doc(twilio.post("/voice/status", {**p, "CallStatus": "completed"}))) == 0
+
+
+def test_answers_given_while_the_database_is_down_are_replayed_once(app, twilio, database, dead_db):
+    call = at_survey(twilio, "CA300")
+    with database.session() as s:
+        before = [(c.sid, c.status, c.language) for c in s.scalars(select(Call))]
+        events = count(database, WebhookEvent)
+    app.extensions["db"] = dead_db                 # the database goes away mid-survey
+    call.press("2")
+    assert "from 1 to 5" in call.said()            # the survey goes on
+    call.press("7")
+    assert "not one of the choices" in call.said()  # re-prompt works offline too
+    call.press("4")
+    call.press("2")
+    assert call.has("Hangup") and "Thank you" in call.said()
+    assert count(database, SurveyAnswer) == 0
+    spool = app.extensions["answer_spool"]
+    kept = list(spool.dir.glob("answers-*.jsonl"))
+    assert len(kept) == 1 and len(kept[0].read_text().splitlines()) == 3
+    duplicate = kept[0].read_bytes()
+
+    app.extensions["db"] = database                # back: the next webhook replays the spool
+    ScriptedCall(twilio, "CA301").incoming()
+    with database.session() as s:
+        got = {a.question: (a.value, a.status, a.agent_id) for a in s.scalars(select(SurveyAnswer))}
+        assert s.scalar(select(Leg).where(Leg.call_sid == "CA300")).survey_state == "finished"
+        assert [(c.sid, c.status, c.language) for c in s.scalars(select(Call)) if c.sid == "CA300"] == before
+    assert got == {"adequate": (2, "answered", "alice"), "satisfaction": (4, "answered", "alice"),
+                   "anything_else": (2, "answered", "alice")}
+    assert count(database, WebhookEvent) == events + 1  # only CA301's incoming: nothing half-written
+    assert not list(spool.dir.glob("answers-*")) and not list(spool.dir.glob("claimed-*"))
+
+    (spool.dir / "answers-99999.jsonl").write_bytes(duplicate)   # the same lines again: counted once
+    spool.pending = True
+    assert spool.replay_if_pending(database) == 3
+    assert count(database, SurveyAnswer) == 3
+
+
+def test_spooled_lines_for_unknown_legs_are_kept_aside_not_lost(app, database, tmp_path):
+    from survey.spool import AnswerSpool
+    spool = AnswerSpool(tmp_path / "s")
+    spool.append({"leg_id": 424242, "call_sid": "CAghost", "survey_version": "v", "question": "adequate",
+                  "value": 1, "status": "answered"})
+    assert spool.replay(database) == 0
+    rejected = list(spool.dir.glob("rejected-*.jsonl"))
+    assert len(rejected) == 1 and "CAghost" in rejected[0].read_text()
+
+
+def test_slow_database_times_out_into_the_fallback(database, tmp_path, pg_url):
+    """A table locked by another session: with lock_timeout in DATABASE_URL the caller is not held."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("lock_timeout is a PostgreSQL setting")
+    slow = Database(pg_url + "?options=-c%20lock_timeout%3D300%20-c%20statement_timeout%3D2000")
+    app = create_app(make_settings(database), db=slow)
+    app.config["ANSWER_SPOOL_DIR"] = str(tmp_path / "spool")
+    twilio = TwilioClient(app.test_client())
+    with psycopg.connect(pg_url.replace("+psycopg", "")) as locker:
+        locker.execute("LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
+        root = doc(twilio.post("/voice/incoming", {"CallSid": "CAslow", **BASE_PARAMS}))
+        assert root.find("Enqueue").text == "general"
+    slow.dispose()
+    assert count(database, Call) == 0
+
+
+def test_connection_killed_mid_transaction_changes_nothing_and_the_retry_works(app, twilio, database):
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("terminating a backend is a PostgreSQL operation")
+    call = at_survey(twilio, "CA400")
+    gather = call.find("Gather").get("action")
+    with database.session() as s:
+        leg_before = s.scalar(select(Leg)).survey_state
+    killed = []
+
+    @event.listens_for(database.engine, "before_cursor_execute")
+    def kill_on_answer_insert(conn, cursor, statement, *_):
+        if "INSERT INTO survey_answers" in statement and not killed:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with psycopg.connect(database.url.replace("+psycopg", ""), autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            killed.append(pid)
+
+    try:
+        root = doc(twilio.post(gather, {"CallSid": "CA400", **BASE_PARAMS, "Digits": "1"}))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", kill_on_answer_insert)
+    assert killed and "from 1 to 5" in said(root)       # the caller went on; the answer was spooled
+    assert count(database, SurveyAnswer) == 0           # the cut transaction left nothing behind
+    with database.session() as s:
+        assert s.scalar(select(Leg)).survey_state == leg_before
+        assert s.scalar(select(func.count()).select_from(WebhookEvent).where(WebhookEvent.step.like("survey:%"))) == 0
+    # A duplicate delivery of the same step now succeeds normally; the spool adds nothing twice.
+    doc(twilio.post(gather, {"CallSid": "CA400", **BASE_PARAMS, "Digits": "1"}))
+    ScriptedCall(twilio, "CA401").incoming()
+    with database.session() as s:
+        assert [(a.question, a.value) for a in s.scalars(select(SurveyAnswer))] == [("adequate", 1)]
+    assert count(database, QueueEntry) >= 1
