@@ -1,0 +1,46 @@
+"""Background jobs for payroll: recompute cached scorecards, lock a period, build an export.
+
+Each is ``fn(ctx, **kwargs)`` run by `aftercall.jobs` and safe to run twice: the cache is
+replaced per (period, team), a locked period is left as it is, and an export job reuses the
+file it already stored.
+"""
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from scoring.exports import export_period
+from scoring.periods import get_or_create_period, lock_period, period_bounds
+from scoring.scorecard import build_scorecards, load_config
+from store.base import utcnow
+from store.payroll import ScorecardCache
+
+
+def recompute_scorecards(ctx, period_keys: list[str], team: str = "") -> dict:
+    """Recompute and cache scorecards of each period (e.g. after a rules change over history)."""
+    cfg = load_config()
+    for key in period_keys:
+        period_bounds(key, cfg)   # fail before any work on a bad key
+    for i, key in enumerate(period_keys):
+        ctx.progress(i / len(period_keys), f"scorecards {key}")
+        with ctx.db.session() as s:
+            period = get_or_create_period(s, key, cfg)
+            cards = build_scorecards(s, period.starts_at, period.ends_at, team=team or None, config=cfg)
+            s.execute(delete(ScorecardCache).where(ScorecardCache.period_key == key, ScorecardCache.team == team))
+            s.add(ScorecardCache(period_key=key, team=team, computed_at=utcnow(), rows=[c.to_dict() for c in cards]))
+    return {"periods": period_keys, "team": team}
+
+
+def lock(ctx, period_key: str, actor: str) -> dict:
+    ctx.progress(0.0, f"locking {period_key}")
+    with ctx.db.session() as s:
+        period = get_or_create_period(s, period_key)
+        if period.state != "locked":
+            period = lock_period(s, period_key, actor)
+        return {"period": period_key, "checksum": period.checksum, "locked_by": period.locked_by}
+
+
+def build_export(ctx, period_key: str, fmt: str, actor: str) -> dict:
+    ctx.progress(0.0, f"building {fmt} export of {period_key}")
+    with ctx.db.session() as s:
+        result = export_period(s, period_key, fmt, actor, job_id=ctx.job_id)
+        return {"export_id": result.export_id, "filename": result.filename, "checksum": result.checksum}

@@ -1,0 +1,91 @@
+"""The payroll JSON API (token roles, jobs, downloads) and `flask export bonus`."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+
+from aftercall import jobs
+from store.accounts import ApiToken, AuditLog, hash_token
+from store.payroll import ExportFile, ScorecardCache
+from tests.payroll.test_periods_exports import SEP
+
+
+def token(database, role: str) -> dict:
+    with database.session() as s:
+        s.add(ApiToken(name=f"{role}-client", role=role, token_hash=hash_token(f"tok-{role}")))
+    return {"Authorization": f"Bearer tok-{role}"}
+
+
+def seed(database):
+    from tests.payroll.conftest import Builder
+    with database.session() as s:
+        b = Builder(s)
+        b.agent("a", name="=cmd|' /C calc'!A0")
+        b.answers("a", 18, 4, start=SEP)
+
+
+def test_api_roles_lock_export_job_and_download(app, database):
+    seed(database)
+    client, hr, supervisor = app.test_client(), token(database, "hr"), token(database, "supervisor")
+    assert client.get("/api/payroll/periods").status_code == 401
+    assert client.get("/api/payroll/periods", headers=supervisor).status_code == 403
+    assert client.get("/api/payroll/periods/2026-13", headers=hr).status_code == 400
+    assert client.get("/api/payroll/periods/2026-09/bonus", headers=hr).status_code == 409   # not locked yet
+
+    started = client.post("/api/payroll/periods/2026-09/lock", headers=hr)
+    assert started.status_code == 202
+    assert jobs.run(database, started.json["job"]["id"]) == "done"
+    assert jobs.run(database, started.json["job"]["id"]) == "skipped"   # a done job does not run again
+
+    feed = client.get("/api/payroll/periods/2026-09/bonus", headers=hr)
+    assert feed.status_code == 200 and feed.json["rows"][0]["agent_id"] == "a"
+    assert feed.headers["X-Checksum-SHA256"] == hashlib.sha256(feed.data).hexdigest()
+
+    started = client.post("/api/payroll/periods/2026-09/exports", json={"format": "csv"}, headers=hr)
+    job_id = started.json["job"]["id"]
+    assert client.get(f"/api/payroll/jobs/{job_id}", headers=hr).json["state"] == "pending"
+    jobs.run(database, job_id)
+    state = client.get(f"/api/payroll/jobs/{job_id}", headers=hr).json
+    assert state["state"] == "done" and state["progress"] == 1.0
+    file = client.get(state["download_url"], headers=hr)
+    assert file.headers["Content-Disposition"] == 'attachment; filename="bonus-2026-09.csv"'
+    rows = list(csv.DictReader(io.StringIO(file.data.decode("utf-8-sig"))))
+    assert rows[0]["agent_name"].startswith("'=")
+    assert client.post("/api/payroll/periods/2026-09/exports", json={"format": "pdf"}, headers=hr).status_code == 400
+
+    started = client.post("/api/payroll/periods/2026-09/recompute", headers=hr)
+    jobs.run(database, started.json["job"]["id"])
+    period = client.get("/api/payroll/periods/2026-09", headers=hr).json
+    assert period["state"] == "locked" and period["scorecards"][0]["agent_id"] == "a"
+    with database.session() as s:
+        assert s.query(ScorecardCache).count() == 1
+        actions = [(e.action, e.actor) for e in s.query(AuditLog).order_by(AuditLog.id)]
+    assert actions == [("period.lock", "token:hr-client"), ("export.bonus", "token:hr-client"),
+                       ("export.bonus", "token:hr-client")]
+
+
+def test_export_job_is_idempotent(database):
+    seed(database)
+    with database.session() as s:
+        job = jobs.submit(s, "scoring.payroll_jobs.build_export", period_key="2026-09", fmt="json", actor="hr")
+    ctx = jobs.JobContext(database, job.id)
+    from scoring.payroll_jobs import build_export
+    first, second = build_export(ctx, "2026-09", "json", "hr"), build_export(ctx, "2026-09", "json", "hr")
+    assert first == second
+    with database.session() as s:
+        assert s.query(ExportFile).count() == 1 and s.query(AuditLog).count() == 1
+
+
+def test_cli_export_bonus(app, database, tmp_path):
+    seed(database)
+    out = tmp_path / "b.csv"
+    result = app.test_cli_runner().invoke(args=["export", "bonus", "--period", "2026-09", "--format", "csv",
+                                                "--output", str(out), "--actor", "hr:olga"])
+    assert result.exit_code == 0, result.output
+    assert f"sha256={hashlib.sha256(out.read_bytes()).hexdigest()}" in result.output
+    assert list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))[0]["agent_id"] == "a"
+    bad = app.test_cli_runner().invoke(args=["export", "bonus", "--period", "2026/09"])
+    assert bad.exit_code != 0 and "2026-11" in bad.output
+    with database.session() as s:
+        assert s.query(AuditLog).one().actor == "hr:olga"

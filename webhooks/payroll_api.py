@@ -1,0 +1,119 @@
+"""JSON API for HR and payroll systems (bearer token, role "hr"): periods, locks and bonus exports.
+
+Slow work (scorecards, locking, building files) runs as jobs: POST starts one and answers 202
+with the job; GET /api/payroll/jobs/<id> shows its state. A locked period's rows are served
+directly from its frozen snapshot.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from aftercall import jobs
+from scoring.exports import CONTENT_TYPES, export_period
+from scoring.periods import PeriodError, get_or_create_period, list_periods, period_bounds
+from store.jobs import Job
+from store.payroll import EXPORT_FORMATS, ExportFile, ScorecardCache
+from webhooks.security import api_error, require_token
+
+bp = Blueprint("payroll_api", __name__, url_prefix="/api/payroll")
+JOB_MODULE = "scoring.payroll_jobs."
+
+
+def _db():
+    return current_app.extensions["db"]
+
+
+def _actor() -> str:
+    return f"token:{g.api_token['name']}"
+
+
+@bp.errorhandler(PeriodError)
+def _bad_period(exc):
+    return api_error(400, str(exc))
+
+
+def _started(job: Job):
+    return jsonify({"job": job.to_dict(), "status_url": f"/api/payroll/jobs/{job.id}"}), 202
+
+
+@bp.get("/periods")
+@require_token("hr")
+def periods():
+    with _db().session() as s:
+        return jsonify({"periods": [p.to_dict() for p in list_periods(s)]})
+
+
+@bp.get("/periods/<key>")
+@require_token("hr")
+def period(key):
+    period_bounds(key)
+    with _db().session() as s:
+        p = get_or_create_period(s, key)
+        cache = s.query(ScorecardCache).filter_by(period_key=key, team="").one_or_none()
+        return jsonify({**p.to_dict(), "scorecards": cache.rows if cache else None,
+                        "scorecards_computed_at": cache.computed_at.isoformat() if cache else None})
+
+
+@bp.get("/periods/<key>/bonus")
+@require_token("hr")
+def bonus(key):
+    """The locked period's pay rows as JSON (the payroll feed); audit-logged like any export."""
+    period_bounds(key)
+    with _db().session() as s:
+        if get_or_create_period(s, key).state != "locked":
+            return api_error(409, f"period {key} is not locked; lock it first (POST /api/payroll/periods/{key}/lock)")
+        result = export_period(s, key, "json", _actor())
+    return Response(result.bytes, mimetype="application/json", headers={"X-Checksum-SHA256": result.checksum})
+
+
+@bp.post("/periods/<key>/lock")
+@require_token("hr")
+def lock(key):
+    period_bounds(key)
+    with _db().session() as s:
+        return _started(jobs.submit(s, JOB_MODULE + "lock", created_by=_actor(), period_key=key, actor=_actor()))
+
+
+@bp.post("/periods/<key>/recompute")
+@require_token("hr")
+def recompute(key):
+    period_bounds(key)
+    with _db().session() as s:
+        return _started(jobs.submit(s, JOB_MODULE + "recompute_scorecards", created_by=_actor(), period_keys=[key]))
+
+
+@bp.post("/periods/<key>/exports")
+@require_token("hr")
+def start_export(key):
+    period_bounds(key)
+    body = request.get_json(silent=True) or {}
+    fmt = body.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        return api_error(400, f"format must be one of {', '.join(EXPORT_FORMATS)}")
+    with _db().session() as s:
+        return _started(jobs.submit(s, JOB_MODULE + "build_export", created_by=_actor(), period_key=key, fmt=fmt,
+                                    actor=_actor()))
+
+
+@bp.get("/jobs/<int:job_id>")
+@require_token("hr")
+def job(job_id):
+    with _db().session() as s:
+        j = s.get(Job, job_id)
+        if j is None or not j.func.startswith(JOB_MODULE):
+            return api_error(404, f"no payroll job {job_id}")
+        body = j.to_dict()
+        if j.state == "done" and (j.result or {}).get("export_id"):
+            body["download_url"] = f"/api/payroll/exports/{j.result['export_id']}"
+        return jsonify(body)
+
+
+@bp.get("/exports/<int:export_id>")
+@require_token("hr")
+def download(export_id):
+    with _db().session() as s:
+        f = s.get(ExportFile, export_id)
+        if f is None:
+            return api_error(404, f"no export {export_id}")
+        return Response(f.content, mimetype=CONTENT_TYPES[f.fmt], headers={
+            "Content-Disposition": f'attachment; filename="{f.filename}"', "X-Checksum-SHA256": f.checksum})
