@@ -148,7 +148,7 @@ def current_language() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
-def t(key: str, **fmt) -> str:
-    """The string for ``key`` in the reader's language; a missing key shows itself, loudly."""
-    text = STRINGS[current_language()].get(key) or STRINGS["en"].get(key) or f"[{key}]"
+def t(msgid: str, /, **fmt) -> str:
+    """The string ``msgid`` in the reader's language; a missing one shows itself, loudly."""
+    text = STRINGS[current_language()].get(msgid) or STRINGS["en"].get(msgid) or f"[{msgid}]"
     return text.format(**fmt) if fmt else text

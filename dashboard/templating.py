@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
@@ -43,9 +43,14 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(current_app.config["MENU"].hours.tz).strftime(fmt)
 
 
+def last_day(end: datetime | None) -> str:
+    """The last local day of a half-open [start, end) range."""
+    return "—" if end is None else local(end - timedelta(seconds=1), "%Y-%m-%d")
+
+
 def num(value, digits: int = 1) -> str:
     return "—" if _missing(value) else f"{value:.{digits}f}"
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, mmss=mmss, local=local, num=num)
+    app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, mmss=mmss, local=local, last_day=last_day, num=num)

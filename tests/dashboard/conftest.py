@@ -36,7 +36,7 @@ class Browser:
         self.get("/login")
         resp = self.post("/login", {"email": USERS[role], "password": PASSWORD})
         assert resp.status_code == 302, resp.get_data(as_text=True)
-        self.get("/")
+        self.get(resp.headers["Location"])  # the landing page carries the new session's CSRF token
         return resp
 
 

@@ -7,17 +7,19 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from dashboard.accounts import create_user
+from scoring.periods import get_or_create_period
 from store.agents import Agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 from store.flags import Flag
-from store.payroll import PayPeriod
 
 PASSWORD = "correct horse battery"
 USERS = {"admin": "admin@example.com", "supervisor": "sup@example.com", "hr": "hr@example.com"}
 AGENTS = [("ann", "north"), ("bob", "north"), ("cat", "south"), ("dan", "south")]
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+START = datetime(2026, 10, 5, 9, 0, tzinfo=timezone.utc)  # a Monday; October 2026 is a closed period
 CALLS_PER_AGENT = 24
 CUTTER = "dan"
+PERIODS = ("2026-10", "2026-11")
+PERIOD = "2026-10"
 
 
 def add_call(s, sid: str, agent_id: str, at: datetime, talk: int, ended_by: str, answers: dict,
@@ -81,10 +83,8 @@ def seed(db) -> dict:
                  evidence={"talk_seconds": 20}, rule_version="2026-11-r1"),
         ]
         s.add_all(flags)
-        s.add(PayPeriod(key="2026-11", starts_at=datetime(2026, 10, 31, 21, tzinfo=timezone.utc),
-                        ends_at=datetime(2026, 11, 30, 21, tzinfo=timezone.utc)))
-        s.add(PayPeriod(key="2026-10", starts_at=datetime(2026, 9, 30, 21, tzinfo=timezone.utc),
-                        ends_at=datetime(2026, 10, 31, 21, tzinfo=timezone.utc)))
+        for key in PERIODS:
+            get_or_create_period(s, key)
         s.flush()
         out["flags"] = {f.kind: f.id for f in flags}
         out["cut_sid"] = cut_sid

@@ -1,0 +1,173 @@
+"""The dashboard in a real headless Chromium: log in, filter, drill down, review a flag,
+lock a period and download its export; and what each role may not do.
+
+The app is served by werkzeug on a free local port from a thread, against a seeded SQLite
+database (the browser is the slow part; the server tests cover PostgreSQL too).
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from aftercall import jobs
+from aftercall.app import create_app
+from store.accounts import AuditLog
+from store.db import Database
+from store.flags import Flag
+from store.payroll import PayPeriod
+from tests.conftest import make_settings
+from tests.dashboard.seed import PASSWORD, PERIOD, USERS, seed
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SHOTS = Path("/tmp/dashboard-shots")
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sqlite_template):
+    path = tmp_path_factory.mktemp("browser") / "aftercall.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    info = seed(db)
+    app = create_app(make_settings(db), db=db)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "db": db, "info": info}
+    httpd.shutdown()
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1366, "height": 800}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+def login(page, url, role):
+    page.goto(url + "/login")
+    page.fill("input[name=email]", USERS[role])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login")
+    page.wait_for_load_state()
+    assert "/login" not in page.url
+
+
+def shot(page, name):
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_supervisor_filters_drills_down_and_reviews_a_flag(server, page):
+    url = server["url"]
+    login(page, url, "supervisor")
+    page.select_option("select[name=period]", PERIOD)
+    page.click("#apply")
+    assert f"period={PERIOD}" in page.url
+    rows = page.locator("#scorecards tbody tr")
+    assert rows.count() == 4
+    assert page.locator("#sla-panel").inner_text().count("%") >= 2
+    shot(page, "scorecards")
+
+    page.select_option("select[name=team]", "south")
+    page.click("#apply")
+    assert sorted(page.locator("#scorecards tbody tr").evaluate_all("rs => rs.map(r => r.dataset.agent)")) == ["cat", "dan"]
+    page.click("th.sortable >> text=Handled")
+    assert "sort=handled" in page.url
+
+    page.click("#scorecards >> text=Dan")
+    assert "/agents/dan" in page.url
+    assert page.locator("svg.chart").count() >= 2          # trend and handle-time
+    assert page.locator("svg.chart .cap").count() == 1      # the cap line is drawn
+    shot(page, "agent")
+
+    page.locator("#calls tbody tr a").first.click()
+    assert "/calls/CA" in page.url
+    timeline = page.locator("#timeline").inner_text()
+    assert "IVR" in timeline and "Queue billing" in timeline and "Ended by" in timeline
+    shot(page, "call")
+
+    page.goto(url + "/flags")
+    flag_id = server["info"]["flags"]["cap-cut"]
+    row = page.locator(f"#flag-{flag_id}")
+    row.locator("input[name=comment]").fill("Listened to the recording: cut at 12:52.")
+    row.locator("button[value=confirm]").click()
+    page.wait_for_load_state()
+    assert "confirmed" in page.locator(".flash.ok").inner_text()
+    with server["db"].session() as s:
+        flag = s.get(Flag, flag_id)
+        assert (flag.state, flag.reviewed_by) == ("confirmed", USERS["supervisor"])
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "flag.confirm")).actor == USERS["supervisor"]
+
+
+def test_hr_locks_a_period_and_downloads_its_export(server, page):
+    url = server["url"]
+    login(page, url, "hr")
+    page.goto(url + "/hr/periods")
+    page.locator(f"#period-{PERIOD} button.lock").click()
+    page.wait_for_load_state()
+    assert page.locator(f"#period-{PERIOD} .state").inner_text() == "locked"
+    page.locator(f"#period-{PERIOD} select[name=fmt]").select_option("csv")
+    page.locator(f"#period-{PERIOD} button.export").click()
+    page.wait_for_load_state()
+    assert page.locator("#jobs tbody tr").first.get_attribute("class") == "job-pending"
+    assert jobs.run_pending_once(server["db"]) == 1          # what the worker would do
+    page.goto(url + "/hr/periods")
+    with page.expect_download() as dl:
+        page.locator("#jobs a.download").first.click()
+    body = Path(dl.value.path()).read_text()
+    assert dl.value.suggested_filename == f"bonus-{PERIOD}.csv"
+    assert "dan" in body and "ann" in body
+    shot(page, "periods")
+    with server["db"].session() as s:
+        assert s.get(PayPeriod, PERIOD).locked_by == USERS["hr"]
+        actions = set(s.scalars(select(AuditLog.action)))
+    assert {"period.lock", "export.bonus", "export.download"} <= actions
+
+
+def test_roles_are_enforced_in_the_browser(server, page):
+    url = server["url"]
+    page.goto(url + "/scorecards")                             # anonymous: only the login page
+    assert "/login" in page.url and page.locator("input[name=password]").count() == 1
+    for path in ("/flags", "/hr/periods", "/admin/users", f"/calls/{server['info']['cut_sid']}"):
+        page.goto(url + path)
+        assert "/login" in page.url
+
+    login(page, url, "hr")
+    response = page.goto(url + "/flags")
+    assert response.status == 403
+    assert page.locator("nav >> text=Flags").count() == 0
+
+    page.context.clear_cookies()
+    login(page, url, "supervisor")
+    response = page.goto(url + "/hr/periods")
+    assert response.status == 403
+
+
+def test_russian_interface_and_handle_time_picture(server, page):
+    url = server["url"]
+    login(page, url, "supervisor")
+    page.click("button[value=ru]")
+    page.wait_for_load_state()
+    page.goto(url + f"/handle-time?period={PERIOD}")
+    assert "Длительность разговоров" in page.locator("h1").inner_text()
+    assert page.locator("#ht-dan svg .bar.near-cap").count() >= 1
+    shot(page, "handle-time-ru")
