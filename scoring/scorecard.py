@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from scoring.casemix import AdjustedRate, case_mix_adjust
+from scoring.casemix import DEFAULT_CELL_PRIOR, AdjustedRate, case_mix_adjust
 from scoring.composite import BonusTiers, CompositeBreakdown, CompositeWeights, Tier, bonus_tier, composite, rank
 from scoring.flags import confirmed_flag_counts
 from scoring.rules import load_rules
@@ -243,13 +243,46 @@ def _fcr_cells(session: Session, start, end) -> list[tuple]:
 # ---- statistics -----------------------------------------------------------------------
 
 def _adjust(cells: list[tuple], cfg: ScoringConfig) -> dict[str, AdjustedRate]:
-    """Case-mix adjust 0/1 outcomes given as (agent, mix, n, successes) aggregates.
-
-    The aggregates are expanded back to one 0/1 value per answer (numpy, no Python loop per
-    answer) so `casemix` sees exactly what it would see for answer-level data."""
+    """Case-mix adjust 0/1 outcomes given as (agent, mix, n, successes) aggregates."""
     cells = [c for c in cells if c[2] > 0]
     if not cells:
         return {}
+    if cfg.case_mix_method == "cells":
+        return _adjust_cells(cells, cfg)
+    return _adjust_answers(cells, cfg)
+
+
+def _mix_key(cell: tuple, cfg: ScoringConfig) -> tuple:
+    return tuple(str(v) for name, v in zip(MIX_COLUMNS, cell[1]) if name in cfg.case_mix)
+
+
+def _adjust_cells(cells: list[tuple], cfg: ScoringConfig) -> dict[str, AdjustedRate]:
+    """`casemix` indirect standardisation computed on the aggregates directly: the same
+    formula as `expected_from_cells`, without one array element per answer (1M calls)."""
+    n = np.array([c[2] for c in cells], dtype=float)
+    x = np.array([c[3] for c in cells], dtype=float)
+    centre = x.sum() / n.sum()
+    keys = [_mix_key(c, cfg) for c in cells]
+    cell_n: dict[tuple, float] = defaultdict(float)
+    cell_x: dict[tuple, float] = defaultdict(float)
+    for key, k, s in zip(keys, n, x):
+        cell_n[key] += k
+        cell_x[key] += s
+    expected = np.array([(cell_x[k] + DEFAULT_CELL_PRIOR * centre) / (cell_n[k] + DEFAULT_CELL_PRIOR) for k in keys])
+    totals: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(3))
+    for cell, k, s, e in zip(cells, n, x, expected):
+        totals[cell[0]] += (k, s, e * k)
+    out = {}
+    for agent, (k, s, e) in totals.items():
+        observed, exp = s / k, e / k
+        out[agent] = AdjustedRate(agent, int(k), observed, exp, centre,
+                                  float(np.clip(observed - exp + centre, 0.0, 1.0)))
+    return out
+
+
+def _adjust_answers(cells: list[tuple], cfg: ScoringConfig) -> dict[str, AdjustedRate]:
+    """Expand the aggregates to one 0/1 value per answer for `casemix.case_mix_adjust` (the
+    logistic model needs answer-level data); vectorised, no Python loop per answer."""
     agents = sorted({c[0] for c in cells})
     code = {a: i for i, a in enumerate(agents)}
     n = np.array([c[2] for c in cells])

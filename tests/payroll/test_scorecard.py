@@ -124,3 +124,18 @@ def test_team_filter_summary_trend_and_trace(build, db_session):
     assert len(trace(db_session, "a", *OCT, "surveys_completed")) == 30
     with pytest.raises(ValueError, match="metric must be one of"):
         trace(db_session, "a", *OCT, "calls_per_shift")
+
+
+def test_aggregate_cells_adjustment_equals_answer_level_casemix():
+    from scoring.scorecard import _adjust, _adjust_answers
+    cells = [("a", ("billing", "en", "menu"), 30, 24), ("a", ("tech", "ru", "menu"), 5, 1),
+             ("b", ("tech", "en", "menu"), 40, 18), ("b", ("tech", "ru", "transfer-back"), 7, 2),
+             ("c", ("billing", "en", "menu"), 12, 11), ("c", ("sales", "en", "default"), 0, 0)]
+    cfg = ScoringConfig()
+    fast, reference = _adjust(cells, cfg), _adjust_answers([c for c in cells if c[2]], cfg)
+    assert fast.keys() == reference.keys()
+    for agent in fast:
+        assert fast[agent].adjusted == pytest.approx(reference[agent].adjusted)
+        assert fast[agent].expected == pytest.approx(reference[agent].expected)
+    logistic = _adjust(cells, ScoringConfig(case_mix_method="logistic"))
+    assert logistic["b"].adjusted > logistic["b"].observed     # b's hard tech/ru mix is credited
