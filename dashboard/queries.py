@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.agents import Agent
-from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
+from store.calls import Call, Leg, SurveyAnswer, WebhookEvent
 
 IVR_STEPS = ("language", "menu")
 

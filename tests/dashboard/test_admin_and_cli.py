@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from store.accounts import ApiToken, AuditLog, hash_token
@@ -72,6 +74,6 @@ def test_session_lifetime_is_configurable(database, monkeypatch):
     app = create_app(make_settings(database), db=database)
     assert app.permanent_session_lifetime.total_seconds() == 7200 and app.config["SESSION_COOKIE_SECURE"]
     monkeypatch.setenv("SESSION_LIFETIME_HOURS", "soon")
-    import pytest
+
     with pytest.raises(ValueError, match="SESSION_LIFETIME_HOURS"):
         create_app(make_settings(database), db=database)

@@ -1,0 +1,100 @@
+"""The dashboard's own pieces: timeline and talk-time queries, SVG charts, strings, date filters."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard import queries, svg
+from dashboard.filters import FilterError, from_args
+from dashboard.i18n import STRINGS
+from store.accounts import ROLES
+from store.flags import STATES
+from tests.dashboard.seed import CUTTER, START
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "dashboard" / "templates"
+PY = Path(__file__).resolve().parents[2] / "dashboard"
+WIDE = (datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc))
+
+
+def test_call_timeline_tells_the_story_in_order(db_session, seeded):
+    call, events = queries.call_timeline(db_session, seeded["cut_sid"])
+    assert [e.kind for e in events][:4] == ["ivr", "ivr", "queue", "leg"]
+    assert events[0].data == {"step": "language", "attempt": "1", "digits": "1"}
+    leg = events[3].data
+    assert leg["agent_id"] == CUTTER and leg["ended_by"] == "agent" and 770 <= leg["talk_seconds"] < 780
+    assert queries.call_timeline(db_session, "CA-nope") is None
+
+
+def test_agent_ended_talk_times_leave_caller_hangups_out(db_session, seeded):
+    talk = queries.agent_ended_talk_times(db_session, *WIDE)
+    assert set(talk) == {"ann", "bob", "cat", "dan"}
+    near_cap = [x for x in talk[CUTTER] if 750 <= x < 780]
+    assert len(near_cap) >= 12                                   # every other call of the cutter
+    only_dan = queries.agent_ended_talk_times(db_session, *WIDE, agent_id=CUTTER)
+    assert only_dan == {CUTTER: talk[CUTTER]}
+    south = queries.agent_ended_talk_times(db_session, *WIDE, team="south")
+    assert set(south) == {"cat", "dan"}
+    assert queries.agent_ended_talk_times(db_session, datetime(2025, 1, 1, tzinfo=timezone.utc), START) == {}
+
+
+def test_list_calls_filters_by_agent_and_time(db_session, seeded):
+    rows = queries.list_calls(db_session, *WIDE, agent_id=CUTTER)
+    assert len(rows) == 24 and all(r.agents == (CUTTER,) for r in rows)
+    assert rows == sorted(rows, key=lambda r: r.started_at, reverse=True)
+    assert len(queries.list_calls(db_session, *WIDE, team="north")) == 48
+
+
+def test_bin_counts():
+    assert queries.bin_counts([0, 9, 10, 25, 999], 10, 30) == [2, 1, 2]
+    with pytest.raises(ValueError):
+        queries.bin_counts([1], 10, 25)
+
+
+def test_histogram_marks_the_cap_and_the_window():
+    counts = queries.bin_counts([100, 200, 775, 776, 777], 10, 1080)
+    doc = ElementTree.fromstring(str(svg.histogram(counts, 10, 780, window=30, title="t <&>")))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    cap = doc.find(".//s:line[@class='cap']", ns)
+    x_cap = float(cap.get("x1"))
+    assert x_cap == pytest.approx(40 + 780 * (560 - 50) / 1080, abs=0.1)  # default width 560
+    near = doc.findall(".//s:rect[@class='bar near-cap']", ns)
+    assert len(near) == 1 and near[0].find("s:title", ns).text.endswith(": 3")
+    assert len(doc.findall(".//s:rect[@class='bar']", ns)) == 2
+    assert doc.find("s:title", ns).text == "t <&>"                # escaped, still well-formed XML
+
+
+def test_trend_draws_bands_and_leaves_gaps():
+    points = [(0.8, 0.7, 0.9), None, (0.6, 0.5, 0.7), (0.65, 0.55, 0.75)]
+    doc = ElementTree.fromstring(str(svg.trend(["a", "b", "c", "d"], [svg.Series("Adequacy", "s-adequacy", points)])))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    assert len(doc.findall(".//s:polyline", ns)) == 2             # the gap splits the line
+    assert len(doc.findall(".//s:polygon", ns)) == 2
+    assert len(doc.findall(".//s:circle", ns)) == 3
+
+
+def test_every_string_exists_in_both_languages_and_every_used_key_exists():
+    assert set(STRINGS["en"]) == set(STRINGS["ru"])
+    used = set()
+    for path in [*TEMPLATES.glob("*.html"), *PY.glob("*.py")]:
+        used |= set(re.findall(r"\bt\(['\"]([a-z_]+)['\"]\s*[,)]", path.read_text()))
+    dynamic = {f"state_{s}" for s in STATES} | {f"role_{r}" for r in ROLES} | {f"ivr_{s}" for s in queries.IVR_STEPS} \
+        | {"ended_agent", "ended_caller", "ended_unknown"}
+    assert used and not (used | dynamic) - set(STRINGS["en"]), (used | dynamic) - set(STRINGS["en"])
+
+
+def test_date_filters():
+    tz = ZoneInfo("Europe/Moscow")
+    rng = from_args({"from": "2026-10-01", "to": "2026-10-31"}, tz, date(2026, 11, 25))
+    assert rng.start == datetime(2026, 9, 30, 21, tzinfo=timezone.utc)
+    assert rng.end == datetime(2026, 10, 31, 21, tzinfo=timezone.utc)
+    default = from_args({}, tz, date(2026, 11, 25))
+    assert (default.first_day, default.last_day) == (date(2026, 10, 29), date(2026, 11, 25))
+    with pytest.raises(FilterError, match="from must be a date"):
+        from_args({"from": "yesterday"}, tz, date(2026, 11, 25))
+    with pytest.raises(FilterError, match="unknown period"):
+        from_args({"period": "1999-01"}, tz, date(2026, 11, 25), {})
