@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from sqlalchemy import select
 
 from store.accounts import ApiToken, AuditLog, hash_token
