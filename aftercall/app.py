@@ -30,6 +30,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from webhooks.voice import bp as voice
     app.register_blueprint(voice)
     app.register_blueprint(agents_api)
+    from webhooks.payroll_api import bp as payroll_api
+    app.register_blueprint(payroll_api)
+    from webhooks.openapi import bp as openapi
+    app.register_blueprint(openapi)
+    import dashboard
+    dashboard.init_app(app)
 
     from aftercall.cli import register
     register(app)

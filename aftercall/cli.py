@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from aftercall import jobs
 from callflow.agents import AgentError, create_agent, list_agents, update_agent
+from scoring.cli import flags_cli, sla_command
 from store.accounts import ROLES, ApiToken, hash_token
 from store.agents import PRESENCES, Agent
 
@@ -121,5 +122,12 @@ def worker_command():
 
 
 def register(app: Flask) -> None:
-    for command in (db_cli, agents_cli, tokens_cli, worker_command):
+    from aftercall.demo import demo_command
+    from emulator.cli import simulate_command
+    from dashboard.cli import users_cli
+    app.cli.add_command(users_cli)
+    from scoring.export_cli import export_cli
+    app.cli.add_command(export_cli)
+    for command in (db_cli, agents_cli, tokens_cli, worker_command, flags_cli, sla_command,
+                    demo_command, simulate_command):
         app.cli.add_command(command)

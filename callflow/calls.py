@@ -8,9 +8,9 @@ from email.utils import parsedate_to_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflow.routing import RESERVED, WAITING, release_reservation
+from callflow.routing import RESERVED, WAITING, release_agent, release_reservation
 from store.base import upsert_ignore
-from store.calls import Call, QueueEntry
+from store.calls import Call, Leg, QueueEntry
 
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
@@ -72,3 +72,9 @@ def close_call(session: Session, call: Call, duration: int | None, ended_at: dat
         release_reservation(session, entry)
         entry.state = "abandoned"
         entry.result = entry.result or "hangup"
+    # Twilio need not request the Dial action when the caller hangs up first: the call's end
+    # closes any leg still open, so its agent is never left "busy" for ever.
+    for leg in session.scalars(select(Leg).where(Leg.call_sid == call.sid, Leg.dial_status.is_(None))):
+        leg.dial_status = "unknown"
+        leg.ended_by = "caller"
+        release_agent(session, leg.agent_id, 0)

@@ -271,3 +271,13 @@ def test_a_retried_wait_request_hears_the_same_announcement(twilio):
     assert "number 1 in line" in first
     assert wait(12) == first          # Twilio's retry of the same request
     assert wait(20) == "" and call.has("Pause")
+
+
+def test_call_that_ends_without_a_dial_action_frees_the_agent(twilio, database, agents):
+    call = ScriptedCall(twilio, "CA115")
+    call.to_agent()              # ringing alice; the caller hangs up, no Dial action is requested
+    call.status(duration=40)
+    with database.session() as s:
+        leg = s.scalar(select(Leg))
+        assert (leg.dial_status, leg.ended_by) == ("unknown", "caller")
+        assert s.get(Agent, "alice").presence == "available"

@@ -1,0 +1,47 @@
+"""``flask demo``: a demo call centre on first start: agents, a week of emulated calls."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import func, select
+
+from emulator.agents import HttpConsole
+from emulator.runner import run
+from emulator.scenario import load_scenario
+from emulator.transport import Target
+from store.accounts import ApiToken, hash_token
+from store.calls import Call
+
+DEMO_SCENARIO = Path(__file__).resolve().parent.parent / "emulator" / "scenarios" / "demo.toml"
+
+
+@click.command("demo")
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False),
+              default=str(DEMO_SCENARIO), show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when calls are already stored.")
+@click.option("--truth", "truth_path", default=None, help="Write the emulator's ground truth here (JSON lines).")
+def demo_command(scenario_path, if_empty, truth_path):
+    """Seed agents and emulated traffic through the real webhooks (in-process, signed)."""
+    db = current_app.extensions["db"]
+    settings = current_app.config["SETTINGS"]
+    with db.session() as s:
+        stored = s.scalar(select(func.count()).select_from(Call))
+    if if_empty and stored:
+        click.echo(f"demo: {stored} calls already stored, nothing to seed")
+        return
+    if not settings.twilio_auth_token:
+        raise click.ClickException("set TWILIO_AUTH_TOKEN: the emulator signs its webhooks with it")
+    token = "ac_" + secrets.token_urlsafe(24)
+    with db.session() as s:
+        s.add(ApiToken(name="demo emulator (agent console)", role="admin", token_hash=hash_token(token)))
+    scenario = load_scenario(scenario_path).replace(auth_token=settings.twilio_auth_token, api_token=token)
+    target = Target.wsgi(current_app._get_current_object(), settings.public_base_url or "http://localhost")
+    try:
+        result = run(scenario, target, console=HttpConsole(target.client, target.base_url, token),
+                     truth_path=truth_path)
+    finally:
+        target.close()
+    click.echo(result.summary())
