@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from dashboard.auth import guard
 from dashboard.i18n import t
 from dashboard.sources import optional
-from dashboard.web import actor, db, render
+from dashboard.web import actor, db, render, safe_path
 from store.flags import KINDS, STATES, Flag
 
 bp = Blueprint("flags", __name__)
@@ -62,5 +62,4 @@ def review(flag_id):
             flash(str(exc), "error")
         else:
             flash(t("review_saved", id=flag_id, state=t(f"state_{state}")), "ok")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/flags")
-                    else url_for("flags.index"))
+    return redirect(safe_path(request.form.get("back")) or url_for("flags.index"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, render_template
 from flask_login import current_user
@@ -47,3 +48,11 @@ def or_404(value):
     if value is None:
         abort(404)
     return value
+
+
+def safe_path(target: str | None) -> str | None:
+    """Only same-site paths: an open redirect would lend our address to a phishing site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc or "\\" in target else target
