@@ -20,6 +20,7 @@ from store.base import upsert_ignore, utcnow
 from store.calls import Leg, QueueEntry, SurveyAnswer
 from survey.flow import step as survey_step
 from webhooks.replay import BadParams, voice_webhook
+from webhooks.survey_offline import spool_answer_and_continue
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
@@ -332,7 +333,7 @@ def dial_done(s, params, args):
 
 @bp.post("/survey")
 @voice_webhook(step=lambda p, a: f"survey:{a.get('leg', '-')}:{a.get('q', '-')}:{a.get('attempt', '1')}",
-               fallback=survey_thanks)
+               fallback=spool_answer_and_continue)
 def survey(s, params, args):
     """Gather ``action`` of a survey question: store the answer at once, then move on."""
     call = open_call(s, params)
