@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, UTCDateTime, utcnow
@@ -17,10 +17,12 @@ from store.base import Base, UTCDateTime, utcnow
 
 class Call(Base):
     __tablename__ = "calls"
+    # Repeat-call lookups (FCR, repeat flags) walk each number's calls in time order.
+    __table_args__ = (Index("ix_calls_from_number_started_at", "from_number", "started_at", "sid"),)
 
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_sid: Mapped[str] = mapped_column(String(64), default="")
-    from_number: Mapped[str] = mapped_column(String(64), default="", index=True)
+    from_number: Mapped[str] = mapped_column(String(64), default="")
     to_number: Mapped[str] = mapped_column(String(64), default="")
     language: Mapped[str | None] = mapped_column(String(8))
     menu_key: Mapped[str | None] = mapped_column(String(8))
