@@ -11,7 +11,7 @@ import pytest
 
 from dashboard import queries, svg
 from dashboard.filters import FilterError, from_args
-from dashboard.i18n import STRINGS
+from dashboard.i18n import LANGUAGES, STRINGS, check_table
 from store.accounts import ROLES
 from store.flags import STATES
 from tests.dashboard.seed import CUTTER, START
@@ -77,14 +77,24 @@ def test_trend_draws_bands_and_leaves_gaps():
     assert len(doc.findall(".//s:circle", ns)) == 3
 
 
-def test_every_string_exists_in_both_languages_and_every_used_key_exists():
-    assert set(STRINGS["en"]) == set(STRINGS["ru"])
+def test_every_string_has_every_language():
+    for msgid, row in STRINGS.items():
+        assert len(row) == len(LANGUAGES) and all(isinstance(s, str) and s.strip() for s in row), msgid
+    with pytest.raises(ValueError, match="'half' needs one non-empty string for each of en, ru"):
+        check_table({"half": ("only English",)})
+    with pytest.raises(ValueError, match="'empty' needs"):
+        check_table({"empty": ("English", "")})
+    with pytest.raises(ValueError, match="'drift' have different placeholders"):
+        check_table({"drift": ("{n} calls", "звонков: {count}")})
+
+
+def test_every_used_key_exists():
     used = set()
     for path in [*TEMPLATES.glob("*.html"), *PY.glob("*.py")]:
         used |= set(re.findall(r"\bt\(['\"]([a-z_]+)['\"]\s*[,)]", path.read_text()))
     dynamic = {f"state_{s}" for s in STATES} | {f"role_{r}" for r in ROLES} | {f"ivr_{s}" for s in queries.IVR_STEPS} \
         | {"ended_agent", "ended_caller", "ended_unknown"}
-    assert used and not (used | dynamic) - set(STRINGS["en"]), (used | dynamic) - set(STRINGS["en"])
+    assert used and not (used | dynamic) - set(STRINGS), (used | dynamic) - set(STRINGS)
 
 
 def test_date_filters():
