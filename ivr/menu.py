@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.hours import Schedule
+from ivr.translations import require_translations
 
 REQUIRED_PROMPTS = (
     "welcome", "choose_language", "menu_intro", "option", "invalid", "no_input", "to_default",
@@ -94,9 +95,6 @@ def load_menu(path: Path | str) -> Menu:
     _unique([o.digit for o in options], "option digits")
     if menu.default_language not in languages:
         raise ValueError(f"menu: default_language {menu.default_language!r} is not a language")
-    for code in languages:
-        missing = [p for p in REQUIRED_PROMPTS if p not in menu.prompts.get(code, {})]
-        missing += [f"label of {o.digit}" for o in options if code not in o.label]
-        if missing:
-            raise ValueError(f"menu: language {code!r} lacks {missing}")
+    require_translations("menu", languages, menu.prompts, REQUIRED_PROMPTS,
+                         {f"label of {o.digit}": o.label for o in options})
     return menu

@@ -5,6 +5,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.translations import require_translations
+
 REQUIRED_PROMPTS = ("intro", "invalid", "no_input", "thanks", "transfer")
 
 
@@ -51,9 +53,6 @@ def load_survey(path: Path | str, languages: set[str]) -> Survey:
             raise ValueError(f"survey: question {q.key!r} has a value that is not a single key")
         if q.transfer_on is not None and q.transfer_on not in q.valid:
             raise ValueError(f"survey: {q.key!r} transfer_on is not a valid answer")
-    for lang in languages:
-        missing = [p for p in REQUIRED_PROMPTS if p not in survey.prompts.get(lang, {})]
-        missing += [f"text of {q.key}" for q in questions if lang not in q.text]
-        if missing:
-            raise ValueError(f"survey: language {lang!r} lacks {missing}")
+    require_translations("survey", languages, survey.prompts, REQUIRED_PROMPTS,
+                         {f"text of {q.key}": q.text for q in questions})
     return survey
