@@ -33,7 +33,9 @@ class BadParams(ValueError):
 
 # Twilio's documented values for its enumerated parameters; anything else is garbage, not a state.
 TWILIO_ENUMS = {
-    "CallStatus": {"queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"},
+    # "initiated": the status callback of StatusCallbackEvent=initiated (twilio.com/docs/voice/api/call-resource).
+    "CallStatus": {"queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed", "no-answer",
+                   "canceled"},
     "DialCallStatus": {"completed", "answered", "busy", "failed", "no-answer", "canceled"},
     "QueueResult": {"bridged", "bridging-in-process", "error", "hangup", "leave", "redirected",
                     "redirected-from-bridged", "queue-full", "system-error"},
