@@ -94,6 +94,7 @@ class Context:
 class Survey:
     leg: LegTruth
     quality: float
+    difficulty: float = 0.0
     index: int = 0
 
 
@@ -318,7 +319,7 @@ class Call:
             return None
         if self.survey is not None:
             s = self.survey
-            answer = self.caller.survey_input(s.index, s.quality, s.leg.resolved, s.leg.cut_short)
+            answer = self.caller.survey_input(s.index, s.quality, s.leg.resolved, s.leg.cut_short, s.difficulty)
             if answer == "hangup":
                 s.leg.survey_declined = s.index == 0
                 yield from self.wait(self.rng.uniform(0.5, max(0.5, min(prompt_s, 4.0))))
@@ -459,7 +460,8 @@ class Call:
         leg.need_s, leg.hung_up_by = round(plan.need_s, 3), hung_up_by
         leg.cut_short = hung_up_by != "caller" and talk < plan.need_s
         leg.cut_reason = plan.cut_reason if hung_up_by == "agent" else ("time-limit" if leg.cut_short else None)
-        leg.resolved = self.caller.resolve(agent.spec.quality, leg.cut_short)
+        difficulty = self.sc.callers.difficulty.get(leg.queue or "", 0.0)
+        leg.resolved = self.caller.resolve(agent.spec.quality, leg.cut_short, difficulty)
         if agent.spec.wrap_up_s is not None:
             self.ctx.chore(self.ctx.console.presence(agent.spec.id, "available"), self.now + agent.spec.wrap_up_s)
         params = {"DialCallStatus": "completed", "DialCallSid": dial_sid,
@@ -469,7 +471,7 @@ class Call:
             if action is not None and self.rng.random() < self.sc.faults.dial_action_on_caller_hangup:
                 yield from self.notify(action, method, params)
             raise CallerHungUp
-        self.survey = Survey(leg=leg, quality=agent.spec.quality)
+        self.survey = Survey(leg=leg, quality=agent.spec.quality, difficulty=difficulty)
         if action is None:
             return None
         return (yield from self.fetch(action, method, params))

@@ -10,8 +10,9 @@ The emulator cannot hear prompts, so callers answer Gathers by position:
 - while waiting in a queue (waitUrl Gathers): silence.
 
 Survey answers depend on the truth: whether the problem was resolved (which
-needs the call not to be cut short and grows with the agent's latent
-quality), the quality itself, and being cut short.
+needs the call not to be cut short, grows with the agent's latent quality
+and falls with the queue's difficulty), the quality itself, the difficulty,
+and being cut short.
 """
 
 from __future__ import annotations
@@ -55,11 +56,12 @@ class Caller:
     def patience_s(self) -> float:
         return self.rng.expovariate(1.0 / self.cfg.patience_mean_s)
 
-    def resolve(self, quality: float, cut_short: bool) -> bool:
+    def resolve(self, quality: float, cut_short: bool, difficulty: float = 0.0) -> bool:
         """Truth: was the problem solved on this leg."""
-        return not cut_short and self.rng.random() < 0.3 + 0.65 * quality
+        return not cut_short and self.rng.random() < 0.3 + 0.65 * quality - 0.45 * difficulty
 
-    def survey_input(self, index: int, quality: float, resolved: bool, cut_short: bool) -> str | None:
+    def survey_input(self, index: int, quality: float, resolved: bool, cut_short: bool,
+                     difficulty: float = 0.0) -> str | None:
         """Answer to the index-th survey Gather; "hangup" when the caller leaves instead."""
         rng = self.rng
         if index == 0:
@@ -73,7 +75,8 @@ class Caller:
         if index == 0:
             return "1" if rng.random() < (0.9 if resolved else 0.12) else "2"
         if index == 1:
-            score = 1 + 4 * quality + (0.5 if resolved else -0.8) - (1.0 if cut_short else 0.0)
+            score = (1 + 4 * quality - 2 * difficulty + (0.5 if resolved else -0.8)
+                     - (1.0 if cut_short else 0.0))
             return str(min(5, max(1, round(score + rng.gauss(0, 0.6)))))
         return "1" if rng.random() < (0.05 if resolved else 0.5) else "2"
 

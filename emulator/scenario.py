@@ -73,10 +73,17 @@ class Callers:
     repeat_if_unresolved: float = 0.5
     repeat_delay_h: tuple[float, float] = (0.5, 8.0)
     number_pool: int = 5000
+    difficulty: dict[str, float] = field(default_factory=dict)
+    """How hard each queue's problems are, 0 (default) to 1, by queue name: a hard queue's
+    callers are resolved less often and rate lower whoever answers (the case mix scoring
+    must adjust for, not blame on the agent)."""
 
     def __post_init__(self) -> None:
         self.linger_s = tuple(self.linger_s)
         self.repeat_delay_h = tuple(self.repeat_delay_h)
+        bad = {q: d for q, d in self.difficulty.items() if not 0.0 <= d <= 1.0}
+        if bad:
+            raise ValueError(f"callers.difficulty must be in [0, 1]: {bad}")
 
 
 @dataclass

@@ -125,3 +125,30 @@ def test_unknown_scenario_keys_are_rejected(tmp_path):
     bad.write_text('seed = 1\n[callers]\npatince_mean_s = 3\n')
     with pytest.raises(ValueError, match="patince_mean_s"):
         load_scenario(bad)
+
+
+def test_queue_difficulty_lowers_resolution_and_ratings_for_the_same_agent():
+    from random import Random
+    from statistics import fmean
+
+    from emulator.callers import Caller
+    from emulator.scenario import Callers
+
+    def outcomes(difficulty):
+        caller = Caller(Random(5), Callers(), "+15550000000")
+        caller.responds_to_survey = True
+        resolved = [caller.resolve(0.7, False, difficulty) for _ in range(4000)]
+        answers = [caller.survey_input(1, 0.7, r, False, difficulty) for r in resolved]
+        return fmean(resolved), fmean(int(a) for a in answers if a != "hangup")   # a few drop out
+
+    easy, hard = outcomes(0.0), outcomes(0.4)
+    assert easy[0] - hard[0] > 0.12          # -0.45 * 0.4 = -0.18 expected
+    assert easy[1] - hard[1] > 0.8           # -2 * 0.4 points, plus the lost resolutions
+    assert load_scenario(DEMO).callers.difficulty["tech"] > 0
+
+
+def test_difficulty_outside_zero_one_is_rejected(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('seed = 1\n[callers]\ndifficulty = { tech = 1.5 }\n')
+    with pytest.raises(ValueError, match="difficulty"):
+        load_scenario(bad)
