@@ -73,7 +73,8 @@ def _xlsx(rows: list[dict], stamp: datetime) -> bytes:
     ws.append(list(COLUMNS))
     for row in rows:
         ws.append([_cell(row.get(c)) for c in COLUMNS])
-        for cell in ws[ws.max_row]:
+    for cells in ws.iter_rows(min_row=2):   # one pass: ws[ws.max_row] per row rescans the sheet
+        for cell in cells:
             if isinstance(cell.value, str):
                 cell.data_type = "s"   # never a formula, whatever the text
     naive = stamp.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
