@@ -45,6 +45,9 @@ def parse_timestamp(raw: str | None) -> datetime | None:
 
 def apply_status(session: Session, call: Call, params: dict) -> bool:
     """Apply a status callback unless a newer one was applied already; True if applied."""
+    # Callbacks of one call come in any order and may be handled at once: decide on the row as
+    # committed, locked until this transaction ends, never on a snapshot a concurrent one overtook.
+    session.refresh(call, with_for_update=True)
     status = params.get("CallStatus", "")
     seq = _int(params, "SequenceNumber")
     is_final = status in FINAL_STATUSES

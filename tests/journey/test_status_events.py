@@ -7,7 +7,10 @@ parameters and answered with the fallback instead of being recorded.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
+import pytest
 from sqlalchemy import select
 
 from store.calls import Call, WebhookEvent
@@ -28,3 +31,38 @@ def test_every_progress_event_is_applied_and_a_late_one_never_reopens_the_call(t
         steps = set(s.scalars(select(WebhookEvent.step).where(WebhookEvent.call_sid == "CAprogress")))
     assert (row.status, row.status_seq, row.duration) == ("completed", 3, 42)
     assert {"status:0:initiated", "status:1:ringing", "status:3:completed"} <= steps
+
+
+def test_concurrent_callbacks_of_one_call_never_regress_a_finished_call(database):
+    """Regression (found by tests/load): Twilio promises no order for status callbacks, so a
+    late "in-progress" can be handled while "completed" is still being written. The late one
+    must see the finished call, not a snapshot from before it, and change nothing."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("needs two concurrent writers; SQLite serialises its writers")
+    from callflow.calls import apply_status, open_call
+    base = {"CallSid": "CArace", "From": "+15550001111", "To": "+15559990000", "AccountSid": "AC0"}
+    with database.session() as s:
+        apply_status(s, open_call(s, base), {**base, "CallStatus": "ringing", "SequenceNumber": "1"})
+    final = database.sessions()
+    late_result = []
+    try:
+        apply_status(final, open_call(final, base), {**base, "CallStatus": "completed", "SequenceNumber": "3",
+                                                     "CallDuration": "42",
+                                                     "Timestamp": "Tue, 04 Mar 2025 08:10:00 +0000"})
+        final.flush()                                   # "completed" written, not yet committed
+
+        def late():
+            with database.session() as s:
+                late_result.append(apply_status(s, open_call(s, base), {**base, "CallStatus": "in-progress",
+                                                                        "SequenceNumber": "2"}))
+        thread = threading.Thread(target=late)
+        thread.start()
+        time.sleep(0.5)                                 # the late callback is waiting on, or past, its read
+        final.commit()
+    finally:
+        final.close()
+    thread.join(10)
+    with database.session() as s:
+        row = s.get(Call, "CArace")
+        assert (row.status, row.status_seq, row.duration) == ("completed", 3, 42)
+    assert late_result == [False]
