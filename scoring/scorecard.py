@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from scoring.casemix import DEFAULT_CELL_PRIOR, AdjustedRate, case_mix_adjust
@@ -165,42 +165,39 @@ def _mix_exprs():
     return {"queue": Leg.queue, "language": func.coalesce(Leg.language, ""), "reason": QueueEntry.reason}
 
 
-def _leg_counts(session: Session, start, end) -> dict[str, tuple]:
+def _leg_cells(session: Session, start, end, cfg: ScoringConfig) -> list[tuple]:
+    """One pass over the range's legs, per (agent, mix cell): handled, offered, talk seconds,
+    completed surveys, adequacy n/yes and CSAT n/top-box/sum/sum of squares. Each leg has at
+    most one answer per question, so the two outer joins never multiply rows."""
     bridged = Leg.bridged.is_(True)
-    q = (select(Leg.agent_id,
+    adq, sat = aliased(SurveyAnswer), aliased(SurveyAnswer)
+    answered = lambda a, q: and_(a.leg_id == Leg.id, a.question == q, a.status == "answered")  # noqa: E731
+    has_adq, has_sat = adq.id.is_not(None), sat.id.is_not(None)
+    mix = [_mix_exprs()[m] for m in MIX_COLUMNS]
+    q = (select(Leg.agent_id, *mix,
                 func.sum(case((bridged, 1), else_=0)),
                 func.sum(case((Leg.survey_state != "not-offered", 1), else_=0)),
                 func.sum(case((bridged, func.coalesce(Leg.talk_seconds, 0)), else_=0)),
-                func.count(func.distinct(case((bridged, func.date(Call.started_at)), else_=None))))
-         .join(Call, Call.sid == Leg.call_sid).where(_in_range(start, end)).group_by(Leg.agent_id))
-    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in session.execute(q)}
-
-
-def _completed_counts(session: Session, start, end) -> dict[str, int]:
-    A = SurveyAnswer
-    q = (select(A.agent_id, func.count(func.distinct(A.leg_id))).join(Call, Call.sid == A.call_sid)
-         .where(_in_range(start, end), A.status == "answered", A.question.in_(RATE_QUESTIONS))
-         .group_by(A.agent_id))
-    return {a: int(n) for a, n in session.execute(q)}
-
-
-def _answer_cells(session: Session, start, end, cfg: ScoringConfig) -> list[tuple]:
-    """Per (agent, mix cell): adequacy n/yes, CSAT n/top-box/sum/sum of squares."""
-    A = SurveyAnswer
-    adq = and_(A.question == "adequate", A.status == "answered")
-    sat = and_(A.question == "satisfaction", A.status == "answered")
-    mix = [_mix_exprs()[m] for m in MIX_COLUMNS]
-    q = (select(A.agent_id, *mix,
-                func.sum(case((adq, 1), else_=0)),
-                func.sum(case((and_(adq, A.value == cfg.adequate_yes_value), 1), else_=0)),
-                func.sum(case((sat, 1), else_=0)),
-                func.sum(case((and_(sat, A.value >= cfg.csat_top_box_min), 1), else_=0)),
-                func.sum(case((sat, A.value), else_=0)),
-                func.sum(case((sat, A.value * A.value), else_=0)))
-         .join(Leg, Leg.id == A.leg_id).join(Call, Call.sid == Leg.call_sid)
-         .join(QueueEntry, QueueEntry.id == Leg.entry_id)
-         .where(_in_range(start, end), A.question.in_(RATE_QUESTIONS)).group_by(A.agent_id, *mix))
+                func.sum(case((or_(has_adq, has_sat), 1), else_=0)),
+                func.sum(case((has_adq, 1), else_=0)),
+                func.sum(case((adq.value == cfg.adequate_yes_value, 1), else_=0)),
+                func.sum(case((has_sat, 1), else_=0)),
+                func.sum(case((sat.value >= cfg.csat_top_box_min, 1), else_=0)),
+                func.sum(func.coalesce(sat.value, 0)),
+                func.sum(func.coalesce(sat.value * sat.value, 0)))
+         .join(Call, Call.sid == Leg.call_sid).join(QueueEntry, QueueEntry.id == Leg.entry_id)
+         .outerjoin(adq, answered(adq, "adequate")).outerjoin(sat, answered(sat, "satisfaction"))
+         .where(_in_range(start, end)).group_by(Leg.agent_id, *mix))
     return [(r[0], tuple(r[1:4]), *(int(v or 0) for v in r[4:])) for r in session.execute(q)]
+
+
+def _shift_days(session: Session, start, end) -> dict[str, int]:
+    """Days (UTC) with a handled call per agent: DISTINCT in a subquery hashes, where
+    count(DISTINCT ...) would sort every leg."""
+    days = (select(Leg.agent_id.label("agent_id"), func.date(Call.started_at).label("day"))
+            .join(Call, Call.sid == Leg.call_sid).where(_in_range(start, end), Leg.bridged.is_(True))
+            .distinct().subquery())
+    return {a: int(n) for a, n in session.execute(select(days.c.agent_id, func.count()).group_by(days.c.agent_id))}
 
 
 def _within(session: Session, earlier, later, hours: float):
@@ -342,12 +339,15 @@ def build_scorecards(session: Session, start: datetime, end: datetime, *, team: 
     same in a team view and in the payroll export; `team` only filters (and ranks within).
     """
     cfg = config or load_config()
-    legs = _leg_counts(session, start, end)
-    completed = _completed_counts(session, start, end)
-    answers = _answer_cells(session, start, end, cfg)
+    cells = _leg_cells(session, start, end, cfg)
+    days = _shift_days(session, start, end)
     fcr_cells = _fcr_cells(session, start, end)
     flags = confirmed_flag_counts(session, start, end)
-    agents = sorted(set(legs) | {c[0] for c in answers} | {c[0] for c in fcr_cells})
+    legs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4, dtype=int))
+    for agent, _mix, handled, offered, talk, completed, *_ in cells:
+        legs[agent] += (handled, offered, talk, completed)
+    answers = [(c[0], c[1], *c[6:]) for c in cells]
+    agents = sorted(set(legs) | {c[0] for c in fcr_cells})
     info = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(agents)))}
     teams = {a: info[a].team if a in info else "" for a in agents}
 
@@ -361,10 +361,10 @@ def build_scorecards(session: Session, start: datetime, end: datetime, *, team: 
 
     cards = []
     for a in agents:
-        handled, offered, talk, days = legs.get(a, (0, 0, 0, 0))
+        handled, offered, talk, done = (int(v) for v in legs.get(a, (0, 0, 0, 0)))
+        shifts = days.get(a, 0)
         agent_flags = flags.get(a, {})
         penalised = min(sum(v for k, v in agent_flags.items() if k in cfg.penalised_flags), handled)
-        done = completed.get(a, 0)
         breakdown = composite(adequacy[a].mean, csat[a].mean, fcr[a].mean, penalised, handled, cfg.weights,
                               responses=done, min_responses=cfg.min_responses)
         tier = bonus_tier(breakdown, cfg.tiers)
@@ -374,7 +374,7 @@ def build_scorecards(session: Session, start: datetime, end: datetime, *, team: 
             response_rate=done / offered if offered else None,
             adequacy=adequacy[a], csat=csat[a], mean_rating=ratings[a], fcr=fcr[a],
             confirmed_flags=agent_flags, aht=talk / handled if handled else None,
-            calls_per_shift=handled / days if days else None, composite=breakdown,
+            calls_per_shift=handled / shifts if shifts else None, composite=breakdown,
             tier=tier.name if tier else INSUFFICIENT,
             multiplier=tier.multiplier if tier else cfg.insufficient_multiplier,
             insufficient=breakdown.insufficient,
