@@ -39,8 +39,12 @@ def _app_setting(name: str) -> str:
 @click.option("--api-token", envvar="EMULATOR_API_TOKEN", default=None,
               help="Bearer token for /api/agents (admin role); without one, agents are not registered.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--check", is_flag=True,
+              help="Afterwards, reconcile this app's database (DATABASE_URL; the server's with --base-url) "
+                   "against the truth; list mismatches and exit 1 if there are any.")
 @with_appcontext
-def simulate_command(calls, concurrency, scenario_path, base_url, truth_path, seed, auth_token, api_token, no_progress):
+def simulate_command(calls, concurrency, scenario_path, base_url, truth_path, seed, auth_token, api_token, no_progress,
+                     check):
     """Place simulated calls through the app's webhooks, exactly as Twilio would."""
     scenario = load_scenario(scenario_path)
     changes = {k: v for k, v in {"calls": calls, "seed": seed,
@@ -63,3 +67,18 @@ def simulate_command(calls, concurrency, scenario_path, base_url, truth_path, se
     click.echo(result.summary())
     if result.console_errors:
         click.echo(f"agent console errors (first 5): {result.console_errors[:5]}", err=True)
+    if check:
+        report = check_against_app(result.truth)
+        click.echo("")
+        click.echo(report.summary(limit=50))
+        if not report.ok:
+            raise SystemExit(1)
+
+
+def check_against_app(truth):
+    """Reconcile the current app's database with `truth`, using its menu and survey definitions."""
+    from .reconcile import reconcile
+    menu, survey = current_app.config["MENU"], current_app.config["SURVEY"]
+    with current_app.extensions["db"].session() as s:
+        return reconcile(s, truth, questions=[q.key for q in survey.questions],
+                         languages={lang.digit: lang.key for lang in menu.languages.values()})
