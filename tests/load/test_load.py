@@ -3,12 +3,13 @@ PostgreSQL + Redis on loopback, and every stored number equal to the emulator's 
 
 ``bench.load.run_load`` does the work (``python -m bench.load`` is the same at any scale): a
 fresh PostgreSQL database migrated by the app's migrations; gunicorn as the Procfile runs it
-(4 workers x 4 threads, 15 s timeout) with ``REDIS_URL`` on the real Redis and an RQ queue
-name of its own; the emulator (``emulator/scenarios/load.toml``: 120 agents, a caller every
-0.5 s, duplicated requests, duplicated and reordered status callbacks, lost responses
-retried) with 200 requests allowed in flight; then the app's warning/error log, the Twilio
-side's errors, ``emulator.reconcile`` and scoring's SLA, scorecard and outcome counts
-against the truth.
+(gthread, 15 s timeout; 2 workers x 8 threads here, as suits 2 cores — the Procfile's 4 x 4 is
+``bench.load``'s default) with ``REDIS_URL`` on the real Redis and an RQ queue name of its
+own; the emulator (``emulator/scenarios/load.toml``: 120 agents, a caller every 0.5 s,
+duplicated requests, duplicated and reordered status callbacks, lost responses retried) with
+200 requests allowed in flight, overlapping within 5 simulated seconds; then the app's
+warning/error log, the Twilio side's errors, ``emulator.reconcile`` and scoring's SLA,
+scorecard and outcome counts against the truth.
 
 No RQ worker is started: no webhook enqueues a job (asserted below), so none would run.
 """
