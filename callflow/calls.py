@@ -16,8 +16,13 @@ FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
 def open_call(session: Session, params: dict) -> Call:
-    """The call for ``CallSid``, created on first sight whatever webhook that is (retries reorder)."""
+    """The call for ``CallSid``, created on first sight whatever webhook that is (retries reorder).
+
+    Usually the call exists (one SELECT); only the first webhook of a call inserts it."""
     sid = params["CallSid"]
+    call = session.get(Call, sid, populate_existing=True)
+    if call is not None:
+        return call
     upsert_ignore(session, Call, {
         "sid": sid,
         "account_sid": params.get("AccountSid", "")[:64],

@@ -1,10 +1,11 @@
 """Declarative base, engine and session factory shared by every model module."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc as sa_exc
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -56,23 +57,69 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # A dead or unreachable server must fail fast into the fallback / answer spool, well inside
+    # Twilio's 15 s webhook timeout: connect in CONNECT_TIMEOUT s (unless the URL sets
+    # ``connect_timeout``), wait at most POOL_TIMEOUT s for a pooled connection.
+    if "connect_timeout" not in make_url(url).query:
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **kwargs.get("connect_args", {})}
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
+    ping_idle = kwargs.pop("ping_idle_seconds", PING_IDLE_SECONDS)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, ping_idle)
+    return engine
+
+
+CONNECT_TIMEOUT = 3        # seconds to open a PostgreSQL connection
+POOL_TIMEOUT = 5           # seconds to wait for a free pooled connection
+PING_IDLE_SECONDS = 10     # a pooled connection idle this long is pinged before use
+
+
+def _ping_when_idle(engine: Engine, idle: float) -> None:
+    """``pool_pre_ping``, but only for connections that sat idle ``idle`` seconds or more.
+
+    Pre-pinging every checkout costs a round trip per request; a connection in steady use has
+    just proved itself. One that broke while idle (server restart, failover, a firewall
+    dropping quiet connections) is pinged and replaced before use; one that breaks mid-use
+    fails that request (webhooks answer their fallback, survey answers go to the spool) and
+    SQLAlchemy invalidates the pool, so the next checkout connects afresh."""
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_conn, record):
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, proxy):
+        if time.monotonic() - record.info.get("idle_since", 0.0) < idle:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise sa_exc.DisconnectionError(f"idle connection failed its ping: {exc}") from exc
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def upsert_ignore(session, model, values: dict) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: race-free get-or-create."""
-    dialect = session.get_bind().dialect.name
+def dialect_insert(bind, table):
+    """The dialect's INSERT (with ``on_conflict_do_nothing``) for a session or connection's backend."""
+    dialect = (bind.get_bind() if hasattr(bind, "get_bind") else bind).dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - only the two supported backends
         raise RuntimeError(f"unsupported database {dialect}")
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return insert(table)
+
+
+def upsert_ignore(session, model, values: dict) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: race-free get-or-create."""
+    session.execute(dialect_insert(session, model).values(**values).on_conflict_do_nothing())

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import wraps
 from typing import Callable
 
@@ -21,7 +22,7 @@ from sqlalchemy import exc as sa_exc, select
 from sqlalchemy.exc import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
-from store.calls import WebhookEvent
+from store.calls import DUPLICATE, REFUSED, WebhookEvent
 from webhooks.security import require_twilio
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,23 @@ def _stored(session, call_sid: str, step: str) -> str | None:
                                                           WebhookEvent.step == step))
 
 
-def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[dict, dict], VoiceResponse]):
-    """Decorate ``handler(session, params, args) -> VoiceResponse``; see the module docstring."""
+@dataclass(frozen=True)
+class Prepared:
+    """A step answered without reading the database first: its TwiML is known from the
+    request and the definitions in memory, and ``write(engine, call_sid=, step=, endpoint=,
+    params=, twiml=)`` stores the step record with all its effects at once, exactly once,
+    returning ``(STORED | DUPLICATE | REFUSED, TwiML to answer)`` (see ``store.calls``)."""
+    twiml: str
+    write: Callable[..., tuple[str, str | None]]
+    refused: str = "no such step for this call"
+
+
+def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[dict, dict], VoiceResponse],
+                  prepare: Callable[[dict, dict], Prepared | None] | None = None):
+    """Decorate ``handler(session, params, args) -> VoiceResponse``; see the module docstring.
+
+    ``prepare(params, args)``, for a keyed step, may return a ``Prepared`` fast path (one
+    write, no reads before it) or None to run the handler as usual."""
     def deco(handler):
         @wraps(handler)
         @require_twilio
@@ -103,6 +119,15 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
                 key = step(params, args) if step else None
                 if key and len(key) > STEP_MAX:
                     raise BadParams("step key too long")
+                fast = prepare(params, args) if prepare and key else None
+                if fast is not None:
+                    outcome, text = fast.write(db.engine, call_sid=call_sid, step=key, endpoint=request.path,
+                                               params=params, twiml=fast.twiml)
+                    if outcome == REFUSED:
+                        raise BadParams(fast.refused)
+                    if outcome != DUPLICATE:
+                        _replay_spool(db)
+                    return twiml(text)
                 with db.session() as s:
                     if key and (done := _stored(s, call_sid, key)) is not None:
                         return twiml(done)

@@ -8,7 +8,6 @@ reaches ``survey_answers`` once the database is back.
 from __future__ import annotations
 
 import os
-from types import SimpleNamespace
 
 from flask import current_app, url_for
 from twilio.twiml.voice_response import VoiceResponse
@@ -49,18 +48,10 @@ def spool_answer_and_continue(params: dict, args: dict) -> VoiceResponse:
                                "question": decision.record.question, "value": decision.record.value,
                                "status": decision.record.status,
                                "finished": decision.finished or decision.transfer})
-    resp = VoiceResponse()
-    leg = SimpleNamespace(id=leg_id)
     if decision.transfer:  # the leg's queue is in the database: the default queue takes the caller
+        resp = VoiceResponse()
         voice.speak(resp, lang, survey.say(lang, "transfer"))
         resp.enqueue(voice._menu().default_queue, wait_url=url_for("voice.queue_wait", lang=lang),
                      wait_url_method="POST", action=url_for("voice.queue_done", lang=lang), method="POST")
         return resp
-    if decision.reprompt:
-        voice.speak(resp, lang, survey.say(lang, decision.reprompt.replace("-", "_")))
-        return voice.ask_question(resp, leg, index, decision.next_attempt, lang)
-    if decision.next_index is not None:
-        return voice.ask_question(resp, leg, decision.next_index, 1, lang)
-    voice.speak(resp, lang, survey.say(lang, "thanks"))
-    resp.hangup()
-    return resp
+    return voice.survey_next_twiml(leg_id, index, decision, lang)

@@ -6,8 +6,9 @@ Every URL here is relative to the request Twilio made, and carries the caller's 
 from __future__ import annotations
 
 import math
+from functools import partial
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, current_app, request, url_for
 from sqlalchemy import func, select
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -18,8 +19,8 @@ from ivr.choices import Accepted, GaveUp, resolve_digits
 from store.agents import Agent
 from store.base import upsert_ignore, utcnow
 from store.calls import Leg, QueueEntry, SurveyAnswer
-from survey.flow import step as survey_step
-from webhooks.replay import BadParams, voice_webhook
+from survey.flow import SurveyStep, step as survey_step, store_step as store_survey_step
+from webhooks.replay import BadParams, Prepared, voice_webhook
 from webhooks.survey_offline import spool_answer_and_continue
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -95,12 +96,44 @@ def to_queue(resp: VoiceResponse, entry: QueueEntry, lang: str, *, announce: boo
     return resp
 
 
-def ask_question(resp: VoiceResponse, leg: Leg, index: int, attempt: int, lang: str) -> VoiceResponse:
+def ask_question(resp: VoiceResponse, leg_id: int | str, index: int, attempt: int, lang: str) -> VoiceResponse:
     survey = _survey()
-    gather = _gather(resp, url_for("voice.survey", leg=leg.id, q=index, attempt=attempt, lang=lang),
+    gather = _gather(resp, url_for("voice.survey", leg=leg_id, q=index, attempt=attempt, lang=lang),
                      survey.gather_timeout)
     speak(gather, lang, survey.question(index).text[lang])
     return resp
+
+
+def survey_next(resp: VoiceResponse, leg_id: int | str, index: int, decision: SurveyStep, lang: str) -> VoiceResponse:
+    """After an answer that does not send the caller back to an agent: the re-prompt, the
+    next question, or thanks and goodbye."""
+    survey = _survey()
+    if decision.reprompt:
+        speak(resp, lang, survey.say(lang, decision.reprompt.replace("-", "_")))
+        return ask_question(resp, leg_id, index, decision.next_attempt, lang)
+    if decision.next_index is not None:
+        return ask_question(resp, leg_id, decision.next_index, 1, lang)
+    speak(resp, lang, survey.say(lang, "thanks"))
+    resp.hangup()
+    return resp
+
+
+_LEG = "LEGxID"   # stands for the leg id in a cached rendering; never produced by the survey's texts or URLs
+_TWIML_CACHE_MAX = 1024
+
+
+def survey_next_twiml(leg_id: int, index: int, decision: SurveyStep, lang: str) -> str:
+    """``survey_next`` as text, rendered by the twilio package once per (question, attempt,
+    outcome, language) and per URL root, with only the leg id put in per request."""
+    cache = current_app.extensions.setdefault("survey_twiml", {})
+    key = (id(_survey()), request.script_root, lang, index, decision.reprompt, decision.next_attempt,
+           decision.next_index)
+    text = cache.get(key)
+    if text is None:
+        if len(cache) >= _TWIML_CACHE_MAX:
+            cache.clear()
+        text = cache[key] = str(survey_next(VoiceResponse(), _LEG, index, decision, lang))
+    return text.replace(_LEG, str(leg_id))
 
 
 def goodbye(lang: str, key: str = "goodbye") -> VoiceResponse:
@@ -324,16 +357,35 @@ def dial_done(s, params, args):
     if end.start_survey:
         leg.survey_state, leg.survey_version = "offered", _survey().version
         speak(resp, lang, _survey().say(lang, "intro"))
-        return ask_question(resp, leg, 0, 1, lang)
+        return ask_question(resp, leg.id, 0, 1, lang)
     if end.requeue:
         speak(resp, lang, _menu().say(lang, "agent_unavailable"))
         return to_queue(resp, enqueue(s, call, leg.queue, "requeue", priority=1), lang, announce=False)
     return resp
 
 
+def survey_fast(params: dict, args: dict) -> Prepared | None:
+    """The survey's usual step, with no read before its one write: the URL names the leg,
+    question, attempt and language, and the definition in memory decides the next TwiML; the
+    write checks the leg (``survey.flow.store_step``). A transfer back to an agent (a new
+    queue entry) or a URL without ``lang`` (the leg's language) takes the full handler."""
+    if not args.get("lang"):
+        return None
+    survey_def = _survey()
+    leg_id, index, attempt = _arg_int(args, "leg"), _arg_int(args, "q"), _arg_int(args, "attempt", 1)
+    if index >= len(survey_def.questions):
+        raise BadParams("no such question")
+    decision = survey_step(survey_def, index, params.get("Digits"), attempt)
+    if decision.transfer:
+        return None
+    return Prepared(survey_next_twiml(leg_id, index, decision, _lang(args)),
+                    partial(store_survey_step, survey=survey_def, leg_id=leg_id, decision=decision),
+                    refused="no survey running for this leg")
+
+
 @bp.post("/survey")
 @voice_webhook(step=lambda p, a: f"survey:{a.get('leg', '-')}:{a.get('q', '-')}:{a.get('attempt', '1')}",
-               fallback=spool_answer_and_continue)
+               fallback=spool_answer_and_continue, prepare=survey_fast)
 def survey(s, params, args):
     """Gather ``action`` of a survey question: store the answer at once, then move on."""
     call = open_call(s, params)
@@ -352,20 +404,14 @@ def survey(s, params, args):
             "survey_version": leg.survey_version or survey_def.version, "question": decision.record.question,
             "value": decision.record.value, "status": decision.record.status, "created_at": utcnow(),
         })
-    resp = VoiceResponse()
     if decision.transfer:
         leg.survey_state = "finished"
+        resp = VoiceResponse()
         speak(resp, lang, survey_def.say(lang, "transfer"))
         return to_queue(resp, enqueue(s, call, leg.queue, "transfer-back", priority=1), lang, announce=False)
-    if decision.reprompt:
-        speak(resp, lang, survey_def.say(lang, decision.reprompt.replace("-", "_")))
-        return ask_question(resp, leg, index, decision.next_attempt, lang)
-    if decision.next_index is not None:
-        return ask_question(resp, leg, decision.next_index, 1, lang)
-    leg.survey_state = "finished"
-    speak(resp, lang, survey_def.say(lang, "thanks"))
-    resp.hangup()
-    return resp
+    if decision.finished:
+        leg.survey_state = "finished"
+    return survey_next_twiml(leg.id, index, decision, lang)
 
 
 @bp.post("/status")
