@@ -46,6 +46,8 @@ class Settings:
     dial_timeout: int = 20
     wrapup_seconds: int = 0
     rq_queue: str = "aftercall"
+    answer_spool_dir: Path = INSTANCE / "spool"
+    spool_replay_seconds: int = 30
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -64,4 +66,6 @@ class Settings:
             dial_timeout=_int(env, "DIAL_TIMEOUT", 20),
             wrapup_seconds=_int(env, "WRAPUP_SECONDS", 0),
             rq_queue=env.get("RQ_QUEUE", "aftercall"),
+            answer_spool_dir=Path(env.get("ANSWER_SPOOL_DIR") or INSTANCE / "spool"),
+            spool_replay_seconds=_int(env, "ANSWER_SPOOL_REPLAY_SECONDS", 30),
         )

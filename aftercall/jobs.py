@@ -133,13 +133,50 @@ def run_pending_once(db: Database) -> int:
     return len(ids)
 
 
+class SpoolReplayer:
+    """Replays the survey answer spool (``ANSWER_SPOOL_DIR``) every ``ANSWER_SPOOL_REPLAY_SECONDS``.
+
+    Web processes replay it after a request that reached the database; the worker does it on a
+    clock too, so answers spooled during an outage reach the database even if no call comes in
+    afterwards. It sees the spools of web processes on its own host (the spool is local disk)."""
+
+    def __init__(self, settings: Settings, db: Database):
+        from survey.spool import AnswerSpool
+        self.spool, self.db = AnswerSpool(settings.answer_spool_dir), db
+        self.interval = max(settings.spool_replay_seconds, 1)
+        self.due = 0.0
+
+    def tick(self) -> int:
+        """Replay if the interval has passed; returns how many answers were stored."""
+        now = time.monotonic()
+        if now < self.due:
+            return 0
+        self.due = now + self.interval
+        try:
+            stored = self.spool.replay(self.db)
+        except Exception:  # the database is still away: the files stay, the next tick retries
+            log.warning("replaying the answer spool failed; retrying in %s s", self.interval, exc_info=True)
+            return 0
+        if stored:
+            log.info("worker replayed %d spooled survey answers", stored)
+        return stored
+
+
 def work(settings: Settings, db: Database, stop: threading.Event | None = None, poll: float = 1.0) -> None:
-    """The worker process: RQ worker plus outbox relay with Redis, else the embedded loop."""
+    """The worker process: RQ worker plus outbox relay with Redis, else the embedded loop;
+    both replay the survey answer spool every ``settings.spool_replay_seconds``."""
     stop = stop or threading.Event()
+    replayer = SpoolReplayer(settings, db)
     if not settings.redis_url:
         log.info("no REDIS_URL: running jobs in-process from the database outbox")
         while not stop.is_set():
-            if not run_pending_once(db):
+            replayer.tick()
+            try:
+                ran = run_pending_once(db)
+            except Exception:  # the database is away: keep the worker alive, try again
+                log.warning("worker: running pending jobs failed; retrying", exc_info=True)
+                ran = 0
+            if not ran:
                 stop.wait(poll)
         return
     from redis import Redis
@@ -149,9 +186,10 @@ def work(settings: Settings, db: Database, stop: threading.Event | None = None, 
 
     def relay_loop():
         while not stop.is_set():
+            replayer.tick()
             try:
                 relay_once(db, queue)
-            except Exception:  # Redis down: jobs stay pending in the database until it is back
+            except Exception:  # Redis (or the database) down: jobs stay pending in the database
                 log.warning("relay: Redis unreachable, will retry", exc_info=True)
             stop.wait(poll)
 

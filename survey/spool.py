@@ -10,6 +10,7 @@ Lines that cannot be stored (their leg is unknown) go to ``rejected-*.jsonl``, n
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -80,32 +81,47 @@ class AnswerSpool:
 
     def replay(self, db: Database) -> int:
         """Insert every spooled answer; returns how many lines were stored (duplicates included)."""
+        stored, claimed = 0, self._claim()
+        try:
+            while claimed:
+                stored += self._replay_file(db, claimed[0])
+                claimed.pop(0)
+        except BaseException:
+            # The database went away again: hand the files back under names no writer appends
+            # to, so the next replay takes them at once (not after CLAIM_STALE_SECONDS). A file
+            # stored but not yet removed is replayed again: ON CONFLICT keeps it counted once.
+            for path in claimed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(path, self.dir / f"answers-retry-{uuid.uuid4().hex}.jsonl")
+            raise
+        return stored
+
+    def _replay_file(self, db: Database, path: Path) -> int:
         stored = 0
-        for path in self._claim():
-            rejected = []
-            with db.session() as s:
-                for raw in path.read_bytes().splitlines():
-                    try:
-                        rec = json.loads(raw)
-                        leg = s.get(Leg, int(rec["leg_id"]))
-                    except (ValueError, KeyError, TypeError):
-                        leg = None
-                    if leg is None or leg.call_sid != rec.get("call_sid"):
-                        rejected.append(raw)
-                        continue
-                    upsert_ignore(s, SurveyAnswer, {
-                        "leg_id": leg.id, "call_sid": leg.call_sid, "agent_id": leg.agent_id,
-                        "survey_version": leg.survey_version or rec["survey_version"],
-                        "question": rec["question"], "value": rec["value"], "status": rec["status"],
-                        "created_at": datetime.fromisoformat(rec["spooled_at"]),
-                    })
-                    if rec.get("finished"):
-                        leg.survey_state = "finished"
-                    stored += 1
-            if rejected:
-                log.warning("%d spooled answers name no known leg; kept in rejected-*.jsonl", len(rejected))
-                (self.dir / f"rejected-{uuid.uuid4().hex}.jsonl").write_bytes(b"\n".join(rejected) + b"\n")
-            path.unlink()
+        rejected = []
+        with db.session() as s:
+            for raw in path.read_bytes().splitlines():
+                try:
+                    rec = json.loads(raw)
+                    leg = s.get(Leg, int(rec["leg_id"]))
+                except (ValueError, KeyError, TypeError):
+                    leg = None
+                if leg is None or leg.call_sid != rec.get("call_sid"):
+                    rejected.append(raw)
+                    continue
+                upsert_ignore(s, SurveyAnswer, {
+                    "leg_id": leg.id, "call_sid": leg.call_sid, "agent_id": leg.agent_id,
+                    "survey_version": leg.survey_version or rec["survey_version"],
+                    "question": rec["question"], "value": rec["value"], "status": rec["status"],
+                    "created_at": datetime.fromisoformat(rec["spooled_at"]),
+                })
+                if rec.get("finished"):
+                    leg.survey_state = "finished"
+                stored += 1
+        if rejected:
+            log.warning("%d spooled answers name no known leg; kept in rejected-*.jsonl", len(rejected))
+            (self.dir / f"rejected-{uuid.uuid4().hex}.jsonl").write_bytes(b"\n".join(rejected) + b"\n")
+        path.unlink()
         return stored
 
     def replay_if_pending(self, db: Database) -> int:

@@ -7,23 +7,19 @@ reaches ``survey_answers`` once the database is back.
 """
 from __future__ import annotations
 
-import os
-
 from flask import current_app, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from aftercall.config import INSTANCE
 from survey.flow import step as survey_step
 from survey.spool import AnswerSpool
 from webhooks.replay import database_unavailable
 
 
 def answer_spool() -> AnswerSpool:
-    """This app's spool: ``ANSWER_SPOOL_DIR`` (app config, else environment), default instance/spool."""
+    """This app's spool, in ``Settings.answer_spool_dir`` (``ANSWER_SPOOL_DIR``)."""
     app = current_app
     if "answer_spool" not in app.extensions:
-        directory = app.config.get("ANSWER_SPOOL_DIR") or os.environ.get("ANSWER_SPOOL_DIR") or INSTANCE / "spool"
-        app.extensions["answer_spool"] = AnswerSpool(directory)
+        app.extensions["answer_spool"] = AnswerSpool(app.config["SETTINGS"].answer_spool_dir)
     return app.extensions["answer_spool"]
 
 

@@ -26,8 +26,8 @@ BASE_PARAMS = {"AccountSid": "AC" + "0" * 32, "From": "+15550001111", "To": "+15
 
 @pytest.fixture
 def app(database, tmp_path):
-    app = create_app(make_settings(database), db=database)
-    app.config.update(TESTING=True, ANSWER_SPOOL_DIR=str(tmp_path / "spool"))
+    app = create_app(make_settings(database, ANSWER_SPOOL_DIR=str(tmp_path / "spool")), db=database)
+    app.config.update(TESTING=True)
     with database.session() as s:
         create_agent(s, {"id": "alice", "skills": ["billing", "general"], "presence": "available"},
                      app.config["MENU"].queues)
@@ -70,8 +70,7 @@ def at_survey(twilio, sid: str) -> ScriptedCall:
 
 
 def test_every_webhook_answers_a_sane_path_with_no_database(dead_db, database, tmp_path):
-    app = create_app(make_settings(database), db=dead_db)
-    app.config["ANSWER_SPOOL_DIR"] = str(tmp_path / "spool")
+    app = create_app(make_settings(database, ANSWER_SPOOL_DIR=str(tmp_path / "spool")), db=dead_db)
     twilio = TwilioClient(app.test_client())
     p = {"CallSid": "CAdown", **BASE_PARAMS}
     incoming = doc(twilio.post("/voice/incoming", p))
@@ -138,8 +137,7 @@ def test_slow_database_times_out_into_the_fallback(database, tmp_path, pg_url):
     if database.engine.dialect.name != "postgresql":
         pytest.skip("lock_timeout is a PostgreSQL setting")
     slow = Database(pg_url + "?options=-c%20lock_timeout%3D300%20-c%20statement_timeout%3D2000")
-    app = create_app(make_settings(database), db=slow)
-    app.config["ANSWER_SPOOL_DIR"] = str(tmp_path / "spool")
+    app = create_app(make_settings(database, ANSWER_SPOOL_DIR=str(tmp_path / "spool")), db=slow)
     twilio = TwilioClient(app.test_client())
     with psycopg.connect(pg_url.replace("+psycopg", "")) as locker:
         locker.execute("LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
@@ -181,3 +179,60 @@ def test_connection_killed_mid_transaction_changes_nothing_and_the_retry_works(a
     with database.session() as s:
         assert [(a.question, a.value) for a in s.scalars(select(SurveyAnswer))] == [("adequate", 1)]
     assert count(database, QueueEntry) >= 1
+
+
+def spool_three_answers(app, twilio, database, dead_db, sid: str):
+    """A caller answers the whole survey while the database is away: three spooled lines."""
+    call = at_survey(twilio, sid)
+    app.extensions["db"] = dead_db
+    for digits in ("1", "5", "2"):
+        call.press(digits)
+    assert call.has("Hangup") and count(database, SurveyAnswer) == 0
+    app.extensions["db"] = database
+    return app.extensions["answer_spool"]
+
+
+def test_the_worker_replays_the_spool_without_any_further_web_request(app, twilio, database, dead_db):
+    import threading
+    import time
+
+    from aftercall import jobs
+    spool = spool_three_answers(app, twilio, database, dead_db, "CA500")
+    settings = app.config["SETTINGS"].__class__.from_env(
+        {"DATABASE_URL": database.url, "ANSWER_SPOOL_DIR": str(spool.dir), "ANSWER_SPOOL_REPLAY_SECONDS": "1"})
+    stop = threading.Event()
+    worker = threading.Thread(target=jobs.work, args=(settings, database, stop), kwargs={"poll": 0.05})
+    worker.start()
+    try:
+        deadline = time.monotonic() + 15
+        while count(database, SurveyAnswer) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(10)
+    with database.session() as s:
+        assert {a.question: a.value for a in s.scalars(select(SurveyAnswer))} == \
+            {"adequate": 1, "satisfaction": 5, "anything_else": 2}
+        assert s.scalar(select(Leg).where(Leg.call_sid == "CA500")).survey_state == "finished"
+    assert not list(spool.dir.glob("answers-*")) and not list(spool.dir.glob("claimed-*"))
+
+
+def test_a_worker_replay_while_the_database_is_still_down_keeps_every_line(app, twilio, database, dead_db):
+    import threading
+
+    from aftercall import jobs
+    spool = spool_three_answers(app, twilio, database, dead_db, "CA501")
+    settings = app.config["SETTINGS"]
+    assert jobs.SpoolReplayer(settings, dead_db).tick() == 0          # fails, logged, nothing lost
+    waiting = list(spool.dir.glob("answers-*"))
+    assert sum(len(p.read_text().splitlines()) for p in waiting) == 3 and not list(spool.dir.glob("claimed-*"))
+    stop = threading.Event()                                          # the worker loop survives the outage
+    worker = threading.Thread(target=jobs.work, args=(settings, dead_db, stop), kwargs={"poll": 0.05})
+    worker.start()
+    worker.join(1.5)
+    assert worker.is_alive()
+    stop.set()
+    worker.join(10)
+    assert jobs.SpoolReplayer(settings, database).tick() == 3          # back: stored once
+    assert jobs.SpoolReplayer(settings, database).tick() == 0
+    assert count(database, SurveyAnswer) == 3
