@@ -162,11 +162,9 @@ def bonus_tier(breakdown: CompositeBreakdown, tiers: BonusTiers = DEFAULT_TIERS)
 
 def rank(breakdowns: Mapping[K, CompositeBreakdown]) -> dict[K, int | None]:
     """Competition ranks (1, 2, 2, 4) by score, best first; None for insufficient data."""
-    scores = sorted((b.score for b in breakdowns.values() if not b.insufficient), reverse=True)
-    return {
-        agent: None if b.insufficient else 1 + sum(s > b.score for s in scores)
-        for agent, b in breakdowns.items()
-    }
+    scores = np.sort([b.score for b in breakdowns.values() if not b.insufficient])
+    above = len(scores) - np.searchsorted(scores, [b.score for b in breakdowns.values()], side="right")
+    return {agent: None if b.insufficient else 1 + int(k) for (agent, b), k in zip(breakdowns.items(), above)}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ depends on how much data the agent has and how much agents really differ.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +87,7 @@ def _tail(level: float) -> float:
     return (1 - level) / 2
 
 
+@functools.lru_cache(maxsize=8)
 def _z(level: float) -> float:
     return float(stats.norm.isf(_tail(level)))
 
