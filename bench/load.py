@@ -401,48 +401,61 @@ def run_load(calls: int = 400, concurrency: int = 250, *, scenario_path: Path | 
 
 # ---- a chart ------------------------------------------------------------------------------
 
-def chart_svg(samples, title: str, width: int = 720, height: int = 300) -> str:
-    """Requests in flight and p50/p99 latency per second of wall time (self-contained SVG)."""
+def chart_svg(samples, title: str, width: int = 720, height: int = 300, points: int = 120) -> str:
+    """Requests in flight (grey area, right axis) and p50/p99 latency of the requests that ended in
+    each time bucket (about ``points`` buckets over the run): a self-contained SVG."""
     if not samples:
         return ""
-    seconds = int(max(s + d for s, d, _ in samples)) + 1
-    by_second: dict[int, list[float]] = defaultdict(list)
-    inflight = [0.0] * seconds
+    total = max(s + d for s, d, _ in samples)
+    step = max(1.0, total / points)
+    buckets = int(total / step) + 1
+    ended: dict[int, list[float]] = defaultdict(list)
+    busy = [0.0] * buckets                       # request-seconds per bucket -> mean in flight
     for start, dur, _ in samples:
-        by_second[int(start + dur)].append(dur * 1000)
-        t = start
-        while t < start + dur:                      # spread each request over the seconds it spans
-            nxt = min(math.floor(t) + 1, start + dur)
-            inflight[int(t)] += nxt - t
-            t = nxt
-    p50 = [_pct(by_second.get(i, []), 50) for i in range(seconds)]
-    p99 = [_pct(by_second.get(i, []), 99) for i in range(seconds)]
-    pad_l, pad_r, pad_t, pad_b = 48, 48, 28, 30
+        ended[min(int((start + dur) / step), buckets - 1)].append(dur * 1000)
+        for i in range(int(start / step), min(int((start + dur) / step), buckets - 1) + 1):
+            busy[i] += max(0.0, min(start + dur, (i + 1) * step) - max(start, i * step))
+    inflight = [b / step for b in busy]
+    p50 = [_pct(ended.get(i, []), 50) for i in range(buckets)]
+    p99 = [_pct(ended.get(i, []), 99) for i in range(buckets)]
+    pad_l, pad_r, pad_t, pad_b = 56, 48, 40, 30
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
     top_ms = max((v for v in p99 if v is not None), default=1) or 1
     top_n = max(inflight) or 1
 
     def x(i):
-        return pad_l + w * i / max(seconds - 1, 1)
+        return pad_l + w * (i + 0.5) / buckets
 
-    def line(values, top, colour, dash=""):
-        pts = " ".join(f"{x(i):.1f},{pad_t + h - h * v / top:.1f}" for i, v in enumerate(values) if v is not None)
-        return (f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
-                f'{f"stroke-dasharray={dash!r} " if dash else ""}points="{pts}"/>')
+    def y(v, top):
+        return pad_t + h - h * v / top
 
+    def line(values, top, colour):
+        pts = " ".join(f"{x(i):.1f},{y(v, top):.1f}" for i, v in enumerate(values) if v is not None)
+        return f'<polyline fill="none" stroke="{colour}" stroke-width="1.6" points="{pts}"/>'
+
+    area = (f"{x(0):.1f},{pad_t + h} " + " ".join(f"{x(i):.1f},{y(v, top_n):.1f}" for i, v in enumerate(inflight))
+            + f" {x(buckets - 1):.1f},{pad_t + h}")
+    grid = "".join(
+        f'<line x1="{pad_l}" y1="{y(top_ms * f, top_ms):.1f}" x2="{pad_l + w}" y2="{y(top_ms * f, top_ms):.1f}" '
+        f'stroke="#eee"/><text x="{pad_l - 4}" y="{y(top_ms * f, top_ms) + 4:.1f}" text-anchor="end" '
+        f'fill="#1f6feb">{top_ms * f:.0f} ms</text>'
+        f'<text x="{pad_l + w + 4}" y="{y(top_ms * f, top_ms) + 4:.1f}" fill="#888">{top_n * f:.0f}</text>'
+        for f in (0.25, 0.5, 0.75, 1.0))
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        f'font-size="11">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="{pad_l}" y="16" font-size="13">{title}</text>',
+        grid,
+        f'<polygon fill="#ddd" points="{area}"/>',
+        line(p99, top_ms, "#d1242f"), line(p50, top_ms, "#1f6feb"),
         f'<line x1="{pad_l}" y1="{pad_t + h}" x2="{pad_l + w}" y2="{pad_t + h}" stroke="#888"/>',
         f'<text x="{pad_l}" y="{height - 8}">0 s</text>',
-        f'<text x="{pad_l + w}" y="{height - 8}" text-anchor="end">{seconds} s wall time</text>',
-        f'<text x="4" y="{pad_t + 4}" fill="#1f6feb">{top_ms:.0f} ms</text>',
-        f'<text x="{width - 4}" y="{pad_t + 4}" text-anchor="end" fill="#999">{top_n:.0f}</text>',
-        line(inflight, top_n, "#bbb"), line(p99, top_ms, "#d1242f"), line(p50, top_ms, "#1f6feb"),
-        f'<text x="{pad_l + 8}" y="{pad_t + 14}" fill="#1f6feb">p50 latency</text>',
-        f'<text x="{pad_l + 90}" y="{pad_t + 14}" fill="#d1242f">p99 latency</text>',
-        f'<text x="{pad_l + 172}" y="{pad_t + 14}" fill="#999">requests in flight (right axis)</text>',
+        f'<text x="{pad_l + w}" y="{height - 8}" text-anchor="end">{total:.0f} s wall time '
+        f'({step:.0f} s buckets)</text>',
+        f'<text x="{pad_l}" y="32" fill="#1f6feb">p50 latency</text>',
+        f'<text x="{pad_l + 80}" y="32" fill="#d1242f">p99 latency</text>',
+        f'<text x="{pad_l + 160}" y="32" fill="#888">requests in flight (grey, right axis)</text>',
         "</svg>",
     ]
     return "\n".join(parts)
