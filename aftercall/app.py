@@ -16,6 +16,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key)
+    from webhooks.security import StatelessWebhooksSessionInterface
+    app.session_interface = StatelessWebhooksSessionInterface()
     if settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy, x_proto=settings.trust_proxy,
                                 x_host=settings.trust_proxy, x_port=settings.trust_proxy)

@@ -212,3 +212,10 @@ def test_cached_survey_twiml_is_what_the_twilio_package_renders(app):
                                 fresh = str(survey_next(VoiceResponse(), leg, index, decision, lang))
                                 assert survey_next_twiml(leg, index, decision, lang) == fresh
                                 assert f"{root}/voice/survey?leg={leg}&amp;" in fresh or "<Hangup" in fresh
+
+
+def test_webhooks_are_stateless_no_session_cookie(twilio, app, agents):
+    call = at_survey(twilio, "CA750")
+    resp = twilio.post(call.find("Gather").get("action"), {"CallSid": "CA750", **BASE, "Digits": "1"})
+    assert resp.status_code == 200 and "Set-Cookie" not in resp.headers
+    assert "aftercall_session" in app.test_client().get("/login").headers.get("Set-Cookie", "")  # pages keep theirs
