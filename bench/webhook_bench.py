@@ -3,8 +3,14 @@
 Both run under the same gunicorn settings on loopback, one after the other in one run, and
 are driven by ``wrk`` with pre-signed requests (``bench/signed.lua``): every request is a
 distinct, validly signed survey answer for a real leg, so the full path runs each time —
-signature check, idempotency lookup, answer insert, webhook-event insert, commit, TwiML.
-The result is reported as ratios (full / bare) so a noisy machine matters less.
+signature check, the one-statement write (leg check, webhook event, answer; durable commit),
+TwiML.
+
+The machine is shared (2 cores, other suites running), so besides req/s and latency the run
+reports what does not depend on the neighbours as much: the CPU each request cost, summed
+over the gunicorn processes, the PostgreSQL backends serving them and wrk itself
+(``cpu_ms_per_request``), and the throughput that cost allows on this many cores
+(``cpu_bound_rps``); plus the load average before and after. Compare ratios (full / bare).
 
     python -m bench.webhook_bench --connections 32 --seconds 10
 """
@@ -14,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import tempfile
 from datetime import datetime, timezone
@@ -24,7 +31,7 @@ import psycopg
 from twilio.request_validator import RequestValidator
 
 from bench.data import create_database, libpq, survey_ready
-from bench.servers import ROOT, free_port, gunicorn
+from bench.servers import ROOT, free_port, gunicorn, worker_pids
 
 TOKEN = "bench-auth-token"
 ANSWERS = (("0", "1"), ("1", "4"), ("2", "2"))   # adequate yes, satisfaction 4, nothing else
@@ -44,35 +51,79 @@ def signed_requests(base: str, legs: list[tuple[str, int]], path: Path) -> int:
     return n
 
 
-def wrk(base: str, requests_file: Path, connections: int, seconds: int, threads: int) -> dict:
+def _cpu_seconds(pids) -> float:
+    """User + system CPU of these processes so far (Linux /proc)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _backends(url: str | None) -> list[int]:
+    if not url:
+        return []
+    with psycopg.connect(libpq(url)) as conn:
+        return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                           "AND pid <> pg_backend_pid()")]
+
+
+def wrk(base: str, requests_file: Path, warm_file: Path, connections: int, seconds: int, threads: int,
+        server_pids: list[int] = (), db_url: str | None = None) -> dict:
+    # A second of other legs' answers first, so every worker has its pool, prepared statements, caches.
+    subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", "1s", "-s", str(ROOT / "bench" / "signed.lua"),
+                    base, "--", str(warm_file), "1"], capture_output=True, text=True, check=True)
+    backends = _backends(db_url)
+    server0, db0 = _cpu_seconds(server_pids), _cpu_seconds(backends)
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
                           "-s", str(ROOT / "bench" / "signed.lua"), base, "--", str(requests_file), str(threads)],
                          capture_output=True, text=True, check=True).stdout
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server, db = _cpu_seconds(server_pids) - server0, _cpu_seconds(backends) - db0
+    load_gen = (children1.ru_utime - children0.ru_utime) + (children1.ru_stime - children0.ru_stime)
+    cpu = server + db + load_gen
     line = next(l for l in out.splitlines() if l.startswith("WRKJSON "))
     result = json.loads(line.removeprefix("WRKJSON "))
     result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+    n = max(result["requests"], 1)
+    result["cpu_ms_per_request"] = round(1000 * cpu / n, 3)
+    result["cpu_ms_split"] = {"gunicorn": round(1000 * server / n, 3), "postgresql": round(1000 * db / n, 3),
+                              "wrk": round(1000 * load_gen / n, 3)}
+    result["cpu_bound_rps"] = round((os.cpu_count() or 1) * 1000 / max(result["cpu_ms_per_request"], 1e-9), 1)
     return result
+
+
+def _load() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def run(admin_url: str, connections: int, seconds: int, workers: int, threads: int, legs: int) -> dict:
     url = create_database(admin_url, "aftercall_bench_web")
+    warm_pairs = survey_ready(url, 500, prefix="CAwarm")   # a warm-up second, on legs of its own
     pairs = survey_ready(url, legs)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     wrk_threads = 2
     with tempfile.TemporaryDirectory() as tmp:
-        reqs = Path(tmp) / "requests.tsv"
+        reqs, warm = Path(tmp) / "requests.tsv", Path(tmp) / "warm.tsv"
         total = signed_requests(base, pairs, reqs)
-        with gunicorn("bench.bare_app:app", {}, workers=workers, threads=threads, port=port) as (b, _):
-            bare = wrk(b, reqs, connections, seconds, wrk_threads)
+        signed_requests(base, warm_pairs, warm)
+        load_before = _load()
+        with gunicorn("bench.bare_app:app", {}, workers=workers, threads=threads, port=port) as (b, master):
+            bare = wrk(b, reqs, warm, connections, seconds, wrk_threads, [master.pid, *worker_pids(master)])
         env = {"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "bench",
                "ANSWER_SPOOL_DIR": str(Path(tmp) / "spool")}
-        with gunicorn("aftercall:create_app()", env, workers=workers, threads=threads, port=port) as (b, _):
-            full = wrk(b, reqs, connections, seconds, wrk_threads)
+        with gunicorn("aftercall:create_app()", env, workers=workers, threads=threads, port=port) as (b, master):
+            full = wrk(b, reqs, warm, connections, seconds, wrk_threads, [master.pid, *worker_pids(master)], url)
+        load_after = _load()
         spooled = sum(1 for p in (Path(tmp) / "spool").glob("*") for _ in p.open()) \
             if (Path(tmp) / "spool").is_dir() else 0
     with psycopg.connect(libpq(url)) as conn:
-        stored = conn.execute("SELECT count(*) FROM survey_answers").fetchone()[0]
+        stored = conn.execute("SELECT count(*) FROM survey_answers WHERE call_sid LIKE 'CAbench%'").fetchone()[0]
     sent = min(full["requests"], total)
     return {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -80,8 +131,10 @@ def run(admin_url: str, connections: int, seconds: int, workers: int, threads: i
                    f"{platform.python_version()}",
         "settings": {"gunicorn_workers": workers, "gunicorn_threads": threads, "connections": connections,
                      "seconds": seconds, "wrk_threads": wrk_threads, "distinct_requests": total},
+        "load_average_1min": {"before": load_before, "after": load_after},
         "bare": bare, "full": full,
         "ratio_rps": round(full["rps"] / bare["rps"], 3),
+        "ratio_cpu_bound_rps": round(full["cpu_bound_rps"] / bare["cpu_bound_rps"], 3),
         "answers_stored": stored, "answers_spooled": spooled, "distinct_answers_sent": sent,
         "targets": {"half_of_bare": full["rps"] >= bare["rps"] / 2, "1000_rps": full["rps"] >= 1000,
                     "p99_under_50ms": full["p99_ms"] < 50,
