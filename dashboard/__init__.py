@@ -11,12 +11,31 @@ from datetime import timedelta
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from dashboard.auth import can, login_manager
 
 csrf = CSRFProtect()
 EXEMPT_PREFIXES = ("/voice/", "/api/")
 DEFAULT_SESSION_HOURS = 8.0
+MAX_ID = 2**31 - 1   # PostgreSQL INTEGER
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a row id in a URL, a whole number from 1 that fits an INTEGER column, so
+    an absurd one is a 404 like any unknown id, not an overflow in the database driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+def _holds_nul() -> bool:
+    """PostgreSQL text cannot hold a NUL, and no dashboard field has a use for one."""
+    pairs = list(request.args.items(multi=True))
+    if request.method == "POST":
+        pairs += request.form.items(multi=True)
+    return "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in pairs)
 
 
 def _hours(raw: str | None) -> float:
@@ -53,6 +72,12 @@ def init_app(app: Flask) -> None:
     configure(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    app.url_map.converters["id"] = IdConverter
+
+    @app.before_request
+    def _refuse_nul():
+        if not request.path.startswith(EXEMPT_PREFIXES) and _holds_nul():
+            return render_template("error.html", message=t("nul_refused")), 400
 
     @app.before_request
     def _csrf():
@@ -72,6 +97,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_failed(exc):
         return render_template("error.html", message=t("csrf_failed")), 400
+
+    @app.errorhandler(BadRequest)
+    def _bad_request(exc):
+        if request.path.startswith(EXEMPT_PREFIXES):
+            return exc
+        return render_template("error.html", message=t("bad_request")), 400
 
     @app.errorhandler(403)
     def _forbidden(exc):

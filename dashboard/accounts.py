@@ -10,15 +10,34 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashboard.i18n import InputError, shown
 from store.accounts import ROLES, ApiToken, AuditLog, hash_token
 from store.base import utcnow
-from store.users import LOCALES, User, new_nonce
+from store.users import LOCALES, MIN_PASSWORD, User, new_nonce
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+NAME_MAX = User.__table__.c.name.type.length
+TOKEN_NAME_MAX = ApiToken.__table__.c.name.type.length
 
 
-class AccountError(ValueError):
+class AccountError(InputError):
     """Input that cannot make a valid user or token; the message says what to fix."""
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError("bad_role", choices=", ".join(ROLES))
+
+
+def _check_locale(locale: str) -> None:
+    if locale not in LOCALES:
+        raise AccountError("bad_locale", choices=", ".join(LOCALES))
+
+
+def _set_password(user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password_short", n=MIN_PASSWORD)
+    user.set_password(password)
 
 
 def audit(session: Session, actor: str, action: str, target: str = "", **detail) -> None:
@@ -33,18 +52,15 @@ def create_user(session: Session, email: str, password: str, role: str, *, actor
                 name: str = "", locale: str = "en") -> User:
     email = email.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
-        raise AccountError(f"{email!r} is not an e-mail address")
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if locale not in LOCALES:
-        raise AccountError(f"locale must be one of {', '.join(LOCALES)}")
+        raise AccountError("bad_email", value=shown(email))
+    _check_role(role)
+    _check_locale(locale)
+    if len(name.strip()) > NAME_MAX:
+        raise AccountError("user_name_long", n=NAME_MAX)
     if find_user(session, email) is not None:
-        raise AccountError(f"a user {email} already exists")
-    user = User(email=email, name=name.strip()[:120], role=role, locale=locale, password_hash="")
-    try:
-        user.set_password(password)
-    except ValueError as exc:
-        raise AccountError(str(exc)) from exc
+        raise AccountError("user_exists", value=email)
+    user = User(email=email, name=name.strip(), role=role, locale=locale, password_hash="")
+    _set_password(user, password)
     session.add(user)
     session.flush()
     audit(session, actor, "user.create", email, role=role)
@@ -56,20 +72,15 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
     """Change a user; deactivating, a role change or a new password ends their open sessions."""
     changes: dict = {}
     if role is not None and role != user.role:
-        if role not in ROLES:
-            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        _check_role(role)
         changes["role"], user.role = role, role
     if active is not None and active != user.active:
         changes["active"], user.active = active, active
     if locale is not None and locale != user.locale:
-        if locale not in LOCALES:
-            raise AccountError(f"locale must be one of {', '.join(LOCALES)}")
+        _check_locale(locale)
         changes["locale"], user.locale = locale, locale
     if password:
-        try:
-            user.set_password(password)
-        except ValueError as exc:
-            raise AccountError(str(exc)) from exc
+        _set_password(user, password)
         changes["password"] = "changed"
     if {"role", "active"} & changes.keys():
         user.session_nonce = new_nonce()
@@ -80,10 +91,9 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
 
 def create_token(session: Session, name: str, role: str, *, actor: str) -> tuple[ApiToken, str]:
     """A new API token; the plain value is returned once and only its hash is stored."""
-    if not name.strip() or len(name) > 120:
-        raise AccountError("a token needs a name of 1-120 characters")
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if not name.strip() or len(name.strip()) > TOKEN_NAME_MAX:
+        raise AccountError("token_name", n=TOKEN_NAME_MAX)
+    _check_role(role)
     plain = "ac_" + secrets.token_urlsafe(32)
     token = ApiToken(name=name.strip(), role=role, token_hash=hash_token(plain))
     session.add(token)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 
-from callflow.agents import AgentError, create_agent, list_agents, update_agent
-from dashboard.accounts import AccountError, audit, create_token, create_user, revoke_token, update_user
+from callflow.agents import AGENT_ID, PHONE, AgentError, create_agent, list_agents, update_agent
+from dashboard.accounts import audit, create_token, create_user, revoke_token, update_user
 from dashboard.auth import guard
-from dashboard.i18n import t
+from dashboard.i18n import InputError, shown, t
 from dashboard.web import actor, db, or_404, render
 from store.accounts import ROLES, ApiToken
 from store.agents import PRESENCES, Agent
@@ -16,9 +16,30 @@ from store.users import LOCALES, User
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(guard("admin"))
 
+AGENT_NAME_MAX = Agent.__table__.c.name.type.length
+AGENT_TEAM_MAX = Agent.__table__.c.team.type.length
+
+
+def _saved(page: str, change):
+    """Run ``change(session)`` as one transaction, say how it went, and go back to ``page``.
+    A refused change is rolled back whole: nothing half-saved is ever stored."""
+    try:
+        with db().session() as s:
+            change(s)
+    except InputError as exc:
+        flash(exc.say(), "error")
+    except AgentError as exc:      # callflow's own rules, past the form's checks below
+        flash(t("agent_refused", detail=str(exc)), "error")
+    else:
+        flash(t("saved"), "ok")
+    return redirect(url_for(page))
+
 
 def _form_bool(name: str) -> bool | None:
+    """The active/deactivate select: "1" or "0", or absent (no change)."""
     value = request.form.get(name)
+    if value not in (None, "0", "1"):
+        raise InputError("bad_active", value=shown(value))
     return None if value is None else value == "1"
 
 
@@ -32,83 +53,83 @@ def users():
 @bp.post("/users")
 def users_create():
     f = request.form
-    try:
-        with db().session() as s:
-            create_user(s, f.get("email", ""), f.get("password", ""), f.get("role", ""), actor=actor(),
-                        name=f.get("name", ""), locale=f.get("locale", "en"))
-    except AccountError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(t("saved"), "ok")
-    return redirect(url_for("admin.users"))
+    return _saved("admin.users", lambda s: create_user(
+        s, f.get("email", ""), f.get("password", ""), f.get("role", ""), actor=actor(),
+        name=f.get("name", ""), locale=f.get("locale", "en")))
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<id:user_id>")
 def users_update(user_id):
     f = request.form
-    try:
-        with db().session() as s:
-            user = or_404(s.get(User, user_id))
-            update_user(s, user, actor=actor(), role=f.get("role") or None, active=_form_bool("active"),
-                        locale=f.get("locale") or None, password=f.get("password") or None)
-    except AccountError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(t("saved"), "ok")
-    return redirect(url_for("admin.users"))
+    return _saved("admin.users", lambda s: update_user(
+        s, or_404(s.get(User, user_id)), actor=actor(), role=f.get("role") or None, active=_form_bool("active"),
+        locale=f.get("locale") or None, password=f.get("password") or None))
+
+
+def _queues() -> set[str]:
+    return current_app.config["MENU"].queues
 
 
 @bp.get("/agents")
 def agents():
     with db().session() as s:
         rows = list_agents(s)
-    return render("admin_agents.html", rows=rows, presences=PRESENCES,
-                  queues=sorted(current_app.config["MENU"].queues))
+    return render("admin_agents.html", rows=rows, presences=PRESENCES, queues=sorted(_queues()))
 
 
 def _agent_data(form, creating: bool) -> dict:
-    data = {"name": form.get("name", ""), "team": form.get("team", ""), "skills": form.getlist("skills"),
-            "phone": form.get("phone") or None}
+    """The agent form as ``callflow.agents`` data, with what a form can get wrong refused in
+    the reader's language (and the team and name held to their columns' lengths)."""
+    data = {"name": form.get("name", "").strip(), "team": form.get("team", "").strip(),
+            "skills": form.getlist("skills"), "phone": form.get("phone", "").strip() or None}
     if creating:
         data["id"] = form.get("id", "")
+        if not AGENT_ID.fullmatch(data["id"]):
+            raise InputError("agent_bad_id")
     elif form.get("active") is not None:
-        data["active"] = form.get("active") == "1"
+        data["active"] = _form_bool("active")
+    if len(data["name"]) > AGENT_NAME_MAX:
+        raise InputError("agent_name_long", n=AGENT_NAME_MAX)
+    if len(data["team"]) > AGENT_TEAM_MAX:
+        raise InputError("agent_team_long", n=AGENT_TEAM_MAX)
+    unknown = sorted(set(data["skills"]) - _queues())
+    if unknown:
+        raise InputError("unknown_queues", value=", ".join(shown(q) for q in unknown), choices=", ".join(sorted(_queues())))
+    if data["phone"] and not PHONE.fullmatch(data["phone"]):
+        raise InputError("bad_phone")
     return data
 
 
 @bp.post("/agents")
 def agents_create():
-    try:
-        with db().session() as s:
-            agent = create_agent(s, _agent_data(request.form, True), current_app.config["MENU"].queues)
-            audit(s, actor(), "agent.create", agent.id, team=agent.team, skills=agent.skills)
-    except AgentError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(t("saved"), "ok")
-    return redirect(url_for("admin.agents"))
+    def change(s):
+        data = _agent_data(request.form, creating=True)
+        if s.get(Agent, data["id"]) is not None:
+            raise InputError("agent_exists", value=data["id"])
+        agent = create_agent(s, data, _queues())
+        audit(s, actor(), "agent.create", agent.id, team=agent.team, skills=agent.skills)
+    return _saved("admin.agents", change)
 
 
 @bp.post("/agents/<agent_id>")
 def agents_update(agent_id):
-    try:
-        with db().session() as s:
-            agent = or_404(s.get(Agent, agent_id))
-            data = _agent_data(request.form, False)
-            update_agent(s, agent, data, current_app.config["MENU"].queues)
-            audit(s, actor(), "agent.update", agent.id, **{k: v for k, v in data.items() if k != "phone"})
-    except AgentError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(t("saved"), "ok")
-    return redirect(url_for("admin.agents"))
+    def change(s):
+        agent = or_404(s.get(Agent, agent_id))
+        data = _agent_data(request.form, creating=False)
+        update_agent(s, agent, data, _queues())
+        audit(s, actor(), "agent.update", agent.id, **{k: v for k, v in data.items() if k != "phone"})
+    return _saved("admin.agents", change)
+
+
+def _tokens_page(new_token: str | None):
+    with db().session() as s:
+        rows = list(s.scalars(select(ApiToken).order_by(ApiToken.id)))
+    return render("admin_tokens.html", rows=rows, roles=ROLES, new_token=new_token)
 
 
 @bp.get("/tokens")
 def tokens():
-    with db().session() as s:
-        rows = list(s.scalars(select(ApiToken).order_by(ApiToken.id)))
-    return render("admin_tokens.html", rows=rows, roles=ROLES, new_token=None)
+    return _tokens_page(None)
 
 
 @bp.post("/tokens")
@@ -116,21 +137,16 @@ def tokens_create():
     try:
         with db().session() as s:
             _, plain = create_token(s, request.form.get("name", ""), request.form.get("role", ""), actor=actor())
-    except AccountError as exc:
-        flash(str(exc), "error")
+    except InputError as exc:
+        flash(exc.say(), "error")
         return redirect(url_for("admin.tokens"))
-    with db().session() as s:
-        rows = list(s.scalars(select(ApiToken).order_by(ApiToken.id)))
     # Shown once, in this response only: never stored, never put in a redirect URL.
-    return render("admin_tokens.html", rows=rows, roles=ROLES, new_token=plain)
+    return _tokens_page(plain)
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<id:token_id>/revoke")
 def tokens_revoke(token_id):
-    with db().session() as s:
-        revoke_token(s, or_404(s.get(ApiToken, token_id)), actor=actor())
-    flash(t("saved"), "ok")
-    return redirect(url_for("admin.tokens"))
+    return _saved("admin.tokens", lambda s: revoke_token(s, or_404(s.get(ApiToken, token_id)), actor=actor()))
 
 
 @bp.get("/definitions")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from dashboard.accounts import find_user, record_login
 from dashboard.auth import SessionUser, can
-from dashboard.i18n import LANGUAGES, t
+from dashboard.i18n import LANGUAGES, shown, t
 from dashboard.web import db, render, safe_path
 
 bp = Blueprint("auth", __name__, static_folder="static", static_url_path="/dashboard-static",
@@ -66,4 +66,6 @@ def language():
     lang = request.form.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang
+    else:
+        flash(t("bad_language", value=shown(lang or ""), choices=", ".join(LANGUAGES)), "error")
     return redirect(safe_path(request.form.get("back")) or url_for("auth.index"))

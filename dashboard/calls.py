@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 
 from dashboard import queries
 from dashboard.auth import guard
-from dashboard.web import db, or_404, page_range, render
+from dashboard.web import choice_arg, db, or_404, page_range, render
 from store.flags import Flag
 
 bp = Blueprint("calls", __name__)
@@ -15,12 +15,12 @@ bp.before_request(guard("calls"))
 
 @bp.get("/calls")
 def index():
-    agent_id = request.args.get("agent") or None
-    team = request.args.get("team") or None
     with db().session() as s:
         rng, known = page_range(s, request.args)
-        rows = queries.list_calls(s, rng.start, rng.end, agent_id=agent_id, team=team)
         teams = queries.teams(s)
+        team = choice_arg("team", teams, "team")
+        agent_id = choice_arg("agent", queries.agent_ids(s), "agent")
+        rows = queries.list_calls(s, rng.start, rng.end, agent_id=agent_id, team=team)
     return render("calls.html", rng=rng, periods=known, rows=rows, agent_id=agent_id, team=team, teams=teams)
 
 

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from dashboard.i18n import InputError, shown
+
 DEFAULT_DAYS = 28
+MAX_DAYS = 400
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)   # far from datetime's limits in any time zone
 
 
-class FilterError(ValueError):
+class FilterError(InputError):
     """A query-string value the page cannot use; the message says which and why."""
 
 
@@ -31,18 +35,21 @@ class Range:
         return {"from": self.first_day.isoformat(), "to": self.last_day.isoformat()}
 
 
-def _day(raw: str, name: str) -> date:
+def _day(raw: str, msgid: str) -> date:
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw.strip())
     except ValueError:
-        raise FilterError(f"{name} must be a date like 2026-11-30, got {raw!r}") from None
+        raise FilterError(msgid, value=shown(raw)) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise FilterError("day_out_of_range", first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+    return day
 
 
 def day_range(first: date, last: date, tz: ZoneInfo, period_key: str | None = None) -> Range:
     if last < first:
-        raise FilterError("the end date is before the start date")
-    if (last - first).days > 400:
-        raise FilterError("a range can span at most 400 days")
+        raise FilterError("end_before_start")
+    if (last - first).days > MAX_DAYS:
+        raise FilterError("range_too_long", days=MAX_DAYS)
     start = datetime.combine(first, time(0), tz).astimezone(timezone.utc)
     end = datetime.combine(last + timedelta(days=1), time(0), tz).astimezone(timezone.utc)
     return Range(start, end, first, last, period_key)
@@ -54,9 +61,9 @@ def from_args(args, tz: ZoneInfo, today: date, periods: dict | None = None) -> R
     key = (args.get("period") or "").strip()
     if key:
         if not periods or key not in periods:
-            raise FilterError(f"unknown period {key!r}")
+            raise FilterError("unknown_period", value=shown(key))
         start, end = periods[key]
         return Range(start, end, start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date(), key)
-    last = _day(args["to"], "to") if args.get("to") else today
-    first = _day(args["from"], "from") if args.get("from") else last - timedelta(days=DEFAULT_DAYS - 1)
+    last = _day(args["to"], "bad_to") if (args.get("to") or "").strip() else today
+    first = _day(args["from"], "bad_from") if (args.get("from") or "").strip() else last - timedelta(days=DEFAULT_DAYS - 1)
     return day_range(first, last, tz)

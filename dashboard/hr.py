@@ -7,10 +7,12 @@ from sqlalchemy import select
 from aftercall import jobs
 from dashboard.accounts import audit
 from dashboard.auth import guard
-from dashboard.i18n import t
+from dashboard.i18n import InputError, t
 from dashboard.sources import optional
+from dashboard.templating import last_day
 from dashboard.web import actor, db, or_404, render
 from store.accounts import AuditLog
+from store.base import utcnow
 from store.jobs import Job
 from store.payroll import EXPORT_FORMATS, ExportFile, PayPeriod
 
@@ -50,9 +52,16 @@ def lock(key):
         return redirect(url_for("hr.periods"))
     try:
         with db().session() as s:
+            period = or_404(s.get(PayPeriod, key))   # only a period this page lists, never a new one
+            if period.state == "locked":
+                raise InputError("already_locked", key=key)
+            if period.ends_at > utcnow():
+                raise InputError("not_ended", key=key, end=last_day(period.ends_at))
             lock_period(s, key, actor())
-    except (ValueError, LookupError) as exc:
-        flash(str(exc), "error")
+    except InputError as exc:
+        flash(exc.say(), "error")
+    except (ValueError, LookupError) as exc:    # scoring's own rules, past the checks above
+        flash(t("lock_refused", key=key, detail=str(exc)), "error")
     else:
         flash(t("locked", key=key), "ok")
     return redirect(url_for("hr.periods"))
@@ -62,7 +71,7 @@ def lock(key):
 def export(key):
     fmt = request.form.get("fmt", "csv")
     if fmt not in EXPORT_FORMATS:
-        flash(f"format must be one of {', '.join(EXPORT_FORMATS)}", "error")
+        flash(t("bad_format", choices=", ".join(EXPORT_FORMATS)), "error")
         return redirect(url_for("hr.periods"))
     with db().session() as s:
         or_404(s.get(PayPeriod, key))
@@ -72,7 +81,7 @@ def export(key):
     return redirect(url_for("hr.periods"))
 
 
-@bp.get("/exports/<int:export_id>")
+@bp.get("/exports/<id:export_id>")
 def download(export_id):
     with db().session() as s:
         f = or_404(s.get(ExportFile, export_id))

@@ -205,6 +205,59 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role_hr": ("HR", "HR"),
     "role_admin": ("admin", "администратор"),
     "print": ("Print", "Печать"),
+    # Refused input: what was wrong and what to do instead ({value} is the input as sent, shortened).
+    "nul_refused": ("The request contained a NUL character, which no field may hold; nothing was done.",
+                    "В запросе есть символ NUL, недопустимый ни в одном поле; ничего не сделано."),
+    "bad_request": ("The request could not be understood; nothing was done.",
+                    "Запрос не удалось разобрать; ничего не сделано."),
+    "filter_ignored": ("{what}: “{value}” is not a known value, so this filter was not applied.",
+                       "{what}: значение «{value}» неизвестно, фильтр не применён."),
+    "sort": ("Sort", "Сортировка"),
+    "direction": ("Order", "Порядок"),
+    "bad_from": ("The start date must be a date like 2026-11-30, not “{value}”; showing the default range.",
+                 "Дата начала должна быть вида 2026-11-30, а не «{value}»; показан диапазон по умолчанию."),
+    "bad_to": ("The end date must be a date like 2026-11-30, not “{value}”; showing the default range.",
+               "Дата окончания должна быть вида 2026-11-30, а не «{value}»; показан диапазон по умолчанию."),
+    "day_out_of_range": ("Dates must lie between {first} and {last}; showing the default range.",
+                         "Даты должны быть между {first} и {last}; показан диапазон по умолчанию."),
+    "end_before_start": ("The end date is before the start date; showing the default range.",
+                         "Дата окончания раньше даты начала; показан диапазон по умолчанию."),
+    "range_too_long": ("A range can span at most {days} days; showing the default range.",
+                       "Диапазон может быть не длиннее {days} дней; показан диапазон по умолчанию."),
+    "unknown_period": ("There is no period “{value}”; showing the default range.",
+                       "Периода «{value}» нет; показан диапазон по умолчанию."),
+    "bad_language": ("There is no language “{value}”; choose one of {choices}.",
+                     "Языка «{value}» нет; выберите один из: {choices}."),
+    "bad_email": ("“{value}” is not an e-mail address.", "«{value}» — не адрес электронной почты."),
+    "bad_role": ("The role must be one of {choices}.", "Роль должна быть одной из: {choices}."),
+    "bad_locale": ("The language must be one of {choices}.", "Язык должен быть одним из: {choices}."),
+    "bad_active": ("“{value}” is neither active nor deactivated.", "«{value}» — ни «активен», ни «отключён»."),
+    "user_exists": ("A user {value} already exists.", "Пользователь {value} уже существует."),
+    "user_name_long": ("A name can have at most {n} characters.", "Имя может содержать не больше {n} символов."),
+    "password_short": ("The password must have at least {n} characters.",
+                       "Пароль должен содержать не меньше {n} символов."),
+    "token_name": ("A token needs a name of 1 to {n} characters.", "Токену нужно имя длиной от 1 до {n} символов."),
+    "agent_bad_id": ("An agent id is 1 to 64 Latin letters, digits, “.”, “_” or “-” (it is the Twilio Client identity).",
+                     "Идентификатор оператора — от 1 до 64 латинских букв, цифр, «.», «_» или «-» "
+                     "(это имя клиента Twilio)."),
+    "agent_exists": ("An agent {value} already exists.", "Оператор {value} уже существует."),
+    "agent_name_long": ("An agent's name can have at most {n} characters.",
+                        "Имя оператора может содержать не больше {n} символов."),
+    "agent_team_long": ("A team name can have at most {n} characters.",
+                        "Название команды может содержать не больше {n} символов."),
+    "unknown_queues": ("There are no queues {value}; the queues are {choices}.",
+                       "Очередей {value} нет; есть очереди: {choices}."),
+    "bad_phone": ("A phone number is written in E.164 form, like +15551234567, or left empty.",
+                  "Телефон записывается в формате E.164, например +15551234567, или остаётся пустым."),
+    "agent_refused": ("The agent was not saved: {detail}", "Оператор не сохранён: {detail}"),
+    "bad_decision": ("Choose confirm or dismiss.", "Выберите «подтвердить» или «отклонить»."),
+    "comment_long": ("A comment can have at most {n} characters.", "Комментарий может содержать не больше {n} символов."),
+    "review_refused": ("Flag {id} was not reviewed: {detail}", "Отметка {id} не рассмотрена: {detail}"),
+    "bad_format": ("The format must be one of {choices}.", "Формат должен быть одним из: {choices}."),
+    "already_locked": ("Period {key} is already locked.", "Период {key} уже закрыт."),
+    "not_ended": ("Period {key} ends {end}; it can be locked once it has ended.",
+                  "Период {key} заканчивается {end}; закрыть его можно после окончания."),
+    "lock_refused": ("Period {key} was not locked: {detail}", "Период {key} не закрыт: {detail}"),
 }
 
 
@@ -223,6 +276,24 @@ def check_table(table: dict[str, tuple[str, ...]]) -> None:
 
 
 check_table(STRINGS)
+
+
+class InputError(ValueError):
+    """Input a page refuses, worded as one of the strings above: ``say()`` gives the message
+    in the reader's language, ``str()`` in English (for the CLI and the log)."""
+
+    def __init__(self, msgid: str, /, **params):
+        self.msgid, self.params = msgid, params
+        super().__init__(text(msgid, "en", **params))
+
+    def say(self) -> str:
+        return t(self.msgid, **self.params)
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A value the user sent, as an error message quotes it: shortened, invisible characters escaped."""
+    cut = value if len(value) <= limit else value[:limit] + "…"
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
 
 
 def current_language() -> str:

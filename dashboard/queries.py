@@ -142,3 +142,5 @@ def teams(session: Session) -> list[str]:
     return [t for t in session.scalars(select(Agent.team).distinct().order_by(Agent.team)) if t]
 
 
+def agent_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(Agent.id)))

@@ -11,7 +11,7 @@ from dashboard import queries, svg
 from dashboard.auth import can, guard
 from dashboard.i18n import t
 from dashboard.sources import optional
-from dashboard.web import db, or_404, page_range, render
+from dashboard.web import choice_arg, db, or_404, page_range, render
 from scoring.cliff import detect_cliff
 from scoring.rules import load_rules
 from store.agents import Agent
@@ -84,21 +84,19 @@ def _cx_total(cards: list) -> dict:
 
 @bp.get("/scorecards")
 def scorecards():
-    team = request.args.get("team") or None
-    sort = request.args.get("sort", "composite")
-    sort = sort if sort in SORTS else "composite"
-    direction = request.args.get("dir") or DEFAULT_SORT.get(sort, "desc")
-    direction = direction if direction in ("asc", "desc") else "desc"
+    sort = choice_arg("sort", SORTS, "sort", default="composite")
+    direction = choice_arg("dir", ("asc", "desc"), "direction", default=DEFAULT_SORT.get(sort, "desc"))
     rules = load_rules()
     build, sla = optional(BUILD), optional(SLA)
     with db().session() as s:
         rng, known = page_range(s, request.args)
+        teams = queries.teams(s)
+        team = choice_arg("team", teams, "team")
         cards = build(s, rng.start, rng.end, team=team) if build else None
         sla_rows = sla(s, rng.start, rng.end, by="queue", sla_seconds=rules.service_level_seconds,
                        short_abandon_seconds=rules.short_abandon_seconds) if sla else None
         team_rows = sla(s, rng.start, rng.end, by="team", sla_seconds=rules.service_level_seconds,
                         short_abandon_seconds=rules.short_abandon_seconds) if sla else None
-        teams = queries.teams(s)
     missing = [name for name, fn in ((BUILD, build), (SLA, sla)) if fn is None]
     rows = sort_rows(list(cards), sort, direction) if cards is not None else None
     if team and team_rows is not None:
@@ -155,11 +153,11 @@ def agent(agent_id):
 @bp.get("/handle-time")
 def handle_time():
     rules = load_rules()
-    team = request.args.get("team") or None
     with db().session() as s:
         rng, known = page_range(s, request.args)
-        by_agent = queries.agent_ended_talk_times(s, rng.start, rng.end, team=team)
         teams = queries.teams(s)
+        team = choice_arg("team", teams, "team")
+        by_agent = queries.agent_ended_talk_times(s, rng.start, rng.end, team=team)
     centre = [x for talks in by_agent.values() for x in talks]
     centre_chart, centre_verdict = handle_time_chart(centre, rules, t("centre"))
     agents = []

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, render_template
+from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from dashboard.filters import FilterError, Range, from_args
+from dashboard.i18n import shown, t
 from store.payroll import PayPeriod
 
 
@@ -36,8 +37,20 @@ def page_range(session, args) -> tuple[Range, dict]:
     try:
         return from_args(args, centre_tz(), today, known), known
     except FilterError as exc:
-        flash(str(exc), "error")
+        flash(exc.say(), "error")
         return from_args({}, centre_tz(), today, known), known
+
+
+def choice_arg(name: str, allowed, label: str, default: str | None = None) -> str | None:
+    """A query filter that must be one of ``allowed``; empty means ``default``. Anything else
+    is not applied, and the page says so (``label`` names the filter)."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw in allowed:
+        return raw
+    flash(t("filter_ignored", what=t(label), value=shown(raw)), "error")
+    return default
 
 
 def render(template: str, **context):
@@ -51,8 +64,10 @@ def or_404(value):
 
 
 def safe_path(target: str | None) -> str | None:
-    """Only same-site paths: an open redirect would lend our address to a phishing site."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    """Only same-site paths: an open redirect would lend our address to a phishing site, and
+    a control character (a line break above all) cannot go into a Location header."""
+    if not target or not target.startswith("/") or target.startswith("//") \
+            or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     return None if parts.scheme or parts.netloc or "\\" in target else target

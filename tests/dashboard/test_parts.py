@@ -1,6 +1,7 @@
 """The dashboard's own pieces: timeline and talk-time queries, SVG charts, strings, date filters."""
 from __future__ import annotations
 
+import ast
 import re
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -88,10 +89,27 @@ def test_every_string_has_every_language():
         check_table({"drift": ("{n} calls", "звонков: {count}")})
 
 
+# Calls whose argument at this position is a message id: t("key"), InputError("key"), ...,
+# choice_arg(name, allowed, "label"), and filters._day(raw, "bad_from").
+MSGID_ARGS = {"t": 0, "text": 0, "InputError": 0, "AccountError": 0, "FilterError": 0, "choice_arg": 2, "_day": 1}
+
+
+def message_ids(source: str) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MSGID_ARGS:
+            position = MSGID_ARGS[node.func.id]
+            if len(node.args) > position and isinstance(node.args[position], ast.Constant):
+                found.add(node.args[position].value)
+    return found
+
+
 def test_every_used_key_exists():
     used = set()
-    for path in [*TEMPLATES.glob("*.html"), *PY.glob("*.py")]:
+    for path in TEMPLATES.glob("*.html"):
         used |= set(re.findall(r"\bt\(['\"]([a-z_]+)['\"]\s*[,)]", path.read_text()))
+    for path in PY.glob("*.py"):
+        used |= message_ids(path.read_text())
     dynamic = {f"state_{s}" for s in STATES} | {f"role_{r}" for r in ROLES} | {f"ivr_{s}" for s in queries.IVR_STEPS} \
         | {"ended_agent", "ended_caller", "ended_unknown"}
     assert used and not (used | dynamic) - set(STRINGS), (used | dynamic) - set(STRINGS)
@@ -104,7 +122,15 @@ def test_date_filters():
     assert rng.end == datetime(2026, 10, 31, 21, tzinfo=timezone.utc)
     default = from_args({}, tz, date(2026, 11, 25))
     assert (default.first_day, default.last_day) == (date(2026, 10, 29), date(2026, 11, 25))
-    with pytest.raises(FilterError, match="from must be a date"):
+    with pytest.raises(FilterError, match="start date must be a date like 2026-11-30, not “yesterday”"):
         from_args({"from": "yesterday"}, tz, date(2026, 11, 25))
-    with pytest.raises(FilterError, match="unknown period"):
+    with pytest.raises(FilterError, match="no period “1999-01”"):
         from_args({"period": "1999-01"}, tz, date(2026, 11, 25), {})
+    for far in ("0001-01-01", "9999-12-31"):      # beyond datetime's range once moved to UTC
+        with pytest.raises(FilterError, match="Dates must lie between 2000-01-01 and 2099-12-31"):
+            from_args({"from": far, "to": far}, tz, date(2026, 11, 25))
+    with pytest.raises(FilterError, match="at most 400 days"):
+        from_args({"from": "2024-01-01", "to": "2026-01-01"}, tz, date(2026, 11, 25))
+    with pytest.raises(FilterError) as refused:
+        from_args({"to": "x" * 500}, tz, date(2026, 11, 25))
+    assert refused.value.msgid == "bad_to" and len(refused.value.params["value"]) == 41   # shortened in the message
