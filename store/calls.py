@@ -14,7 +14,7 @@ from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, Text,
                         update)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from store.base import Base, UTCDateTime, dialect_insert, utcnow
+from store.base import Base, UTCDateTime, autocommit_cursor, dialect_insert, utcnow
 
 
 class Call(Base):
@@ -162,6 +162,9 @@ SELECT (SELECT count(*) FROM leg), (SELECT count(*) FROM ev),
 """
 
 
+_PG_STORED_TWIML = "SELECT twiml FROM webhook_events WHERE call_sid = %(call_sid)s AND step = %(step)s"
+
+
 def record_survey_step(engine, *, call_sid: str, step: str, endpoint: str, params: dict, twiml: str,
                        leg_id: int, answer: dict | None, finish: bool, version: str) -> tuple[str, str | None]:
     """Store one survey step exactly once: the webhook event (``call_sid`` + ``step``) with
@@ -178,14 +181,13 @@ def record_survey_step(engine, *, call_sid: str, step: str, endpoint: str, param
               "finish": finish, "version": version, "now": utcnow()}
     if engine.dialect.name == "postgresql":
         values["params"] = json.dumps(params, ensure_ascii=False)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            found, inserted, stored = conn.exec_driver_sql(_PG_SURVEY_STEP, values).one()
+        with autocommit_cursor(engine) as cur:
+            found, inserted, stored = cur.execute(_PG_SURVEY_STEP, values).fetchone()
             if inserted:
                 return STORED, twiml
             if stored is None and found:
                 # A concurrent duplicate stored it after this statement's snapshot was taken.
-                stored = conn.execute(select(WebhookEvent.twiml).where(WebhookEvent.call_sid == call_sid,
-                                                                      WebhookEvent.step == step)).scalar()
+                stored = (cur.execute(_PG_STORED_TWIML, values).fetchone() or (None,))[0]
         if stored is not None:
             return DUPLICATE, stored
         return REFUSED, None

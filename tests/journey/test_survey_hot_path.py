@@ -41,15 +41,42 @@ def count(database, model) -> int:
 
 
 class Statements:
+    """Every statement sent while active, seen where it is sent: by the driver's cursor on
+    PostgreSQL (the hot path bypasses SQLAlchemy's Connection), by SQLAlchemy on SQLite."""
+
     def __init__(self, engine):
         self.engine, self.seen = engine, []
+        self.pg = engine.dialect.name == "postgresql"
+        seen = self.seen
+
+        class Counting(psycopg.Cursor):
+            def execute(self, query, *args, **kwargs):
+                seen.append(" ".join(str(query).split()))
+                return super().execute(query, *args, **kwargs)
+
+        self.counting = Counting
 
     def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._seen)
+        if self.pg:
+            event.listen(self.engine, "checkout", self._count_on)
+            event.listen(self.engine, "checkin", self._count_off)
+        else:
+            event.listen(self.engine, "before_cursor_execute", self._seen)
         return self.seen
 
     def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._seen)
+        if self.pg:
+            event.remove(self.engine, "checkout", self._count_on)
+            event.remove(self.engine, "checkin", self._count_off)
+        else:
+            event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _count_on(self, dbapi_conn, record, proxy):
+        dbapi_conn.cursor_factory = self.counting
+
+    def _count_off(self, dbapi_conn, record):
+        if dbapi_conn is not None:
+            dbapi_conn.cursor_factory = psycopg.Cursor
 
     def _seen(self, conn, cursor, statement, *_):
         self.seen.append(" ".join(statement.split()))
