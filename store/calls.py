@@ -46,10 +46,10 @@ class QueueEntry(Base):
     """One visit of a call to a queue: the unit that SLA figures count as 'offered'."""
 
     __tablename__ = "queue_entries"
-    __table_args__ = (UniqueConstraint("call_sid", "visit"),)
+    __table_args__ = (UniqueConstraint("call_sid", "visit"),)   # its index also serves lookups by call_sid
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"), index=True)
+    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"))
     visit: Mapped[int] = mapped_column(Integer)
     queue: Mapped[str] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(String(16), default="menu")
@@ -69,10 +69,10 @@ class Leg(Base):
     """One agent attempt for a queue entry: rung, bridged, and ended by someone."""
 
     __tablename__ = "legs"
-    __table_args__ = (UniqueConstraint("call_sid", "seq"),)
+    __table_args__ = (UniqueConstraint("call_sid", "seq"),)     # its index also serves lookups by call_sid
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"), index=True)
+    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"))
     seq: Mapped[int] = mapped_column(Integer)
     entry_id: Mapped[int] = mapped_column(ForeignKey("queue_entries.id"), unique=True)
     queue: Mapped[str] = mapped_column(String(32), index=True)
@@ -97,10 +97,10 @@ class SurveyAnswer(Base):
     """A survey question's outcome, attributed to the agent of the leg it follows."""
 
     __tablename__ = "survey_answers"
-    __table_args__ = (UniqueConstraint("leg_id", "question"),)
+    __table_args__ = (UniqueConstraint("leg_id", "question"),)  # its index also serves lookups by leg_id
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    leg_id: Mapped[int] = mapped_column(ForeignKey("legs.id"), index=True)
+    leg_id: Mapped[int] = mapped_column(ForeignKey("legs.id"))
     call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"), index=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
     survey_version: Mapped[str] = mapped_column(String(32))
@@ -116,10 +116,10 @@ class WebhookEvent(Base):
     """A state-changing webhook as received, keyed by call and step, with our TwiML answer."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = (UniqueConstraint("call_sid", "step"),)
+    __table_args__ = (UniqueConstraint("call_sid", "step"),)    # its index also serves lookups by call_sid
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    call_sid: Mapped[str] = mapped_column(String(64))
     step: Mapped[str] = mapped_column(String(160))
     endpoint: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
