@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from aftercall import jobs
 from callflow.agents import AgentError, create_agent, list_agents, update_agent
-from scoring.cli import flags_cli, sla_command
+from scoring.cli import flags_cli, scorecards_cli, sla_command
 from store.accounts import ROLES, ApiToken, hash_token
 from store.agents import PRESENCES, Agent
 
@@ -128,6 +128,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     from scoring.export_cli import export_cli
     app.cli.add_command(export_cli)
-    for command in (db_cli, agents_cli, tokens_cli, worker_command, flags_cli, sla_command,
+    for command in (db_cli, agents_cli, tokens_cli, worker_command, flags_cli, scorecards_cli, sla_command,
                     demo_command, simulate_command):
         app.cli.add_command(command)

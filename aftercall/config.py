@@ -48,6 +48,7 @@ class Settings:
     rq_queue: str = "aftercall"
     answer_spool_dir: Path = INSTANCE / "spool"
     spool_replay_seconds: int = 30
+    rollup_seconds: int = 900
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -68,4 +69,5 @@ class Settings:
             rq_queue=env.get("RQ_QUEUE", "aftercall"),
             answer_spool_dir=Path(env.get("ANSWER_SPOOL_DIR") or INSTANCE / "spool"),
             spool_replay_seconds=_int(env, "ANSWER_SPOOL_REPLAY_SECONDS", 30),
+            rollup_seconds=_int(env, "SCORECARD_ROLLUP_SECONDS", 900),
         )

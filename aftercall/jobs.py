@@ -16,8 +16,9 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import Callable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from aftercall.config import Settings
@@ -41,8 +42,12 @@ def submit(session: Session, func: str, created_by: str = "system", max_attempts
 class JobContext:
     db: Database
     job_id: int
+    on_progress: Callable[[float, str], None] | None = None
+    """Also told of progress: a command running a job in the foreground draws its bar."""
 
     def progress(self, fraction: float, note: str = "") -> None:
+        if self.on_progress is not None:
+            self.on_progress(fraction, note)
         with self.db.session() as s:
             s.execute(update(Job).where(Job.id == self.job_id).values(
                 progress=max(0.0, min(1.0, fraction)), note=note[:240], heartbeat_at=utcnow(), updated_at=utcnow()))
@@ -64,13 +69,14 @@ def _resolve(path: str):
     return getattr(importlib.import_module(module), name)
 
 
-def run(db: Database, job_id: int, *, reraise: bool = False) -> str:
+def run(db: Database, job_id: int, *, reraise: bool = False,
+        on_progress: Callable[[float, str], None] | None = None) -> str:
     """Run one job if nobody else holds it; returns its final state for this attempt."""
     job = _claim(db, job_id)
     if job is None:
         return "skipped"
     try:
-        result = _resolve(job.func)(JobContext(db, job_id), **job.kwargs)
+        result = _resolve(job.func)(JobContext(db, job_id, on_progress), **job.kwargs)
     except Exception as exc:
         final = job.attempts >= job.max_attempts
         with db.session() as s:
@@ -133,6 +139,20 @@ def run_pending_once(db: Database) -> int:
     return len(ids)
 
 
+class Every:
+    """A worker chore's clock: ``due()`` is true once per ``seconds`` (and at the first call)."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.next_at = max(seconds, 1), 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now < self.next_at:
+            return False
+        self.next_at = now + self.seconds
+        return True
+
+
 class SpoolReplayer:
     """Replays the survey answer spool (``ANSWER_SPOOL_DIR``) every ``ANSWER_SPOOL_REPLAY_SECONDS``.
 
@@ -143,34 +163,60 @@ class SpoolReplayer:
     def __init__(self, settings: Settings, db: Database):
         from survey.spool import AnswerSpool
         self.spool, self.db = AnswerSpool(settings.answer_spool_dir), db
-        self.interval = max(settings.spool_replay_seconds, 1)
-        self.due = 0.0
+        self.clock = Every(settings.spool_replay_seconds)
 
     def tick(self) -> int:
         """Replay if the interval has passed; returns how many answers were stored."""
-        now = time.monotonic()
-        if now < self.due:
+        if not self.clock.due():
             return 0
-        self.due = now + self.interval
         try:
             stored = self.spool.replay(self.db)
         except Exception:  # the database is still away: the files stay, the next tick retries
-            log.warning("replaying the answer spool failed; retrying in %s s", self.interval, exc_info=True)
+            log.warning("replaying the answer spool failed; retrying in %s s", self.clock.seconds, exc_info=True)
             return 0
         if stored:
             log.info("worker replayed %d spooled survey answers", stored)
         return stored
 
 
+ROLLUP_JOB = "scoring.rollup.refresh"
+
+
+class RollupScheduler:
+    """Every ``SCORECARD_ROLLUP_SECONDS``: when settled days are missing from the scorecard
+    rollup and no refresh is pending or running, submit one (``scoring.rollup.refresh``).
+    A day settles once, so that is about one job a day, plus one after a day was dropped."""
+
+    def __init__(self, settings: Settings, db: Database):
+        self.db, self.clock = db, Every(settings.rollup_seconds)
+
+    def tick(self) -> bool:
+        if not self.clock.due():
+            return False
+        from scoring.rollup import missing_days
+        try:
+            with self.db.session() as s:
+                busy = s.scalar(select(func.count()).select_from(Job).where(
+                    Job.func == ROLLUP_JOB, Job.state.in_(["pending", "queued", "running"])))
+                if busy or not missing_days(s):
+                    return False
+                submit(s, ROLLUP_JOB, created_by="worker")
+            return True
+        except Exception:  # the database is away: the next tick looks again
+            log.warning("scheduling the scorecard rollup failed", exc_info=True)
+            return False
+
+
 def work(settings: Settings, db: Database, stop: threading.Event | None = None, poll: float = 1.0) -> None:
     """The worker process: RQ worker plus outbox relay with Redis, else the embedded loop;
-    both replay the survey answer spool every ``settings.spool_replay_seconds``."""
+    both replay the survey answer spool and schedule the scorecard rollup on their clocks."""
     stop = stop or threading.Event()
-    replayer = SpoolReplayer(settings, db)
+    chores = (SpoolReplayer(settings, db), RollupScheduler(settings, db))
     if not settings.redis_url:
         log.info("no REDIS_URL: running jobs in-process from the database outbox")
         while not stop.is_set():
-            replayer.tick()
+            for chore in chores:
+                chore.tick()
             try:
                 ran = run_pending_once(db)
             except Exception:  # the database is away: keep the worker alive, try again
@@ -186,7 +232,8 @@ def work(settings: Settings, db: Database, stop: threading.Event | None = None, 
 
     def relay_loop():
         while not stop.is_set():
-            replayer.tick()
+            for chore in chores:
+                chore.tick()
             try:
                 relay_once(db, queue)
             except Exception:  # Redis (or the database) down: jobs stay pending in the database

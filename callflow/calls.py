@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from callflow.routing import RESERVED, WAITING, release_agent, release_reservation
 from store.base import upsert_ignore
 from store.calls import Call, Leg, QueueEntry
+from store.rollup import forget_days_touched_by
 
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
@@ -22,6 +23,8 @@ def open_call(session: Session, params: dict) -> Call:
     sid = params["CallSid"]
     call = session.get(Call, sid, populate_existing=True)
     if call is not None:
+        if call.time_source == "twilio":   # a webhook after the call's end: its day may be rolled up
+            forget_days_touched_by(session, call.started_at)
         return call
     upsert_ignore(session, Call, {
         "sid": sid,
@@ -71,9 +74,11 @@ def close_call(session: Session, call: Call, duration: int | None, ended_at: dat
     if duration is not None:
         call.duration = duration
     if ended_at is not None:
+        before = call.started_at
         call.ended_at = ended_at
         call.started_at = ended_at - timedelta(seconds=duration or 0)
         call.time_source = "twilio"
+        forget_days_touched_by(session, before, call.started_at)   # emulated time can land on a rolled-up day
     # A caller who left while still queued (no Enqueue action seen yet) is not left holding an agent.
     for entry in session.scalars(select(QueueEntry).where(QueueEntry.call_sid == call.sid,
                                                           QueueEntry.state.in_([WAITING, RESERVED]))):

@@ -92,7 +92,7 @@ def scorecards():
         rng, known = page_range(s, request.args)
         teams = queries.teams(s)
         team = choice_arg("team", teams, "team")
-        cards = build(s, rng.start, rng.end, team=team) if build else None
+        cards = build(s, rng.start, rng.end, team=team, rollup=True) if build else None
         sla_rows = sla(s, rng.start, rng.end, by="queue", sla_seconds=rules.service_level_seconds,
                        short_abandon_seconds=rules.short_abandon_seconds) if sla else None
         team_rows = sla(s, rng.start, rng.end, by="team", sla_seconds=rules.service_level_seconds,
@@ -136,7 +136,8 @@ def agent(agent_id):
         rng, known = page_range(s, request.args)
         card = None
         if build:
-            card = next((c for c in build(s, rng.start, rng.end, team=who.team or None) if c.agent_id == agent_id), None)
+            card = next((c for c in build(s, rng.start, rng.end, team=who.team or None, rollup=True)
+                         if c.agent_id == agent_id), None)
         points = trend(s, agent_id, rng.start, rng.end, bucket="week") if trend else None
         calls = queries.list_calls(s, rng.start, rng.end, agent_id=agent_id) if can("calls") else None
         flags = list(s.scalars(select(Flag).where(Flag.agent_id == agent_id, Flag.occurred_at >= rng.start,

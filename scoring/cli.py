@@ -7,11 +7,13 @@ from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
 import click
+from tqdm import tqdm
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from aftercall import jobs
+from aftercall.jobs import ROLLUP_JOB
 from scoring.flags import centre_cliff
 from scoring.review import ReviewError, review_flag
 from scoring.rules import load_rules
@@ -69,12 +71,39 @@ def flags_recompute(start, end, rules_file, run_now):
     if not run_now:
         click.echo(f"job {job_id} queued")
         return
-    state = jobs.run(_db(), job_id)
+    run_here(job_id)
+
+
+def run_here(job_id: int) -> None:
+    """Run a submitted job in this process with a progress bar, then print its result."""
+    with tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {n:.0f}% {postfix}") as bar:
+        def on_progress(fraction: float, note: str) -> None:
+            bar.update(100 * fraction - bar.n)
+            bar.set_postfix_str(note)
+        state = jobs.run(_db(), job_id, on_progress=on_progress)
     with _db().session() as s:
         job = s.get(Job, job_id)
         click.echo(json.dumps({"job": job_id, "state": state, "result": job.result, "error": job.error}))
     if state != "done":
         raise click.ClickException(f"job {job_id} {state}")
+
+
+scorecards_cli = AppGroup("scorecards", help="The daily scorecard rollup the dashboard reads.")
+
+
+@scorecards_cli.command("rollup")
+@click.option("--rebuild", is_flag=True, help="drop every rolled-up day and count them all again "
+                                               "(after writing calls straight into the database)")
+@click.option("--queue", "queue_only", is_flag=True, help="leave it to the worker instead of running it here")
+def scorecards_rollup(rebuild, queue_only):
+    """Roll up every settled day the rollup lacks (the worker also does this on its own)."""
+    with _db().session() as s:
+        job = jobs.submit(s, ROLLUP_JOB, created_by=f"cli:{os.environ.get('USER', '?')}", rebuild=rebuild)
+        job_id = job.id
+    if queue_only:
+        click.echo(f"job {job_id} queued")
+        return
+    run_here(job_id)
 
 
 @flags_cli.command("list")

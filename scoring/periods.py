@@ -17,7 +17,8 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from scoring.rules import load_rules
-from scoring.scorecard import AgentScorecard, ScoringConfig, build_scorecards, load_config
+from scoring.rollup import check_against_rows
+from scoring.scorecard import AgentScorecard, ScoringConfig, live_tally, load_config, scorecards_from
 from store.accounts import AuditLog
 from store.base import upsert_ignore, utcnow
 from store.calls import Call, SurveyAnswer
@@ -118,8 +119,13 @@ def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig) -> dict:
     return {c: row[c] for c in COLUMNS}
 
 
-def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig) -> list[dict]:
-    cards = build_scorecards(session, period.starts_at, period.ends_at, config=cfg)
+def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig, *, check_rollup: bool = False) -> list[dict]:
+    """The period's pay rows, always counted from the stored calls; ``check_rollup`` also
+    holds the dashboard's daily rollup against those counts (``scoring.rollup``)."""
+    tally = live_tally(session, period.starts_at, period.ends_at, cfg)
+    if check_rollup:
+        check_against_rows(session, period.starts_at, period.ends_at, cfg, tally)
+    cards = scorecards_from(session, tally, period.starts_at, period.ends_at, cfg)
     return [card_row(c, period.key, cfg) for c in cards]
 
 
@@ -197,7 +203,7 @@ def lock_period(session: Session, key: str, actor: str, *, now: datetime | None 
         raise PeriodError(f"period {key} is already locked (by {period.locked_by} at {period.locked_at:%Y-%m-%d %H:%M})")
     if period.ends_at > now:
         raise PeriodError(f"period {key} ends {period.ends_at.isoformat()}; it can be locked after it ends")
-    rows = score_rows(session, period, cfg)
+    rows = score_rows(session, period, cfg, check_rollup=True)
     adjustments, current = pending_adjustments(session, period, cfg)
     period.snapshot = {"rows": rows, "adjustments": adjustments}
     period.checksum = checksum(period.snapshot)

@@ -6,4 +6,5 @@ from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent  # noq
 from store.flags import Flag  # noqa: F401
 from store.jobs import Job  # noqa: F401
 from store.payroll import ExportFile, PayPeriod, ScorecardCache  # noqa: F401
+from store.rollup import ScorecardCell, ScorecardDay  # noqa: F401
 from store.users import User  # noqa: F401

@@ -23,6 +23,7 @@ from pathlib import Path
 from store.base import upsert_ignore, utcnow
 from store.calls import Leg, SurveyAnswer
 from store.db import Database
+from store.rollup import forget_days_touched_by
 
 log = logging.getLogger(__name__)
 CLAIM_STALE_SECONDS = 60   # a claimed file this old lost its replaying process: claim it again
@@ -117,6 +118,7 @@ class AnswerSpool:
                 })
                 if rec.get("finished"):
                     leg.survey_state = "finished"
+                forget_days_touched_by(s, leg.call.started_at)   # a late answer may land on a rolled-up day
                 stored += 1
         if rejected:
             log.warning("%d spooled answers name no known leg; kept in rejected-*.jsonl", len(rejected))

@@ -11,7 +11,8 @@ def test_recompute_list_review_and_sla(app, database):
     runner = app.test_cli_runner()
     out = runner.invoke(args=["flags", "recompute", "--now"])
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["result"]["created"] == 1
+    assert json.loads(out.stdout)["result"]["created"] == 1
+    assert "agent rules for 2026-11" in out.stderr and "100%" in out.stderr     # the progress bar
     listed = runner.invoke(args=["flags", "list", "--start", "2026-11-01", "--end", "2026-12-01", "--kind", "cap-cut"])
     flag = json.loads(listed.output)
     assert flag["agent_id"] == "ann" and flag["evidence"]["talk_seconds"] == 776

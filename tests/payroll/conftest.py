@@ -51,6 +51,22 @@ class Builder:
         self.s.flush()
         return sid
 
+    def second_leg(self, sid: str, agent_id: str, *, talk: int = 200, adequate: int | None = 1) -> None:
+        """The caller went back to the queue after the first leg's survey: a later bridged leg."""
+        entry = QueueEntry(call_sid=sid, visit=2, queue="billing", reason="transfer-back", state="left",
+                           agent_id=agent_id)
+        self.s.add(entry)
+        self.s.flush()
+        leg = Leg(call_sid=sid, seq=2, entry_id=entry.id, queue="billing", agent_id=agent_id, language="en",
+                  dial_status="completed", bridged=True, talk_seconds=talk, ended_by="agent",
+                  survey_state="finished" if adequate else "offered")
+        self.s.add(leg)
+        self.s.flush()
+        if adequate is not None:
+            self.s.add(SurveyAnswer(leg_id=leg.id, call_sid=sid, agent_id=agent_id, survey_version="v1",
+                                    question="adequate", value=adequate, status="answered"))
+        self.s.flush()
+
     def answers(self, agent_id: str, yes: int, no: int, *, rating_yes: int = 5, rating_no: int = 2,
                 start: datetime = T0, **kwargs) -> None:
         """`yes` calls answered adequate=yes / rating_yes and `no` calls adequate=no / rating_no."""

@@ -1,0 +1,167 @@
+"""The daily scorecard rollup: each settled UTC day's counts (``scorecard.Tally``), stored once.
+
+A month of scorecards for a large centre reads a million calls, but the counts behind them
+add up over disjoint days: the dashboard sums the stored days and counts only the rest from
+the rows (``rolled_tally``). A day is *settled*, and can be rolled up, once nothing a live
+call does can change it: its repeat-call window has passed, plus ``GRACE`` for the longest
+call and Twilio's retries. Data that lands on a settled day all the same drops that day's
+rollup (``store.rollup.forget_days_touched_by``) and the next refresh counts it again:
+
+- a final status callback whose ``Timestamp`` puts the call on an old day (emulated time),
+  and any later webhook of a call whose Twilio time is already known (``callflow.calls``);
+- survey answers replayed from the spool (``survey.spool``).
+
+Rows written straight into the database (imports, ``bench.data``) need
+``flask scorecards rollup --rebuild``. Pay is always counted from the rows: locking a period
+also checks the rollup against them and drops every day of the period when they disagree.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from scoring.rules import Rules, load_rules
+from scoring.scorecard import COUNTS, ScoringConfig, Tally, live_tally, load_config
+from store.base import utcnow
+from store.calls import Call
+from store.rollup import ScorecardCell, ScorecardDay
+
+log = logging.getLogger(__name__)
+GRACE = timedelta(hours=6)   # a Twilio call lasts at most 4 h (Dial timeLimit); webhook retries take minutes
+VERSION = 1                  # bump when what a cell counts changes
+MIX = ("queue", "language", "reason")
+
+
+def rollup_key(cfg: ScoringConfig, rules: Rules) -> str:
+    """Names the rules the counts depend on: a day counted under other rules is not used."""
+    basis = {"version": VERSION, "yes": cfg.adequate_yes_value, "top_box": cfg.csat_top_box_min,
+             "repeat_hours": rules.repeat_window_hours, "ignore": sorted(rules.ignore_numbers)}
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), timezone.utc)
+
+
+def settled_before(now: datetime, rules: Rules) -> date:
+    """The first day that is not settled yet: every day before it is."""
+    return (now - timedelta(hours=rules.repeat_window_hours) - GRACE).astimezone(timezone.utc).date()
+
+
+def reach_until(day: date, rules: Rules) -> date:
+    """The last day on which a new call can still change ``day``'s first-contact resolution."""
+    return (midnight(day + timedelta(days=1)) + timedelta(hours=rules.repeat_window_hours)
+            - timedelta(microseconds=1)).date()
+
+
+def days_to_roll(session: Session, key: str, before: date) -> list[date]:
+    """Settled days from the first call on that have no rollup under ``key``."""
+    first = session.scalar(select(func.min(Call.started_at)))
+    if first is None:
+        return []
+    have = set(session.scalars(select(ScorecardDay.day).where(ScorecardDay.key == key, ScorecardDay.day < before)))
+    day, out = first.astimezone(timezone.utc).date(), []
+    while day < before:
+        if day not in have:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+def missing_days(session: Session, now: datetime | None = None) -> list[date]:
+    """Settled days the rollup lacks under the current rules (what ``refresh`` would roll)."""
+    cfg, rules = load_config(), load_rules()
+    return days_to_roll(session, rollup_key(cfg, rules), settled_before(now or utcnow(), rules))
+
+
+def roll_day(session: Session, day: date, cfg: ScoringConfig, rules: Rules, key: str) -> int:
+    """Count one day from the rows and store it (replacing any older rollup); returns its cells."""
+    tally = live_tally(session, midnight(day), midnight(day + timedelta(days=1)), cfg)
+    session.execute(delete(ScorecardDay).where(ScorecardDay.day == day))
+    session.add(ScorecardDay(day=day, key=key, reach_until=reach_until(day, rules), computed_at=utcnow()))
+    session.flush()
+    rows = [{"day": day, "agent_id": agent, **dict(zip(MIX, mix)), **dict(zip(COUNTS, counts))}
+            for (agent, mix), counts in tally.cells.items()]
+    if rows:
+        session.execute(insert(ScorecardCell), rows)
+    return len(rows)
+
+
+def refresh(ctx, rebuild: bool = False, now: str | None = None) -> dict:
+    """Job: roll up every settled day missing from the rollup (all of them with ``rebuild``),
+    one transaction per day, with progress. Safe to run twice or side by side with itself:
+    a day is replaced whole."""
+    cfg, rules = load_config(), load_rules()
+    key = rollup_key(cfg, rules)
+    before = settled_before(datetime.fromisoformat(now) if now else utcnow(), rules)
+    with ctx.db.session() as s:
+        if rebuild:
+            s.execute(delete(ScorecardDay))
+        days = days_to_roll(s, key, before)
+    cells = 0
+    for i, day in enumerate(days):
+        with ctx.db.session() as s:
+            cells += roll_day(s, day, cfg, rules, key)
+        ctx.progress((i + 1) / len(days), f"rolled up {day.isoformat()}")
+    return {"days": len(days), "cells": cells, "settled_before": before.isoformat()}
+
+
+def rolled_days(session: Session, start: datetime, end: datetime, key: str) -> list[date]:
+    """Days rolled up under ``key`` that lie wholly inside [start, end)."""
+    first = (start.astimezone(timezone.utc) + timedelta(days=1) - timedelta(microseconds=1)).date()
+    return sorted(session.scalars(select(ScorecardDay.day).where(
+        ScorecardDay.key == key, ScorecardDay.day >= first, ScorecardDay.day < end.astimezone(timezone.utc).date())))
+
+
+def rolled_tally(session: Session, start: datetime, end: datetime, cfg: ScoringConfig) -> Tally:
+    """The counts of [start, end): rolled-up days that lie wholly inside it, plus the rest
+    (the edges, unsettled or dropped days) counted from the rows. Each UTC day is in exactly
+    one part, so the parts add up to ``live_tally(start, end)``."""
+    rolled = rolled_days(session, start, end, rollup_key(cfg, load_rules()))
+    tally = _stored(session, rolled)
+    cursor = start
+    for day in rolled:
+        if cursor < midnight(day):
+            tally.merge(live_tally(session, cursor, midnight(day), cfg))
+        cursor = midnight(day + timedelta(days=1))
+    if cursor < end:
+        tally.merge(live_tally(session, cursor, end, cfg))
+    return tally
+
+
+def _stored(session: Session, days: list[date]) -> Tally:
+    """The stored counts of these days, summed per agent and mix cell, and the days worked."""
+    tally = Tally()
+    if not days:
+        return tally
+    C = ScorecardCell
+    mix = (C.agent_id, C.queue, C.language, C.reason)
+    sums = select(*mix, *(func.sum(getattr(C, name)) for name in COUNTS)).where(C.day.in_(days)).group_by(*mix)
+    for agent, queue, language, reason, *counts in session.execute(sums):
+        tally.add(agent, (queue, language, reason), counts)
+    worked = select(C.agent_id, func.count(func.distinct(C.day))).where(C.day.in_(days), C.handled > 0)
+    tally.shift_days = {agent: int(n) for agent, n in session.execute(worked.group_by(C.agent_id))}
+    return tally
+
+
+def check_against_rows(session: Session, start: datetime, end: datetime, cfg: ScoringConfig, rows: Tally) -> bool:
+    """Do the rollup's counts of [start, end) equal ``rows`` (``live_tally``)? When not, log
+    which agents differ and drop every rolled day of the range, so the next refresh recounts."""
+    if not rolled_days(session, start, end, rollup_key(cfg, load_rules())):
+        return True
+    rolled = rolled_tally(session, start, end, cfg)
+    differ = {k[0] for k in rolled.cells.keys() | rows.cells.keys() if rolled.cells.get(k) != rows.cells.get(k)}
+    differ |= {a for a in rolled.shift_days.keys() | rows.shift_days.keys()
+               if rolled.shift_days.get(a) != rows.shift_days.get(a)}
+    if not differ:
+        return True
+    log.error("scorecard rollup disagrees with the rows for %s .. %s (agents %s); dropping those days",
+              start.isoformat(), end.isoformat(), ", ".join(sorted(differ)[:20]))
+    session.execute(delete(ScorecardDay).where(ScorecardDay.day >= start.astimezone(timezone.utc).date(),
+                                               ScorecardDay.day <= end.astimezone(timezone.utc).date()))
+    return False
