@@ -1,11 +1,12 @@
 # `make run`: install, migrate, start web + worker on the embedded default (SQLite, no servers).
 # `make test`: install, start PostgreSQL/Redis if needed, run the whole suite.
+# `make bench`: the three benchmarks of the README (a few minutes; results as JSON in bench/out/).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install run test services browser migrate clean
+.PHONY: install run test bench services browser migrate clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +30,14 @@ run: migrate
 
 test: install services browser
 	$(BIN)/python -m pytest -q
+
+bench: install services
+	scripts/wrk.sh
+	mkdir -p bench/out
+	$(BIN)/python -m bench.webhook_bench --connections 32 --seconds 10 --workers 2 --threads 8 --legs 30000 \
+		| tee bench/out/webhook.json
+	$(BIN)/python -m bench.data
+	$(BIN)/python -m bench.scorecard_bench | tee bench/out/scorecards.json
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

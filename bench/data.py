@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import psycopg
+from tqdm import tqdm
 
 from store.db import upgrade
 
@@ -39,10 +40,16 @@ def create_database(admin_url: str, name: str) -> str:
 
 def _copy(conn, table: str, columns: tuple[str, ...], rows) -> int:
     n = 0
-    with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    total = len(rows) if isinstance(rows, list) else None
+    with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy, \
+            tqdm(total=total, desc=f"COPY {table}", unit="row", unit_scale=True, mininterval=1,
+                 disable=total is None or total < 10_000) as bar:
         for row in rows:
             copy.write_row(row)
             n += 1
+            if n % 10_000 == 0:
+                bar.update(10_000)
+        bar.update(n % 10_000)
     return n
 
 
@@ -65,7 +72,7 @@ def generate(url: str, calls: int, answers: int, agents: int = 1000, days: int =
         call_rows, entry_rows, leg_rows, answer_rows = [], [], [], []
         span = days * 86400
         leg_id = 0
-        for i in range(calls):
+        for i in tqdm(range(calls), desc="generating calls", unit="call", unit_scale=True, mininterval=1):
             sid = f"CA{i:032x}"
             started = END - timedelta(seconds=rng.randrange(span))
             duration = rng.randint(30, 900)
