@@ -102,7 +102,7 @@ class SurveyAnswer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     leg_id: Mapped[int] = mapped_column(ForeignKey("legs.id"))
     call_sid: Mapped[str] = mapped_column(ForeignKey("calls.sid"), index=True)
-    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"))   # never searched on: no index
     survey_version: Mapped[str] = mapped_column(String(32))
     question: Mapped[str] = mapped_column(String(32))
     value: Mapped[int | None] = mapped_column(Integer)
