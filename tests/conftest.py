@@ -47,6 +47,11 @@ def pg_url():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# For a test of PostgreSQL behaviour (locks, backends, several server processes): runs on
+# PostgreSQL only, instead of being collected for SQLite and skipped there.
+postgresql_only = pytest.mark.parametrize("database", [b for b in BACKENDS if b == "postgresql"], indirect=True)
+
+
 @pytest.fixture(params=BACKENDS)
 def database(request, tmp_path) -> Database:
     """A migrated, empty database of each backend."""

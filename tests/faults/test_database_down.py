@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from callflow.agents import create_agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 from store.db import Database
-from tests.conftest import TwilioClient, make_settings
+from tests.conftest import TwilioClient, make_settings, postgresql_only
 from tests.journey.driver import ScriptedCall
 from aftercall.app import create_app
 
@@ -134,10 +134,9 @@ def test_spooled_lines_for_unknown_legs_are_kept_aside_not_lost(app, database, t
     assert len(rejected) == 1 and "CAghost" in rejected[0].read_text()
 
 
+@postgresql_only
 def test_slow_database_times_out_into_the_fallback(database, tmp_path, pg_url):
     """A table locked by another session: with lock_timeout in DATABASE_URL the caller is not held."""
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("lock_timeout is a PostgreSQL setting")
     slow = Database(pg_url + "?options=-c%20lock_timeout%3D300%20-c%20statement_timeout%3D2000")
     app = create_app(make_settings(database, ANSWER_SPOOL_DIR=str(tmp_path / "spool")), db=slow)
     twilio = TwilioClient(app.test_client())
@@ -149,9 +148,8 @@ def test_slow_database_times_out_into_the_fallback(database, tmp_path, pg_url):
     assert count(database, Call) == 0
 
 
+@postgresql_only
 def test_connection_killed_mid_transaction_changes_nothing_and_the_retry_works(app, twilio, database):
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("terminating a backend is a PostgreSQL operation")
     call = at_survey(twilio, "CA400")
     gather = call.find("Gather").get("action")
     with database.session() as s:

@@ -22,14 +22,13 @@ from bench.data import survey_ready
 from bench.servers import free_port, gunicorn, worker_pids
 from store.calls import SurveyAnswer
 from survey.spool import AnswerSpool
-from tests.conftest import AUTH_TOKEN
+from tests.conftest import AUTH_TOKEN, postgresql_only
 
 LEGS = 150
 
 
+@postgresql_only   # the multi-process server runs on PostgreSQL
 def test_no_answer_with_a_200_is_lost_when_a_worker_dies(database, tmp_path):
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("the multi-process server runs on PostgreSQL")
     legs = survey_ready(database.url, LEGS)
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from store.calls import Call, WebhookEvent
 from tests.journey.driver import ScriptedCall
+from tests.conftest import postgresql_only
 
 
 def test_every_progress_event_is_applied_and_a_late_one_never_reopens_the_call(twilio, database, caplog):
@@ -33,12 +34,12 @@ def test_every_progress_event_is_applied_and_a_late_one_never_reopens_the_call(t
     assert {"status:0:initiated", "status:1:ringing", "status:3:completed"} <= steps
 
 
+@postgresql_only
 def test_concurrent_callbacks_of_one_call_never_regress_a_finished_call(database):
     """Regression (found by tests/load): Twilio promises no order for status callbacks, so a
     late "in-progress" can be handled while "completed" is still being written. The late one
-    must see the finished call, not a snapshot from before it, and change nothing."""
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("needs two concurrent writers; SQLite serialises its writers")
+    must see the finished call, not a snapshot from before it, and change nothing.
+    PostgreSQL only: SQLite serialises its writers."""
     from callflow.calls import apply_status, open_call
     base = {"CallSid": "CArace", "From": "+15550001111", "To": "+15559990000", "AccountSid": "AC0"}
     with database.session() as s:
