@@ -7,10 +7,10 @@ from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
 import click
-from tqdm import tqdm
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from tqdm import tqdm
 
 from aftercall import jobs
 from aftercall.jobs import ROLLUP_JOB

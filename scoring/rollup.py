@@ -122,7 +122,11 @@ def rolled_tally(session: Session, start: datetime, end: datetime, cfg: ScoringC
     """The counts of [start, end): rolled-up days that lie wholly inside it, plus the rest
     (the edges, unsettled or dropped days) counted from the rows. Each UTC day is in exactly
     one part, so the parts add up to ``live_tally(start, end)``."""
-    rolled = rolled_days(session, start, end, rollup_key(cfg, load_rules()))
+    return _with_rows(session, start, end, cfg, rolled_days(session, start, end, rollup_key(cfg, load_rules())))
+
+
+def _with_rows(session: Session, start: datetime, end: datetime, cfg: ScoringConfig, rolled: list[date]) -> Tally:
+    """The stored counts of ``rolled`` days plus the rest of [start, end) counted from the rows."""
     tally = _stored(session, rolled)
     cursor = start
     for day in rolled:
@@ -152,9 +156,10 @@ def _stored(session: Session, days: list[date]) -> Tally:
 def check_against_rows(session: Session, start: datetime, end: datetime, cfg: ScoringConfig, rows: Tally) -> bool:
     """Do the rollup's counts of [start, end) equal ``rows`` (``live_tally``)? When not, log
     which agents differ and drop every rolled day of the range, so the next refresh recounts."""
-    if not rolled_days(session, start, end, rollup_key(cfg, load_rules())):
+    days = rolled_days(session, start, end, rollup_key(cfg, load_rules()))
+    if not days:
         return True
-    rolled = rolled_tally(session, start, end, cfg)
+    rolled = _with_rows(session, start, end, cfg, days)
     differ = {k[0] for k in rolled.cells.keys() | rows.cells.keys() if rolled.cells.get(k) != rows.cells.get(k)}
     differ |= {a for a in rolled.shift_days.keys() | rows.shift_days.keys()
                if rolled.shift_days.get(a) != rows.shift_days.get(a)}

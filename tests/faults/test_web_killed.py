@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 

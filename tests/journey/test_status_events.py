@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 
-import pytest
 from sqlalchemy import select
 
 from store.calls import Call, WebhookEvent
