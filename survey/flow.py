@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.choices import Accepted, GaveUp, Retry, resolve_digits
-from store.calls import record_survey_step
 from survey.definition import Survey
 
 
@@ -41,13 +40,3 @@ def step(survey: Survey, index: int, digits: str | None, attempt: int) -> Survey
     if question.transfer_on is not None and value == question.transfer_on:
         return SurveyStep(Record(question.key, value, "answered"), transfer=True)
     return SurveyStep(Record(question.key, value, "answered"), next_index=nxt)
-
-
-def store_step(engine, survey: Survey, leg_id: int, decision: SurveyStep, **event) -> tuple[str, str | None]:
-    """Persist one survey step at once and exactly once (``store.calls.record_survey_step``):
-    the webhook ``event`` (``call_sid``, ``step``, ``endpoint``, ``params``, ``twiml``), the
-    answer if the step records one, and the leg's survey marked finished if it ends here."""
-    record = decision.record
-    answer = {"question": record.question, "value": record.value, "status": record.status} if record else None
-    return record_survey_step(engine, leg_id=leg_id, answer=answer, finish=decision.finished,
-                              version=survey.version, **event)

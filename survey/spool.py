@@ -4,8 +4,8 @@ Twilio does not retry a Gather action, and a non-2xx makes the caller hear "an a
 error has occurred", so the answer has to be kept by us before we answer 200. Each web
 process appends one JSON line per answer to its own file and fsyncs it; once the database
 answers again, any process claims the files (an atomic rename) and inserts the answers
-with ``INSERT … ON CONFLICT DO NOTHING`` on ``(leg_id, question)``, so a replay that runs
-twice, or an answer that also reached the database another way, is counted once.
+through ``survey.answers.record_answer``, once per ``(leg_id, question)``, so a replay that
+runs twice, or an answer that also reached the database another way, is counted once.
 Lines that cannot be stored (their leg is unknown) go to ``rejected-*.jsonl``, never away.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from store.base import upsert_ignore, utcnow
-from store.calls import Leg, SurveyAnswer
+from store.base import utcnow
 from store.db import Database
-from store.rollup import forget_days_touched_by
+from survey.answers import REFUSED, record_answer
+from survey.flow import Record
 
 log = logging.getLogger(__name__)
 CLAIM_STALE_SECONDS = 60   # a claimed file this old lost its replaying process: claim it again
@@ -104,21 +104,16 @@ class AnswerSpool:
             for raw in path.read_bytes().splitlines():
                 try:
                     rec = json.loads(raw)
-                    leg = s.get(Leg, int(rec["leg_id"]))
+                    outcome, _ = record_answer(
+                        s, leg_id=int(rec["leg_id"]), call_sid=str(rec["call_sid"]),
+                        record=Record(rec["question"], rec["value"], rec["status"]),
+                        finish=bool(rec.get("finished")), version=rec["survey_version"],
+                        channel=rec.get("channel", "call"), at=datetime.fromisoformat(rec["spooled_at"]))
                 except (ValueError, KeyError, TypeError):
-                    leg = None
-                if leg is None or leg.call_sid != rec.get("call_sid"):
+                    outcome = REFUSED
+                if outcome == REFUSED:
                     rejected.append(raw)
                     continue
-                upsert_ignore(s, SurveyAnswer, {
-                    "leg_id": leg.id, "call_sid": leg.call_sid, "agent_id": leg.agent_id,
-                    "survey_version": leg.survey_version or rec["survey_version"],
-                    "question": rec["question"], "value": rec["value"], "status": rec["status"],
-                    "created_at": datetime.fromisoformat(rec["spooled_at"]),
-                })
-                if rec.get("finished"):
-                    leg.survey_state = "finished"
-                forget_days_touched_by(s, leg.call.started_at)   # a late answer may land on a rolled-up day
                 stored += 1
         if rejected:
             log.warning("%d spooled answers name no known leg; kept in rejected-*.jsonl", len(rejected))

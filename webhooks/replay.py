@@ -22,7 +22,8 @@ from sqlalchemy import exc as sa_exc, select
 from sqlalchemy.exc import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
-from store.calls import DUPLICATE, REFUSED, WebhookEvent
+from store.answers import DUPLICATE, REFUSED
+from store.calls import WebhookEvent
 from webhooks.security import require_twilio
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class Prepared:
     """A step answered without reading the database first: its TwiML is known from the
     request and the definitions in memory, and ``write(engine, call_sid=, step=, endpoint=,
     params=, twiml=)`` stores the step record with all its effects at once, exactly once,
-    returning ``(STORED | DUPLICATE | REFUSED, TwiML to answer)`` (see ``store.calls``)."""
+    returning ``(STORED | DUPLICATE | REFUSED, TwiML to answer)`` (see ``survey.answers.record_answer``)."""
     twiml: str
     write: Callable[..., tuple[str, str | None]]
     refused: str = "no such step for this call"

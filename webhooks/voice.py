@@ -17,9 +17,10 @@ from callflow.hangup import classify_leg_end
 from callflow.routing import enqueue, rank_in_queue, release_agent, release_reservation, set_presence, try_assign
 from ivr.choices import Accepted, GaveUp, resolve_digits
 from store.agents import Agent
-from store.base import upsert_ignore, utcnow
-from store.calls import Leg, QueueEntry, SurveyAnswer
-from survey.flow import SurveyStep, step as survey_step, store_step as store_survey_step
+from store.base import utcnow
+from store.calls import Leg, QueueEntry
+from survey.answers import record_answer
+from survey.flow import SurveyStep, step as survey_step
 from webhooks.replay import BadParams, Prepared, voice_webhook
 from webhooks.survey_offline import spool_answer_and_continue
 
@@ -379,8 +380,13 @@ def survey_fast(params: dict, args: dict) -> Prepared | None:
     if decision.transfer:
         return None
     return Prepared(survey_next_twiml(leg_id, index, decision, _lang(args)),
-                    partial(store_survey_step, survey=survey_def, leg_id=leg_id, decision=decision),
+                    partial(_record_step, leg_id=leg_id, decision=decision, version=survey_def.version),
                     refused="no survey running for this leg")
+
+
+def _record_step(engine, *, leg_id: int, decision: SurveyStep, version: str, call_sid: str, **event):
+    return record_answer(engine, leg_id=leg_id, call_sid=call_sid, record=decision.record,
+                         finish=decision.finished, version=version, event=event)
 
 
 @bp.post("/survey")
@@ -398,12 +404,8 @@ def survey(s, params, args):
         raise BadParams("no such question")
     lang = _lang(args, leg.language)
     decision = survey_step(survey_def, index, params.get("Digits"), attempt)
-    if decision.record:
-        upsert_ignore(s, SurveyAnswer, {
-            "leg_id": leg.id, "call_sid": call.sid, "agent_id": leg.agent_id,
-            "survey_version": leg.survey_version or survey_def.version, "question": decision.record.question,
-            "value": decision.record.value, "status": decision.record.status, "created_at": utcnow(),
-        })
+    record_answer(s, leg_id=leg.id, call_sid=call.sid, record=decision.record, finish=False,
+                  version=survey_def.version)
     if decision.transfer:
         leg.survey_state = "finished"
         resp = VoiceResponse()
