@@ -10,6 +10,7 @@ from aftercall.config import Settings
 from ivr.menu import load_menu
 from store.db import Database
 from survey.definition import load_survey
+from survey.spool import AnswerSpool
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.config["MENU"] = menu
     app.config["SURVEY"] = load_survey(settings.survey_file, set(menu.languages))
     app.extensions["db"] = db or Database(settings.database_url)
+    app.extensions["answer_spool"] = AnswerSpool(settings.answer_spool_dir)
     if settings.skip_signature:
         logging.getLogger(__name__).warning("Twilio signature checks are OFF (TWILIO_SKIP_SIGNATURE_CHECK)")
 

@@ -16,28 +16,19 @@ from store.rollup import forget_days_touched_by
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
-def open_call(session: Session, params: dict) -> Call:
-    """The call for ``CallSid``, created on first sight whatever webhook that is (retries reorder).
+def open_call(session: Session, sid: str, *, account_sid: str = "", from_number: str = "",
+              to_number: str = "") -> Call:
+    """The call for ``sid``, created on first sight whatever webhook that is (retries reorder).
 
     Usually the call exists (one SELECT); only the first webhook of a call inserts it."""
-    sid = params["CallSid"]
     call = session.get(Call, sid, populate_existing=True)
     if call is not None:
         if call.time_source == "twilio":   # a webhook after the call's end: its day may be rolled up
             forget_days_touched_by(session, call.started_at)
         return call
-    upsert_ignore(session, Call, {
-        "sid": sid,
-        "account_sid": params.get("AccountSid", "")[:64],
-        "from_number": params.get("From", "")[:64],
-        "to_number": params.get("To", "")[:64],
-    })
+    upsert_ignore(session, Call, {"sid": sid, "account_sid": account_sid[:64], "from_number": from_number[:64],
+                                  "to_number": to_number[:64]})
     return session.get(Call, sid, populate_existing=True)
-
-
-def _int(params: dict, key: str) -> int | None:
-    raw = (params.get(key) or "").strip()
-    return int(raw) if raw.isdigit() else None
 
 
 def parse_timestamp(raw: str | None) -> datetime | None:
@@ -51,22 +42,21 @@ def parse_timestamp(raw: str | None) -> datetime | None:
     return when if when.tzinfo else None
 
 
-def apply_status(session: Session, call: Call, params: dict) -> bool:
+def apply_status(session: Session, call: Call, status: str, sequence: int | None, duration: int | None,
+                 timestamp: datetime | None) -> bool:
     """Apply a status callback unless a newer one was applied already; True if applied."""
     # Callbacks of one call come in any order and may be handled at once: decide on the row as
     # committed, locked until this transaction ends, never on a snapshot a concurrent one overtook.
     session.refresh(call, with_for_update=True)
-    status = params.get("CallStatus", "")
-    seq = _int(params, "SequenceNumber")
     is_final = status in FINAL_STATUSES
     if call.status in FINAL_STATUSES and not is_final:
         return False  # a late progress event never reopens a finished call
-    if call.status_seq is not None and seq is not None and seq < call.status_seq:
+    if call.status_seq is not None and sequence is not None and sequence < call.status_seq:
         return False
     call.status = status or call.status
-    call.status_seq = seq if seq is not None else call.status_seq
+    call.status_seq = sequence if sequence is not None else call.status_seq
     if is_final:
-        close_call(session, call, _int(params, "CallDuration"), parse_timestamp(params.get("Timestamp")))
+        close_call(session, call, duration, timestamp)
     return True
 
 

@@ -22,8 +22,10 @@ from sqlalchemy import exc as sa_exc, select
 from sqlalchemy.exc import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
-from store.answers import DUPLICATE, REFUSED
+from callflow.journey import NotOnThisCall
 from store.calls import WebhookEvent
+from survey.answers import DUPLICATE, REFUSED
+from survey.keypad import NoSurveyHere
 from webhooks.security import require_twilio
 
 log = logging.getLogger(__name__)
@@ -70,10 +72,34 @@ def database_unavailable() -> bool:
     return isinstance(g.get("webhook_error"), DATABASE_DOWN)
 
 
-def _replay_spool(db) -> None:
-    from webhooks.survey_offline import answer_spool
+def arg_int(values: dict, key: str, default: int | None = None) -> int:
+    """A whole number from the URL (ids, question, attempt); BadParams when missing or garbage."""
+    raw = values.get(key)
+    if raw is None and default is not None:
+        return default
     try:
-        answer_spool().replay_if_pending(db)
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise BadParams(f"{key} must be a number") from None
+    if not 0 <= value < 2**31:
+        raise BadParams(f"{key} out of range")
+    return value
+
+
+def count(params: dict, key: str) -> int:
+    """One of Twilio's counts (``QueueTime``, ``DialCallDuration``…), 0 when absent."""
+    raw = (params.get(key) or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+
+def count_or_none(params: dict, key: str) -> int | None:
+    raw = (params.get(key) or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _replay_spool(db) -> None:
+    try:
+        current_app.extensions["answer_spool"].replay_if_pending(db)
     except Exception:  # the caller's answer is already made; the spool waits for the next request
         log.warning("replaying the survey answer spool failed; will retry", exc_info=True)
 
@@ -145,7 +171,7 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
                 if done is not None:
                     return twiml(done)
                 log.exception("integrity error in %s", request.path)
-            except BadParams as exc:
+            except (BadParams, NotOnThisCall, NoSurveyHere) as exc:
                 log.warning("bad webhook parameters on %s: %s", request.path, exc)
             except DATABASE_DOWN as exc:
                 g.webhook_error = exc

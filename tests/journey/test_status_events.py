@@ -39,22 +39,20 @@ def test_concurrent_callbacks_of_one_call_never_regress_a_finished_call(database
     late "in-progress" can be handled while "completed" is still being written. The late one
     must see the finished call, not a snapshot from before it, and change nothing.
     PostgreSQL only: SQLite serialises its writers."""
-    from callflow.calls import apply_status, open_call
-    base = {"CallSid": "CArace", "From": "+15550001111", "To": "+15559990000", "AccountSid": "AC0"}
+    from callflow.calls import parse_timestamp
+    from callflow.journey import Caller, report_status
+    caller = Caller("CArace", "AC0", "+15550001111", "+15559990000")
     with database.session() as s:
-        apply_status(s, open_call(s, base), {**base, "CallStatus": "ringing", "SequenceNumber": "1"})
+        report_status(s, caller, "ringing", 1, None, None)
     final = database.sessions()
     late_result = []
     try:
-        apply_status(final, open_call(final, base), {**base, "CallStatus": "completed", "SequenceNumber": "3",
-                                                     "CallDuration": "42",
-                                                     "Timestamp": "Tue, 04 Mar 2025 08:10:00 +0000"})
+        report_status(final, caller, "completed", 3, 42, parse_timestamp("Tue, 04 Mar 2025 08:10:00 +0000"))
         final.flush()                                   # "completed" written, not yet committed
 
         def late():
             with database.session() as s:
-                late_result.append(apply_status(s, open_call(s, base), {**base, "CallStatus": "in-progress",
-                                                                        "SequenceNumber": "2"}))
+                late_result.append(report_status(s, caller, "in-progress", 2, None, None))
         thread = threading.Thread(target=late)
         thread.start()
         time.sleep(0.5)                                 # the late callback is waiting on, or past, its read

@@ -224,7 +224,7 @@ def test_cached_survey_twiml_is_what_the_twilio_package_renders(app):
     from twilio.twiml.voice_response import VoiceResponse
 
     from survey.flow import step
-    from webhooks.voice import survey_next, survey_next_twiml
+    from webhooks.twiml import survey_next, survey_next_twiml
     survey = app.config["SURVEY"]
     for root in ("", "/behind/a/prefix"):
         with app.test_request_context("/voice/survey", base_url=f"http://localhost{root}"):

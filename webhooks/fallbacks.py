@@ -1,0 +1,58 @@
+"""What a voice webhook answers when its step failed: valid TwiML that needs no database.
+
+``webhooks.replay.voice_webhook`` calls a step's fallback with the request's parameters and
+URL arguments whenever the step raised (bad parameters, the database down, a bug), so the
+caller never hears "an application error has occurred".
+"""
+from __future__ import annotations
+
+from flask import current_app
+from twilio.twiml.voice_response import VoiceResponse
+
+from survey.keypad import Keypress, spool_answer
+from webhooks import twiml
+from webhooks.replay import BadParams, arg_int, database_unavailable
+
+
+def apology_and_queue(params: dict, args: dict) -> VoiceResponse:
+    """Keep the caller on a sane path: apologise, then queue for the default queue."""
+    lang = twiml.language(args.get("lang"))
+    resp = VoiceResponse()
+    twiml.speak(resp, lang, twiml.menu().say(lang, "error"), twiml.menu().say(lang, "to_default"))
+    return twiml.enqueue(resp, twiml.menu().default_queue, lang)
+
+
+def keep_waiting(params: dict, args: dict) -> VoiceResponse:
+    resp = VoiceResponse()
+    resp.pause(length=10)
+    return resp
+
+
+def polite_goodbye(params: dict, args: dict) -> VoiceResponse:
+    return twiml.goodbye(twiml.language(args.get("lang")), "error", "goodbye")
+
+
+def survey_thanks(params: dict, args: dict) -> VoiceResponse:
+    return twiml.survey_thanks(twiml.language(args.get("lang")))
+
+
+def nothing(params: dict, args: dict) -> VoiceResponse:
+    return VoiceResponse()
+
+
+def spool_answer_and_continue(params: dict, args: dict) -> VoiceResponse | str:
+    """The survey's fallback: when the database cannot take an answer, keep it in the local
+    spool (``survey.spool``) and go on with the survey as if it was stored: everything needed
+    is in the URL and the definition in memory. Bad parameters or a bug: thanks and goodbye."""
+    call_sid = (params.get("CallSid") or "").strip()
+    if not database_unavailable() or not call_sid:
+        return survey_thanks(params, args)
+    lang = twiml.language(args.get("lang"))
+    try:
+        press = Keypress(arg_int(args, "leg"), arg_int(args, "q"), arg_int(args, "attempt", 1), params.get("Digits"))
+        decision = spool_answer(current_app.extensions["answer_spool"], twiml.survey(), call_sid, press)
+    except (BadParams, LookupError):
+        return survey_thanks(params, args)
+    if decision.transfer:   # the leg's queue is in the database: the default queue takes the caller
+        return twiml.transfer(twiml.menu().default_queue, lang)
+    return twiml.survey_next_twiml(press.leg_id, press.index, decision, lang)
