@@ -130,7 +130,7 @@ def peak_calls_in_progress(truth) -> int:
 
 def scoring_check(session, truth, start, end) -> list[str]:
     """SLA, scorecard and outcome counts computed by ``scoring`` vs the same counts from the truth."""
-    from emulator.reconcile import agent_ended, bridged
+    from bench.reconcile import agent_ended, bridged
     from scoring.outcomes import classify_calls
     from scoring.scorecard import build_scorecards
     from scoring.sla import sla_report
@@ -309,7 +309,7 @@ def run_load(calls: int = 400, concurrency: int = 250, *, scenario_path: Path | 
     from bench.servers import gunicorn, worker_pids
     from callflow.agents import create_agent
     from emulator import HttpConsole, Target, load_scenario, run
-    from emulator.reconcile import reconcile
+    from bench.reconcile import reconcile
     from ivr.menu import load_menu
     from store.accounts import ApiToken, hash_token
     from store.db import Database

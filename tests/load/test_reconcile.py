@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
-from emulator.reconcile import load_truth, reconcile
+from bench.reconcile import load_truth, reconcile
 from store.accounts import ApiToken, hash_token
 from store.calls import Call, Leg, SurveyAnswer
 

@@ -15,10 +15,10 @@ webhooks. After a run, every number the app stored must follow from what Twilio 
 - whole tables: no duplicate answers, legs, queue visits or webhook events.
 
 Mismatches are listed (``Mismatch``: what, where, expected from the truth, stored), never
-just counted. This module reads the app's tables (``store``); it is the one part of the
-emulator that knows the app's schema.
+just counted. It reads the app's tables (``store``), so it lives beside the benchmarks and
+tests that use it, not in the emulator, which reaches the app only over HTTP like Twilio.
 
-    from emulator.reconcile import reconcile
+    from bench.reconcile import reconcile
     with db.session() as s:
         report = reconcile(s, result.truth, questions=[q.key for q in survey.questions],
                            languages={lang.digit: lang.key for lang in menu.languages.values()})
@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 
-from .truth import CallTruth, LegTruth
+from emulator.truth import CallTruth, LegTruth
 
 QUESTIONS = ("adequate", "satisfaction", "anything_else")   # survey/survey.toml, in asking order
 LANGUAGES = {"1": "en", "2": "ru"}                          # ivr/menu.toml: digit -> language key
@@ -350,7 +350,7 @@ def load_truth(path) -> list[CallTruth]:
     """Read a ``--truth`` JSON lines file back into ``CallTruth`` records."""
     import json
 
-    from .truth import AppError
+    from emulator.truth import AppError
     out = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
