@@ -73,8 +73,10 @@ def write_answer(bind: Engine | Session | Connection, *, leg_id: int, call_sid: 
             return _one_statement(bind, values)
         with bind.begin() as conn:
             return _statements(conn, values, event is not None)
-    conn = bind.connection() if isinstance(bind, Session) else bind
-    return _statements(conn, values, event is not None)
+    if isinstance(bind, Session):
+        bind.flush()   # the checks below read the rows, so pending changes must be in them
+        bind = bind.connection()
+    return _statements(bind, values, event is not None)
 
 
 def _one_statement(engine: Engine, values: dict) -> tuple[str, str | None]:

@@ -18,7 +18,7 @@ from callflow.agents import create_agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 from store.db import Database
 from tests.conftest import TwilioClient, make_settings, postgresql_only
-from tests.journey.driver import ScriptedCall
+from tests.voice.driver import ScriptedCall
 from aftercall.app import create_app
 
 DEAD_URL = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"

@@ -24,7 +24,7 @@ from aftercall import jobs
 from store.base import utcnow
 from store.jobs import Job
 from tests.conftest import TwilioClient, make_settings
-from tests.journey.driver import ScriptedCall
+from tests.voice.driver import ScriptedCall
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from callflow.agents import create_agent
 from scoring.outcomes import classify_calls, classify_legs
 from scoring.sla import sla_report
-from tests.journey.driver import ScriptedCall
+from tests.voice.driver import ScriptedCall
 from tests.outcomes.builder import rules
 
 END_1 = datetime(2026, 11, 20, 10, 5, tzinfo=timezone.utc)

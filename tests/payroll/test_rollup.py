@@ -23,7 +23,7 @@ from store.jobs import Job
 from store.rollup import ScorecardCell, ScorecardDay
 from survey.spool import AnswerSpool
 from tests.conftest import TwilioClient, make_settings
-from tests.journey.driver import ScriptedCall
+from tests.voice.driver import ScriptedCall
 from tests.payroll.conftest import Builder
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 
 
 class ScriptedCall:
@@ -72,3 +72,13 @@ class ScriptedCall:
         assert self.has("Leave"), self.said()
         self.leave_queue(enqueue, queue_time=queue_time)
         return self.find("Dial")
+
+
+def answers(database, sid: str) -> dict:
+    """The call's stored answers: question → (value, status, agent)."""
+    from sqlalchemy import select
+
+    from store.calls import SurveyAnswer
+    with database.session() as s:
+        return {a.question: (a.value, a.status, a.agent_id)
+                for a in s.scalars(select(SurveyAnswer).where(SurveyAnswer.call_sid == sid))}

@@ -16,7 +16,7 @@ from callflow.agents import create_agent
 from store.calls import Leg, SurveyAnswer, WebhookEvent
 from store.db import Database
 from tests.conftest import TwilioClient
-from tests.journey.driver import ScriptedCall
+from tests.voice.driver import ScriptedCall
 
 BASE = {"AccountSid": "AC" + "0" * 32, "From": "+15550001111", "To": "+15559990000", "CallStatus": "in-progress"}
 

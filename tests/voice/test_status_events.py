@@ -13,8 +13,8 @@ import time
 from sqlalchemy import select
 
 from store.calls import Call, WebhookEvent
-from tests.journey.driver import ScriptedCall
 from tests.conftest import postgresql_only
+from tests.voice.driver import ScriptedCall
 
 
 def test_every_progress_event_is_applied_and_a_late_one_never_reopens_the_call(twilio, database, caplog):
