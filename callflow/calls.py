@@ -8,7 +8,8 @@ from email.utils import parsedate_to_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflow.routing import RESERVED, WAITING, release_agent, release_reservation
+from callflow.legs import finish_leg
+from callflow.routing import RESERVED, WAITING, release_reservation
 from store.base import upsert_ignore
 from store.calls import Call, Leg, QueueEntry
 from store.rollup import forget_days_touched_by
@@ -78,6 +79,4 @@ def close_call(session: Session, call: Call, duration: int | None, ended_at: dat
     # Twilio need not request the Dial action when the caller hangs up first: the call's end
     # closes any leg still open, so its agent is never left "busy" for ever.
     for leg in session.scalars(select(Leg).where(Leg.call_sid == call.sid, Leg.dial_status.is_(None))):
-        leg.dial_status = "unknown"
-        leg.ended_by = "caller"
-        release_agent(session, leg.agent_id, 0)
+        finish_leg(session, leg, dial_status="unknown", ended_by="caller")

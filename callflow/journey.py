@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from callflow.calls import apply_status, open_call
 from callflow.hangup import LegEnd, classify_leg_end
-from callflow.routing import enqueue, rank_in_queue, release_agent, release_reservation, set_presence, try_assign
+from callflow.legs import finish_leg
+from callflow.routing import enqueue, rank_in_queue, release_reservation, try_assign
 from ivr.choices import Accepted, GaveUp, Retry, resolve_digits
 from ivr.menu import Menu
 from store.agents import Agent
@@ -208,24 +209,17 @@ class LegEnded:
 
 def end_leg(session: Session, caller: Caller, leg_id: int, report: DialReport, *, survey_version: str,
             wrapup_seconds: int) -> LegEnded:
-    """The leg ends here, and only here (the call's end closes a leg whose Dial action never
-    came, ``callflow.calls.close_call``): who hung up decides whether the survey is offered;
-    an agent who never answered goes offline and the caller goes back to the head of the queue."""
+    """The Dial ``action``: who hung up decides whether the survey is offered; an agent who
+    never answered goes offline and the caller goes back to the head of the queue."""
     call = _call(session, caller)
     leg = session.get(Leg, leg_id)
     if leg is None or leg.call_sid != call.sid:
         raise NotOnThisCall("leg does not belong to this call")
     end = classify_leg_end(report.call_status, report.dial_status, report.bridged, report.talk_seconds)
-    leg.dial_status = report.dial_status[:16]
-    leg.dial_call_sid = (report.dial_call_sid or "")[:64] or None
-    leg.bridged = end.outcome == "handled"
-    leg.talk_seconds = report.talk_seconds if leg.bridged else 0
-    leg.ended_by = end.ended_by
-    leg.ended_at = utcnow()
-    if end.agent_unreachable:
-        set_presence(session, session.get(Agent, leg.agent_id), "offline")
-    else:
-        release_agent(session, leg.agent_id, wrapup_seconds)
+    bridged = end.outcome == "handled"
+    finish_leg(session, leg, dial_status=report.dial_status, ended_by=end.ended_by, bridged=bridged,
+               talk_seconds=report.talk_seconds if bridged else 0, dial_call_sid=report.dial_call_sid,
+               agent_unreachable=end.agent_unreachable, wrapup_seconds=wrapup_seconds)
     if end.start_survey:
         leg.survey_state, leg.survey_version = "offered", survey_version
     if end.requeue:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.choices import Accepted, GaveUp, Retry, resolve_digits
+from ivr.choices import GaveUp, Retry, resolve_digits
 from survey.definition import Survey
 
 
