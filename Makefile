@@ -1,5 +1,5 @@
 # `make run`: install, migrate, start web + worker on the embedded default (SQLite, no servers).
-# `make test`: install, start PostgreSQL/Redis if needed, run the whole suite.
+# `make test`: install, start PostgreSQL/Redis if needed, check the layering (import-linter), run the whole suite.
 # `make bench`: the three benchmarks of the README (a few minutes; results as JSON in bench/out/).
 PYTHON ?= python3
 VENV := .venv
@@ -29,6 +29,7 @@ run: migrate
 	PORT=$(PORT) scripts/run.sh
 
 test: install services browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: install services
