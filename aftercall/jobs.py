@@ -64,9 +64,14 @@ def _claim(db: Database, job_id: int) -> Job | None:
         return s.get(Job, job_id) if claimed else None
 
 
+MOVED = {"scoring.rollup": "scoring.scorecards.rollup", "scoring.recompute": "scoring.outcomes.recompute",
+         "scoring.payroll_jobs": "scoring.payroll.jobs"}
+"""Job names are stored in the jobs table: modules that moved keep their old names."""
+
+
 def _resolve(path: str):
     module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(MOVED.get(module, module)), name)
 
 
 def run(db: Database, job_id: int, *, reraise: bool = False,
@@ -193,7 +198,7 @@ class RollupScheduler:
     def tick(self) -> bool:
         if not self.clock.due():
             return False
-        from scoring.rollup import missing_days
+        from scoring.scorecards.rollup import missing_days
         try:
             with self.db.session() as s:
                 busy = s.scalar(select(func.count()).select_from(Job).where(

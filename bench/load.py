@@ -131,9 +131,9 @@ def peak_calls_in_progress(truth) -> int:
 def scoring_check(session, truth, start, end) -> list[str]:
     """SLA, scorecard and outcome counts computed by ``scoring`` vs the same counts from the truth."""
     from emulator.reconcile import agent_ended, bridged
-    from scoring.outcomes import classify_calls
-    from scoring.scorecard import build_scorecards
-    from scoring.sla import sla_report
+    from scoring.outcomes.classify import classify_calls
+    from scoring.scorecards.build import build_scorecards
+    from scoring.outcomes.sla import sla_report
 
     out: list[str] = []
     handled_by_agent, handled_by_queue = Counter(), Counter()

@@ -24,8 +24,10 @@ from aftercall import jobs
 from aftercall.app import create_app
 from aftercall.config import Settings
 from emulator import load_scenario, run
-from scoring.composite import spearman
-from scoring.scorecard import AgentScorecard, build_scorecards, load_config
+from scoring.stats.composite import spearman
+from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.config import load_config
+from scoring.scorecards.statistics import AgentScorecard
 from store.accounts import ApiToken, hash_token
 from store.db import Database, upgrade
 from store.flags import Flag

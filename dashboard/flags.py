@@ -1,6 +1,6 @@
 """The flag review queue: a supervisor confirms or dismisses each flag with a comment.
 
-The decision itself (state change and audit entry) is ``scoring.review.review_flag``'s;
+The decision itself (state change and audit entry) is ``scoring.outcomes.review.review_flag``'s;
 this page only collects it.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from store.flags import KINDS, STATES, Flag
 bp = Blueprint("flags", __name__)
 bp.before_request(guard("flags"))
 
-REVIEW = "scoring.review.review_flag"
+REVIEW = "scoring.outcomes.review.review_flag"
 PAGE_SIZE = 100
 COMMENT_MAX = 2000   # the form's maxlength
 

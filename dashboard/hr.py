@@ -19,8 +19,8 @@ from store.payroll import EXPORT_FORMATS, ExportFile, PayPeriod
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(guard("periods"))
 
-LIST = "scoring.periods.list_periods"
-LOCK = "scoring.periods.lock_period"
+LIST = "scoring.payroll.periods.list_periods"
+LOCK = "scoring.payroll.periods.lock_period"
 EXPORT_JOB = "dashboard.jobs.build_export"
 AUDIT_PAGE = 200
 
@@ -39,7 +39,7 @@ def periods():
         export_jobs = list(s.scalars(select(Job).where(Job.func == EXPORT_JOB).order_by(Job.id.desc()).limit(20)))
         files = list(s.scalars(select(ExportFile).order_by(ExportFile.id.desc()).limit(50)))
     busy = any(j.state in ("pending", "queued", "running") for j in export_jobs)
-    missing = [name for name in (LIST, LOCK, "scoring.exports.export_period") if optional(name) is None]
+    missing = [name for name in (LIST, LOCK, "scoring.payroll.exports.export_period") if optional(name) is None]
     return render("periods.html", rows=rows, jobs=export_jobs, files=files, formats=EXPORT_FORMATS,
                   busy=busy, missing=missing)
 

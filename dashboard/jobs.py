@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dashboard.sources import optional
 
-EXPORT = "scoring.exports.export_period"
+EXPORT = "scoring.payroll.exports.export_period"
 
 
 def build_export(ctx, key: str, fmt: str, actor: str) -> dict:

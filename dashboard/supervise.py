@@ -12,17 +12,18 @@ from dashboard.auth import can, guard
 from dashboard.i18n import t
 from dashboard.sources import optional
 from dashboard.web import choice_arg, db, or_404, page_range, render
-from scoring.cliff import detect_cliff
-from scoring.rules import load_rules
+from scoring.stats.cliff import detect_cliff
+from scoring.outcomes.rules import load_rules
+from scoring.outcomes.sla import sla_total
 from store.agents import Agent
 from store.flags import Flag
 
 bp = Blueprint("supervise", __name__)
 bp.before_request(guard("scorecards"))
 
-BUILD = "scoring.scorecard.build_scorecards"
-TREND = "scoring.scorecard.agent_trend"
-SLA = "scoring.sla.sla_report"
+BUILD = "scoring.scorecards.build.build_scorecards"
+TREND = "scoring.scorecards.drilldown.agent_trend"
+SLA = "scoring.outcomes.sla.sla_report"
 BIN_SECONDS = 10
 AFTER_CAP = 300  # seconds of the distribution shown past the cap
 
@@ -57,19 +58,7 @@ def sort_rows(rows: list, key: str, direction: str) -> list:
 
 
 def _sla_total(rows) -> dict | None:
-    """The centre's figures from per-queue rows: each queue visit belongs to exactly one queue."""
-    if rows is None:
-        return None
-    offered = sum(r.offered for r in rows)
-    handled = sum(r.handled for r in rows)
-    asa_w = sum(r.asa_seconds * r.handled for r in rows if r.asa_seconds is not None)
-    return {
-        "offered": offered, "handled": handled, "abandoned": sum(r.abandoned for r in rows),
-        "short_abandons": sum(r.short_abandons for r in rows),
-        "service_level": sum(r.answered_within for r in rows) / offered if offered else None,
-        "abandonment_rate": sum(r.abandoned for r in rows) / offered if offered else None,
-        "asa_seconds": asa_w / handled if handled else None,
-    }
+    return None if rows is None else sla_total(rows)
 
 
 def _cx_total(cards: list) -> dict:

@@ -14,10 +14,10 @@ from tqdm import tqdm
 
 from aftercall import jobs
 from aftercall.jobs import ROLLUP_JOB
-from scoring.flags import centre_cliff
-from scoring.review import ReviewError, review_flag
-from scoring.rules import load_rules
-from scoring.sla import GROUPS, sla_report
+from scoring.outcomes.flags import centre_cliff
+from scoring.outcomes.review import ReviewError, review_flag
+from scoring.outcomes.rules import load_rules
+from scoring.outcomes.sla import GROUPS, sla_report
 from store.flags import KINDS, STATES, Flag
 from store.jobs import Job
 

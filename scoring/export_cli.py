@@ -8,8 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from scoring.exports import export_period
-from scoring.periods import PeriodError, list_periods, lock_period
+from scoring.payroll.exports import export_period
+from scoring.payroll.periods import PeriodError, list_periods, lock_period
 from store.payroll import EXPORT_FORMATS
 
 export_cli = AppGroup("export", help="Bonus exports for payroll and pay-period locks.")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from aftercall import jobs
-from scoring.exports import CONTENT_TYPES, export_period
-from scoring.periods import PeriodError, get_or_create_period, list_periods, period_bounds
+from scoring.payroll.exports import CONTENT_TYPES, export_period
+from scoring.payroll.periods import PeriodError, get_or_create_period, list_periods, period_bounds
 from store.jobs import Job
 from store.payroll import EXPORT_FORMATS, ExportFile, ScorecardCache
 from webhooks.security import api_error, require_token

@@ -7,7 +7,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from dashboard.accounts import create_user
-from scoring.periods import get_or_create_period
+from scoring.payroll.periods import get_or_create_period
 from store.agents import Agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 from store.flags import Flag

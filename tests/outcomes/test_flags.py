@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from aftercall import jobs
-from scoring.flags import centre_cliff, cliff_flags, confirmed_flag_counts, dodging_flags, months
-from scoring.review import ReviewError, review_flag
-from scoring.rules import DEFAULT_FILE, load_rules
+from scoring.outcomes.flags import centre_cliff, cliff_flags, confirmed_flag_counts, dodging_flags, months
+from scoring.outcomes.review import ReviewError, review_flag
+from scoring.outcomes.rules import DEFAULT_FILE, load_rules
 from store.accounts import AuditLog
 from store.flags import Flag
 from store.jobs import Job

@@ -70,7 +70,7 @@ def test_export_job_is_idempotent(database):
     with database.session() as s:
         job = jobs.submit(s, "scoring.payroll_jobs.build_export", period_key="2026-09", fmt="json", actor="hr")
     ctx = jobs.JobContext(database, job.id)
-    from scoring.payroll_jobs import build_export
+    from scoring.payroll.jobs import build_export
     first, second = build_export(ctx, "2026-09", "json", "hr"), build_export(ctx, "2026-09", "json", "hr")
     assert first == second
     with database.session() as s:

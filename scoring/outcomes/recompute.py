@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from scoring.flags import AGENT_KINDS, LEG_KINDS, cliff_flags, dodging_flags, leg_flags, months, store_flags
-from scoring.outcomes import classify_legs, truncation_thresholds
-from scoring.rules import load_rules
+from scoring.outcomes.flags import AGENT_KINDS, LEG_KINDS, cliff_flags, dodging_flags, leg_flags, months, store_flags
+from scoring.outcomes.classify import classify_legs, truncation_thresholds
+from scoring.outcomes.rules import load_rules
 from store.calls import Call
 
 BATCH_CALLS = 5000

@@ -1,4 +1,4 @@
-"""The daily scorecard rollup: each settled UTC day's counts (``scorecard.Tally``), stored once.
+"""The daily scorecard rollup: each settled UTC day's counts (``tally.Tally``), stored once.
 
 A month of scorecards for a large centre reads a million calls, but the counts behind them
 add up over disjoint days: the dashboard sums the stored days and counts only the rest from
@@ -25,8 +25,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from scoring.rules import Rules, load_rules
-from scoring.scorecard import COUNTS, ScoringConfig, Tally, live_tally, load_config
+from scoring.outcomes.rules import Rules, load_rules
+from scoring.scorecards.config import ScoringConfig, load_config
+from scoring.scorecards.tally import COUNTS, Tally, live_tally
 from store.base import utcnow
 from store.calls import Call
 from store.rollup import ScorecardCell, ScorecardDay

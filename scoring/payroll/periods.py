@@ -16,9 +16,11 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from scoring.rules import load_rules
-from scoring.rollup import check_against_rows
-from scoring.scorecard import AgentScorecard, ScoringConfig, live_tally, load_config, scorecards_from
+from scoring.outcomes.rules import load_rules
+from scoring.scorecards.rollup import check_against_rows
+from scoring.scorecards.config import ScoringConfig, load_config
+from scoring.scorecards.statistics import AgentScorecard, scorecards_from
+from scoring.scorecards.tally import live_tally
 from store.accounts import AuditLog
 from store.base import upsert_ignore, utcnow
 from store.calls import Call, SurveyAnswer
@@ -121,7 +123,7 @@ def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig) -> dict:
 
 def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig, *, check_rollup: bool = False) -> list[dict]:
     """The period's pay rows, always counted from the stored calls; ``check_rollup`` also
-    holds the dashboard's daily rollup against those counts (``scoring.rollup``)."""
+    holds the dashboard's daily rollup against those counts (``scoring.scorecards.rollup``)."""
     tally = live_tally(session, period.starts_at, period.ends_at, cfg)
     if check_rollup:
         check_against_rows(session, period.starts_at, period.ends_at, cfg, tally)

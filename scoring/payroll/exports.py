@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from scoring.periods import COLUMNS, period_rows
-from scoring.scorecard import ScoringConfig
+from scoring.payroll.periods import COLUMNS, period_rows
+from scoring.scorecards.config import ScoringConfig
 from store.accounts import AuditLog
 from store.base import utcnow
 from store.payroll import EXPORT_FORMATS, ExportFile

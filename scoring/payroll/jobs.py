@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from scoring.exports import export_period
-from scoring.periods import get_or_create_period, lock_period, period_bounds
-from scoring.scorecard import build_scorecards, load_config
+from scoring.payroll.exports import export_period
+from scoring.payroll.periods import get_or_create_period, lock_period, period_bounds
+from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.config import load_config
 from store.base import utcnow
 from store.payroll import ScorecardCache
 
