@@ -10,20 +10,18 @@ from sqlalchemy import select
 from dashboard import queries, svg
 from dashboard.auth import can, guard
 from dashboard.i18n import t
-from dashboard.sources import optional
 from dashboard.web import choice_arg, db, or_404, page_range, render
 from scoring.stats.cliff import detect_cliff
 from scoring.outcomes.rules import load_rules
-from scoring.outcomes.sla import sla_total
+from scoring.outcomes.sla import sla_report, sla_total
+from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.drilldown import agent_trend
 from store.agents import Agent
 from store.flags import Flag
 
 bp = Blueprint("supervise", __name__)
 bp.before_request(guard("scorecards"))
 
-BUILD = "scoring.scorecards.build.build_scorecards"
-TREND = "scoring.scorecards.drilldown.agent_trend"
-SLA = "scoring.outcomes.sla.sla_report"
 BIN_SECONDS = 10
 AFTER_CAP = 300  # seconds of the distribution shown past the cap
 
@@ -57,10 +55,6 @@ def sort_rows(rows: list, key: str, direction: str) -> list:
     return sorted(present, key=lambda r: _value(get(r)), reverse=direction == "desc") + missing
 
 
-def _sla_total(rows) -> dict | None:
-    return None if rows is None else sla_total(rows)
-
-
 def _cx_total(cards: list) -> dict:
     """Centre-wide raw rates, weighted by each agent's answers (no shrinkage at centre level)."""
     out = {}
@@ -76,23 +70,21 @@ def scorecards():
     sort = choice_arg("sort", SORTS, "sort", default="composite")
     direction = choice_arg("dir", ("asc", "desc"), "direction", default=DEFAULT_SORT.get(sort, "desc"))
     rules = load_rules()
-    build, sla = optional(BUILD), optional(SLA)
     with db().session() as s:
         rng, known = page_range(s, request.args)
         teams = queries.teams(s)
         team = choice_arg("team", teams, "team")
-        cards = build(s, rng.start, rng.end, team=team, rollup=True) if build else None
-        sla_rows = sla(s, rng.start, rng.end, by="queue", sla_seconds=rules.service_level_seconds,
-                       short_abandon_seconds=rules.short_abandon_seconds) if sla else None
-        team_rows = sla(s, rng.start, rng.end, by="team", sla_seconds=rules.service_level_seconds,
-                        short_abandon_seconds=rules.short_abandon_seconds) if sla else None
-    missing = [name for name, fn in ((BUILD, build), (SLA, sla)) if fn is None]
-    rows = sort_rows(list(cards), sort, direction) if cards is not None else None
-    if team and team_rows is not None:
+        cards = build_scorecards(s, rng.start, rng.end, team=team, rollup=True)
+        sla_rows = sla_report(s, rng.start, rng.end, by="queue", sla_seconds=rules.service_level_seconds,
+                              short_abandon_seconds=rules.short_abandon_seconds)
+        team_rows = sla_report(s, rng.start, rng.end, by="team", sla_seconds=rules.service_level_seconds,
+                               short_abandon_seconds=rules.short_abandon_seconds)
+    rows = sort_rows(list(cards), sort, direction)
+    if team:
         team_rows = [r for r in team_rows if r.key == team]
     return render("scorecards.html", rng=rng, periods=known, team=team, teams=teams, rows=rows,
-                  sort=sort, direction=direction, missing=missing, sla_queues=sla_rows,
-                  sla=_sla_total(team_rows if team else sla_rows), cx=_cx_total(rows or []),
+                  sort=sort, direction=direction, sla_queues=sla_rows,
+                  sla=sla_total(team_rows if team else sla_rows), cx=_cx_total(rows),
                   sla_seconds=rules.service_level_seconds)
 
 
@@ -119,23 +111,19 @@ def handle_time_chart(talk: list[int], rules, title: str):
 @bp.get("/agents/<agent_id>")
 def agent(agent_id):
     rules = load_rules()
-    build, trend = optional(BUILD), optional(TREND)
     with db().session() as s:
         who = or_404(s.get(Agent, agent_id))
         rng, known = page_range(s, request.args)
-        card = None
-        if build:
-            card = next((c for c in build(s, rng.start, rng.end, team=who.team or None, rollup=True)
-                         if c.agent_id == agent_id), None)
-        points = trend(s, agent_id, rng.start, rng.end, bucket="week") if trend else None
+        card = next((c for c in build_scorecards(s, rng.start, rng.end, team=who.team or None, rollup=True)
+                     if c.agent_id == agent_id), None)
+        points = agent_trend(s, agent_id, rng.start, rng.end, bucket="week")
         calls = queries.list_calls(s, rng.start, rng.end, agent_id=agent_id) if can("calls") else None
         flags = list(s.scalars(select(Flag).where(Flag.agent_id == agent_id, Flag.occurred_at >= rng.start,
                                                   Flag.occurred_at < rng.end).order_by(Flag.occurred_at.desc()))
                      ) if can("flags") else None
         talk = queries.agent_ended_talk_times(s, rng.start, rng.end, agent_id=agent_id).get(agent_id, [])
     chart, verdict = handle_time_chart(talk, rules, t("handle_time_title"))
-    missing = [name for name, fn in ((BUILD, build), (TREND, trend)) if fn is None]
-    return render("agent.html", agent=who, rng=rng, periods=known, card=card, missing=missing,
+    return render("agent.html", agent=who, rng=rng, periods=known, card=card,
                   trend_chart=_trend_chart(points) if points else None, calls=calls, flags=flags,
                   ht_chart=chart, verdict=verdict, rules=rules)
 

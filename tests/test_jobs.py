@@ -6,12 +6,13 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 
 from aftercall import jobs
-from store.jobs import Job
+from store.jobs import Job, job, submit
 from tests.conftest import REDIS_URL
 
 CALLS: list = []
 
 
+@job("tests.test_jobs.record")
 def record(ctx, value, fail_times=0):
     """A job for the tests: fails ``fail_times`` attempts, then records its value."""
     with ctx.db.session() as s:
@@ -30,7 +31,7 @@ def _reset():
 
 def _submit(database, **kwargs) -> int:
     with database.session() as s:
-        return jobs.submit(s, "tests.test_jobs.record", **kwargs).id
+        return submit(s, record, **kwargs).id
 
 
 def test_embedded_worker_runs_jobs_once_and_retries_failures(database):

@@ -6,7 +6,9 @@ import hashlib
 import io
 
 from aftercall import jobs
+from scoring.payroll.jobs import build_export
 from store.accounts import ApiToken, AuditLog, hash_token
+from store.jobs import submit
 from store.payroll import ExportFile, ScorecardCache
 from tests.payroll.test_periods_exports import SEP
 
@@ -68,9 +70,8 @@ def test_api_roles_lock_export_job_and_download(app, database):
 def test_export_job_is_idempotent(database):
     seed(database)
     with database.session() as s:
-        job = jobs.submit(s, "scoring.payroll_jobs.build_export", period_key="2026-09", fmt="json", actor="hr")
+        job = submit(s, build_export, period_key="2026-09", fmt="json", actor="hr")
     ctx = jobs.JobContext(database, job.id)
-    from scoring.payroll.jobs import build_export
     first, second = build_export(ctx, "2026-09", "json", "hr"), build_export(ctx, "2026-09", "json", "hr")
     assert first == second
     with database.session() as s:

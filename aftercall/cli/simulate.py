@@ -14,12 +14,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .agents import HttpConsole, NullConsole
-from .runner import run
-from .scenario import load_scenario
-from .transport import Target
+import emulator
+from emulator.agents import HttpConsole, NullConsole
+from emulator.runner import run
+from emulator.scenario import load_scenario
+from emulator.transport import Target
 
-DEMO = Path(__file__).parent / "scenarios" / "demo.toml"
+DEMO = Path(emulator.__file__).parent / "scenarios" / "demo.toml"
 
 
 def _app_setting(name: str) -> str:
@@ -77,7 +78,7 @@ def simulate_command(calls, concurrency, scenario_path, base_url, truth_path, se
 
 def check_against_app(truth):
     """Reconcile the current app's database with `truth`, using its menu and survey definitions."""
-    from .reconcile import reconcile
+    from emulator.reconcile import reconcile
     menu, survey = current_app.config["MENU"], current_app.config["SURVEY"]
     with current_app.extensions["db"].session() as s:
         return reconcile(s, truth, questions=[q.key for q in survey.questions],
