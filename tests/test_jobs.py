@@ -2,6 +2,7 @@
 import uuid
 
 import pytest
+from sqlalchemy import select
 from redis import Redis
 from rq import Queue, SimpleWorker
 
@@ -75,3 +76,22 @@ def test_relay_hands_jobs_to_rq_once(database, monkeypatch):
     finally:
         queue.empty()
         queue.delete(delete_jobs=True)
+
+
+def test_a_job_with_an_unknown_name_fails_at_once_saying_so(database):
+    """A stored name is looked up in the registry only: never imported as a dotted path."""
+    with database.session() as s:
+        s.add(Job(func="os.system", kwargs={"command": "true"}))
+    assert jobs.run_pending_once(database) == 1
+    assert jobs.run_pending_once(database) == 0                      # not retried: no retry can help
+    with database.session() as s:
+        job = s.scalar(select(Job))
+        assert (job.state, job.attempts) == ("failed", 1)
+        assert job.error.startswith("no job function is registered as 'os.system'")
+
+
+def test_only_a_registered_function_can_be_submitted(database):
+    with database.session() as s, pytest.raises(ValueError, match="is not a registered job"):
+        submit(s, lambda ctx: None)
+    with pytest.raises(ValueError, match="already taken"):
+        job("tests.test_jobs.record")(lambda ctx: None)
