@@ -41,6 +41,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     import dashboard
     dashboard.init_app(app)
 
+    from aftercall import jobs
+    # Runs a submitted job in this process: for a page that shows its result at once (a lock).
+    app.extensions["run_job"] = lambda job_id: jobs.run(app.extensions["db"], job_id)
+
     from aftercall.cli import register
     register(app)
 

@@ -1,14 +1,14 @@
-"""Background jobs through a database outbox, executed by RQ (or in-process when embedded).
+"""Background jobs through the database outbox (``store.jobs``), executed by RQ (or in-process
+when embedded).
 
-``submit`` writes a job row in the caller's transaction, so the work is never lost, even
-when Redis is down. The worker's relay moves pending rows into RQ with a deterministic
-RQ job id (no double enqueue) and reclaims rows whose worker died mid-run; with no
-``REDIS_URL`` the worker runs rows straight from the table. A job function is
-``fn(ctx, **kwargs)``: idempotent, reporting progress through ``ctx.progress``.
+The worker's relay moves pending rows into RQ with a deterministic RQ job id (no double
+enqueue) and reclaims rows whose worker died mid-run; with no ``REDIS_URL`` the worker runs
+rows straight from the table. A row names its function by the name it was registered under
+(``store.jobs.job``); this module imports every module that defines jobs, so the registry is
+full wherever a job runs.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -19,23 +19,18 @@ from functools import lru_cache
 from typing import Callable
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
 
 from aftercall.config import Settings
+from scoring.outcomes import recompute  # noqa: F401  (defines jobs)
+from scoring.payroll import jobs as payroll_jobs  # noqa: F401  (defines jobs)
+from scoring.scorecards.rollup import missing_days, refresh
 from store.base import utcnow
 from store.db import Database
-from store.jobs import Job
+from store.jobs import Job, UnknownJob, job_function, submit
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=5)   # a running job silent this long lost its worker
 RQ_RETRY_INTERVALS = [5, 30, 120]
-
-
-def submit(session: Session, func: str, created_by: str = "system", max_attempts: int = 3, **kwargs) -> Job:
-    job = Job(func=func, kwargs=kwargs, created_by=created_by, max_attempts=max_attempts)
-    session.add(job)
-    session.flush()
-    return job
 
 
 @dataclass
@@ -64,11 +59,6 @@ def _claim(db: Database, job_id: int) -> Job | None:
         return s.get(Job, job_id) if claimed else None
 
 
-def _resolve(path: str):
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
-
-
 def run(db: Database, job_id: int, *, reraise: bool = False,
         on_progress: Callable[[float, str], None] | None = None) -> str:
     """Run one job if nobody else holds it; returns its final state for this attempt."""
@@ -76,7 +66,14 @@ def run(db: Database, job_id: int, *, reraise: bool = False,
     if job is None:
         return "skipped"
     try:
-        result = _resolve(job.func)(JobContext(db, job_id, on_progress), **job.kwargs)
+        fn = job_function(job.func)
+    except UnknownJob as exc:   # no retry can help: fail it now, saying which name is unknown
+        with db.session() as s:
+            s.execute(update(Job).where(Job.id == job_id).values(state="failed", error=str(exc), updated_at=utcnow()))
+        log.error("job %s failed: %s", job_id, exc)
+        return "failed"
+    try:
+        result = fn(JobContext(db, job_id, on_progress), **job.kwargs)
     except Exception as exc:
         final = job.attempts >= job.max_attempts
         with db.session() as s:
@@ -179,12 +176,12 @@ class SpoolReplayer:
         return stored
 
 
-ROLLUP_JOB = "scoring.rollup.refresh"
+ROLLUP_JOB = refresh.job_name
 
 
 class RollupScheduler:
     """Every ``SCORECARD_ROLLUP_SECONDS``: when settled days are missing from the scorecard
-    rollup and no refresh is pending or running, submit one (``scoring.rollup.refresh``).
+    rollup and no refresh is pending or running, submit one (``scoring.scorecards.rollup.refresh``).
     A day settles once, so that is about one job a day, plus one after a day was dropped."""
 
     def __init__(self, settings: Settings, db: Database):
@@ -193,14 +190,13 @@ class RollupScheduler:
     def tick(self) -> bool:
         if not self.clock.due():
             return False
-        from scoring.rollup import missing_days
         try:
             with self.db.session() as s:
                 busy = s.scalar(select(func.count()).select_from(Job).where(
                     Job.func == ROLLUP_JOB, Job.state.in_(["pending", "queued", "running"])))
                 if busy or not missing_days(s):
                     return False
-                submit(s, ROLLUP_JOB, created_by="worker")
+                submit(s, refresh, created_by="worker")
             return True
         except Exception:  # the database is away: the next tick looks again
             log.warning("scheduling the scorecard rollup failed", exc_info=True)

@@ -9,7 +9,7 @@ driving it over HTTP with ``--concurrency`` requests in flight; then
 - application errors: Twilio-side (non-2xx, timeouts, bad TwiML, failed status callbacks,
   agent-console errors) and server-side (every warning or error the app logged: a webhook that
   answered with its fallback TwiML logs one), plus gunicorn workers that died or were replaced;
-- ``emulator.reconcile``: every stored call, leg and answer against the emulator's truth;
+- ``bench.reconcile``: every stored call, leg and answer against the emulator's truth;
 - scoring against the truth: SLA handled per agent and queue, scorecard handled / surveys /
   raw adequacy and CSAT per agent, and call outcomes, each equal to what the truth implies.
 
@@ -131,9 +131,9 @@ def peak_calls_in_progress(truth) -> int:
 def scoring_check(session, truth, start, end) -> list[str]:
     """SLA, scorecard and outcome counts computed by ``scoring`` vs the same counts from the truth."""
     from bench.reconcile import agent_ended, bridged
-    from scoring.outcomes import classify_calls
-    from scoring.scorecard import build_scorecards
-    from scoring.sla import sla_report
+    from scoring.outcomes.classify import classify_calls
+    from scoring.scorecards.build import build_scorecards
+    from scoring.outcomes.sla import sla_report
 
     out: list[str] = []
     handled_by_agent, handled_by_queue = Counter(), Counter()

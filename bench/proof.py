@@ -24,11 +24,15 @@ from aftercall import jobs
 from aftercall.app import create_app
 from aftercall.config import Settings
 from emulator import load_scenario, run
-from scoring.composite import spearman
-from scoring.scorecard import AgentScorecard, build_scorecards, load_config
+from scoring.outcomes.recompute import recompute
+from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.config import load_config
+from scoring.scorecards.statistics import AgentScorecard
+from scoring.stats.composite import spearman
 from store.accounts import ApiToken, hash_token
 from store.db import Database, upgrade
 from store.flags import Flag
+from store.jobs import submit
 
 START = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
 END = START + dt.timedelta(days=60)
@@ -53,7 +57,7 @@ def simulate(db: Database, scenario_path: str, seed: int, calls: int):
                                   "SECRET_KEY": "proof"})
     run(scenario, create_app(settings, db=db), progress=False)
     with db.session() as s:
-        job = jobs.submit(s, "scoring.recompute.recompute", start=START.isoformat(), end=END.isoformat())
+        job = submit(s, recompute, start=START.isoformat(), end=END.isoformat())
     if jobs.run(db, job.id) != "done":
         raise RuntimeError(f"seed {seed}: flag recompute failed")
     return scenario

@@ -4,7 +4,7 @@ Run ``python -m bench.data`` first (it loads ``aftercall_bench``). The baseline 
 pass over the same rows (legs ⋈ calls ⟕ answers, grouped by agent) computing the raw counts
 a scorecard starts from; the scorecard adds case-mix cells, first-contact resolution and the
 statistics. It is timed counted from the rows (what payroll's lock does), and as the
-dashboard reads it: from the daily rollup (``scoring.rollup``), whose build is timed too.
+dashboard reads it: from the daily rollup (``scoring.scorecards.rollup``), whose build is timed too.
 Each is timed several times; the median is reported, with the ratios.
 
 The bonus export (benchmark 3) is what payroll pulls: the locked period's file for 1,000
@@ -26,10 +26,10 @@ from types import SimpleNamespace
 from sqlalchemy import delete, text
 
 from bench.data import END
-from scoring.exports import export_period
-from scoring.periods import lock_period, period_bounds, period_key_for
-from scoring.rollup import refresh
-from scoring.scorecard import build_scorecards
+from scoring.payroll.exports import export_period
+from scoring.payroll.periods import lock_period, period_bounds, period_key_for
+from scoring.scorecards.rollup import refresh
+from scoring.scorecards.build import build_scorecards
 from store.db import Database
 from store.payroll import EXPORT_FORMATS
 from store.rollup import ScorecardDay

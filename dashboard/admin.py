@@ -4,12 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 
+from accounts.errors import AccountError
+from accounts.tokens import create_token, list_tokens, revoke_token
+from accounts.users import create_user, update_user
 from callflow.agents import AGENT_ID, PHONE, AgentError, create_agent, list_agents, update_agent
-from dashboard.accounts import audit, create_token, create_user, revoke_token, update_user
 from dashboard.auth import guard
 from dashboard.i18n import InputError, shown, t
 from dashboard.web import actor, db, or_404, render
-from store.accounts import ROLES, ApiToken
+from store.accounts import ROLES, ApiToken, audit
 from store.agents import PRESENCES, Agent
 from store.users import LOCALES, User
 
@@ -28,6 +30,8 @@ def _saved(page: str, change):
             change(s)
     except InputError as exc:
         flash(exc.say(), "error")
+    except AccountError as exc:
+        flash(t(exc.key, **exc.params), "error")
     except AgentError as exc:      # callflow's own rules, past the form's checks below
         flash(t("agent_refused", detail=str(exc)), "error")
     else:
@@ -123,7 +127,7 @@ def agents_update(agent_id):
 
 def _tokens_page(new_token: str | None):
     with db().session() as s:
-        rows = list(s.scalars(select(ApiToken).order_by(ApiToken.id)))
+        rows = list_tokens(s)
     return render("admin_tokens.html", rows=rows, roles=ROLES, new_token=new_token)
 
 
@@ -137,8 +141,8 @@ def tokens_create():
     try:
         with db().session() as s:
             _, plain = create_token(s, request.form.get("name", ""), request.form.get("role", ""), actor=actor())
-    except InputError as exc:
-        flash(exc.say(), "error")
+    except AccountError as exc:
+        flash(t(exc.key, **exc.params), "error")
         return redirect(url_for("admin.tokens"))
     # Shown once, in this response only: never stored, never put in a redirect URL.
     return _tokens_page(plain)

@@ -6,7 +6,7 @@ import time
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from dashboard.accounts import find_user, record_login
+from accounts.users import find_user, record_login
 from dashboard.auth import SessionUser, can
 from dashboard.i18n import LANGUAGES, shown, t
 from dashboard.web import db, render, safe_path

@@ -1,83 +1,82 @@
-"""HR: pay periods, locking, exports (built as background jobs) and the audit log."""
+"""HR: pay periods, locking, exports and the audit log.
+
+Locking and exporting are the payroll use cases the JSON API and the CLI share
+(``scoring.payroll.actions``): each starts a job. A lock runs in the foreground, so the
+page says at once whether the period is locked; an export is left to the worker and the
+page polls it.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 
-from aftercall import jobs
-from dashboard.accounts import audit
 from dashboard.auth import guard
-from dashboard.i18n import InputError, t
-from dashboard.sources import optional
+from dashboard.i18n import t
 from dashboard.templating import last_day
 from dashboard.web import actor, db, or_404, render
-from store.accounts import AuditLog
-from store.base import utcnow
+from scoring.payroll.actions import start_export, start_lock
+from scoring.payroll.jobs import EXPORT_JOBS
+from scoring.payroll.periods import PeriodError, list_periods
+from store.accounts import AuditLog, audit
 from store.jobs import Job
 from store.payroll import EXPORT_FORMATS, ExportFile, PayPeriod
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(guard("periods"))
 
-LIST = "scoring.periods.list_periods"
-LOCK = "scoring.periods.lock_period"
-EXPORT_JOB = "dashboard.jobs.build_export"
 AUDIT_PAGE = 200
-
-
-def _periods(s) -> list:
-    list_periods = optional(LIST)
-    if list_periods is not None:
-        return list(list_periods(s))
-    return list(s.scalars(select(PayPeriod).order_by(PayPeriod.starts_at.desc())))
 
 
 @bp.get("/periods")
 def periods():
     with db().session() as s:
-        rows = _periods(s)
-        export_jobs = list(s.scalars(select(Job).where(Job.func == EXPORT_JOB).order_by(Job.id.desc()).limit(20)))
+        rows = list_periods(s)
+        export_jobs = list(s.scalars(select(Job).where(Job.func.in_(EXPORT_JOBS)).order_by(Job.id.desc()).limit(20)))
         files = list(s.scalars(select(ExportFile).order_by(ExportFile.id.desc()).limit(50)))
     busy = any(j.state in ("pending", "queued", "running") for j in export_jobs)
-    missing = [name for name in (LIST, LOCK, "scoring.exports.export_period") if optional(name) is None]
-    return render("periods.html", rows=rows, jobs=export_jobs, files=files, formats=EXPORT_FORMATS,
-                  busy=busy, missing=missing)
+    return render("periods.html", rows=rows, jobs=export_jobs, files=files, formats=EXPORT_FORMATS, busy=busy)
+
+
+def _refusal(exc: PeriodError) -> str:
+    """A refused lock or export in the reader's language."""
+    if exc.key == "not_ended":
+        return t("not_ended", key=exc.params["key"], end=last_day(exc.params["ends_at"]))
+    if exc.key in ("already_locked", "bad_format"):
+        return t(exc.key, **exc.params)
+    return t("lock_refused", key=request.view_args.get("key"), detail=str(exc))
 
 
 @bp.post("/periods/<key>/lock")
 def lock(key):
-    lock_period = optional(LOCK)
-    if lock_period is None:
-        flash(t("unavailable", what=LOCK), "error")
-        return redirect(url_for("hr.periods"))
     try:
         with db().session() as s:
-            period = or_404(s.get(PayPeriod, key))   # only a period this page lists, never a new one
-            if period.state == "locked":
-                raise InputError("already_locked", key=key)
-            if period.ends_at > utcnow():
-                raise InputError("not_ended", key=key, end=last_day(period.ends_at))
-            lock_period(s, key, actor())
-    except InputError as exc:
-        flash(exc.say(), "error")
-    except (ValueError, LookupError) as exc:    # scoring's own rules, past the checks above
-        flash(t("lock_refused", key=key, detail=str(exc)), "error")
-    else:
+            or_404(s.get(PayPeriod, key))   # only a period this page lists, never a new one
+            job_id = start_lock(s, key, actor()).id
+    except PeriodError as exc:
+        flash(_refusal(exc), "error")
+        return redirect(url_for("hr.periods"))
+    state = current_app.extensions["run_job"](job_id)
+    if state == "done":
         flash(t("locked", key=key), "ok")
+    elif state == "skipped":    # a worker holds it already
+        flash(t("lock_started", key=key, id=job_id), "ok")
+    else:
+        with db().session() as s:
+            error = (s.get(Job, job_id).error or "").strip().splitlines()
+        flash(t("lock_refused", key=key, detail=error[-1] if error else state), "error")
     return redirect(url_for("hr.periods"))
 
 
 @bp.post("/periods/<key>/export")
 def export(key):
-    fmt = request.form.get("fmt", "csv")
-    if fmt not in EXPORT_FORMATS:
-        flash(t("bad_format", choices=", ".join(EXPORT_FORMATS)), "error")
-        return redirect(url_for("hr.periods"))
-    with db().session() as s:
-        or_404(s.get(PayPeriod, key))
-        job = jobs.submit(s, EXPORT_JOB, created_by=actor(), key=key, fmt=fmt, actor=actor())
-        job_id = job.id
-    flash(t("export_queued", key=key, fmt=fmt, id=job_id), "ok")
+    try:
+        with db().session() as s:
+            or_404(s.get(PayPeriod, key))
+            job_id = start_export(s, key, request.form.get("fmt", "csv"), actor()).id
+    except PeriodError as exc:
+        flash(_refusal(exc), "error")
+    else:
+        flash(t("export_queued", key=key, fmt=request.form.get("fmt", "csv"), id=job_id), "ok")
     return redirect(url_for("hr.periods"))
 
 

@@ -13,6 +13,8 @@ from string import Formatter
 from flask import request, session
 from flask_login import current_user
 
+from accounts.errors import shown  # noqa: F401  (how an error message quotes what the user sent)
+
 LANGUAGES = ("en", "ru")
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -49,7 +51,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "all_teams": ("All teams", "Все команды"),
     "agent": ("Agent", "Оператор"),
     "all": ("All", "Все"),
-    "unavailable": ("Not available yet: {what}.", "Пока недоступно: {what}."),
     "sla_panel": ("Service (SLA)", "Обслуживание (SLA)"),
     "cx_panel": ("Caller experience", "Опыт клиента"),
     "offered": ("Offered", "Поступило"),
@@ -258,6 +259,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "not_ended": ("Period {key} ends {end}; it can be locked once it has ended.",
                   "Период {key} заканчивается {end}; закрыть его можно после окончания."),
     "lock_refused": ("Period {key} was not locked: {detail}", "Период {key} не закрыт: {detail}"),
+    "lock_started": ("Period {key} is being locked by job {id}.", "Период {key} закрывается заданием {id}."),
 }
 
 
@@ -288,12 +290,6 @@ class InputError(ValueError):
 
     def say(self) -> str:
         return t(self.msgid, **self.params)
-
-
-def shown(value: str, limit: int = 40) -> str:
-    """A value the user sent, as an error message quotes it: shortened, invisible characters escaped."""
-    cut = value if len(value) <= limit else value[:limit] + "…"
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
 
 
 def current_language() -> str:

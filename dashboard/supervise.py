@@ -10,19 +10,18 @@ from sqlalchemy import select
 from dashboard import queries, svg
 from dashboard.auth import can, guard
 from dashboard.i18n import t
-from dashboard.sources import optional
 from dashboard.web import choice_arg, db, or_404, page_range, render
-from scoring.cliff import detect_cliff
-from scoring.rules import load_rules
+from scoring.stats.cliff import detect_cliff
+from scoring.outcomes.rules import load_rules
+from scoring.outcomes.sla import sla_report, sla_total
+from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.drilldown import agent_trend
 from store.agents import Agent
 from store.flags import Flag
 
 bp = Blueprint("supervise", __name__)
 bp.before_request(guard("scorecards"))
 
-BUILD = "scoring.scorecard.build_scorecards"
-TREND = "scoring.scorecard.agent_trend"
-SLA = "scoring.sla.sla_report"
 BIN_SECONDS = 10
 AFTER_CAP = 300  # seconds of the distribution shown past the cap
 
@@ -56,22 +55,6 @@ def sort_rows(rows: list, key: str, direction: str) -> list:
     return sorted(present, key=lambda r: _value(get(r)), reverse=direction == "desc") + missing
 
 
-def _sla_total(rows) -> dict | None:
-    """The centre's figures from per-queue rows: each queue visit belongs to exactly one queue."""
-    if rows is None:
-        return None
-    offered = sum(r.offered for r in rows)
-    handled = sum(r.handled for r in rows)
-    asa_w = sum(r.asa_seconds * r.handled for r in rows if r.asa_seconds is not None)
-    return {
-        "offered": offered, "handled": handled, "abandoned": sum(r.abandoned for r in rows),
-        "short_abandons": sum(r.short_abandons for r in rows),
-        "service_level": sum(r.answered_within for r in rows) / offered if offered else None,
-        "abandonment_rate": sum(r.abandoned for r in rows) / offered if offered else None,
-        "asa_seconds": asa_w / handled if handled else None,
-    }
-
-
 def _cx_total(cards: list) -> dict:
     """Centre-wide raw rates, weighted by each agent's answers (no shrinkage at centre level)."""
     out = {}
@@ -87,23 +70,21 @@ def scorecards():
     sort = choice_arg("sort", SORTS, "sort", default="composite")
     direction = choice_arg("dir", ("asc", "desc"), "direction", default=DEFAULT_SORT.get(sort, "desc"))
     rules = load_rules()
-    build, sla = optional(BUILD), optional(SLA)
     with db().session() as s:
         rng, known = page_range(s, request.args)
         teams = queries.teams(s)
         team = choice_arg("team", teams, "team")
-        cards = build(s, rng.start, rng.end, team=team, rollup=True) if build else None
-        sla_rows = sla(s, rng.start, rng.end, by="queue", sla_seconds=rules.service_level_seconds,
-                       short_abandon_seconds=rules.short_abandon_seconds) if sla else None
-        team_rows = sla(s, rng.start, rng.end, by="team", sla_seconds=rules.service_level_seconds,
-                        short_abandon_seconds=rules.short_abandon_seconds) if sla else None
-    missing = [name for name, fn in ((BUILD, build), (SLA, sla)) if fn is None]
-    rows = sort_rows(list(cards), sort, direction) if cards is not None else None
-    if team and team_rows is not None:
+        cards = build_scorecards(s, rng.start, rng.end, team=team, rollup=True)
+        sla_rows = sla_report(s, rng.start, rng.end, by="queue", sla_seconds=rules.service_level_seconds,
+                              short_abandon_seconds=rules.short_abandon_seconds)
+        team_rows = sla_report(s, rng.start, rng.end, by="team", sla_seconds=rules.service_level_seconds,
+                               short_abandon_seconds=rules.short_abandon_seconds)
+    rows = sort_rows(list(cards), sort, direction)
+    if team:
         team_rows = [r for r in team_rows if r.key == team]
     return render("scorecards.html", rng=rng, periods=known, team=team, teams=teams, rows=rows,
-                  sort=sort, direction=direction, missing=missing, sla_queues=sla_rows,
-                  sla=_sla_total(team_rows if team else sla_rows), cx=_cx_total(rows or []),
+                  sort=sort, direction=direction, sla_queues=sla_rows,
+                  sla=sla_total(team_rows if team else sla_rows), cx=_cx_total(rows),
                   sla_seconds=rules.service_level_seconds)
 
 
@@ -130,23 +111,19 @@ def handle_time_chart(talk: list[int], rules, title: str):
 @bp.get("/agents/<agent_id>")
 def agent(agent_id):
     rules = load_rules()
-    build, trend = optional(BUILD), optional(TREND)
     with db().session() as s:
         who = or_404(s.get(Agent, agent_id))
         rng, known = page_range(s, request.args)
-        card = None
-        if build:
-            card = next((c for c in build(s, rng.start, rng.end, team=who.team or None, rollup=True)
-                         if c.agent_id == agent_id), None)
-        points = trend(s, agent_id, rng.start, rng.end, bucket="week") if trend else None
+        card = next((c for c in build_scorecards(s, rng.start, rng.end, team=who.team or None, rollup=True)
+                     if c.agent_id == agent_id), None)
+        points = agent_trend(s, agent_id, rng.start, rng.end, bucket="week")
         calls = queries.list_calls(s, rng.start, rng.end, agent_id=agent_id) if can("calls") else None
         flags = list(s.scalars(select(Flag).where(Flag.agent_id == agent_id, Flag.occurred_at >= rng.start,
                                                   Flag.occurred_at < rng.end).order_by(Flag.occurred_at.desc()))
                      ) if can("flags") else None
         talk = queries.agent_ended_talk_times(s, rng.start, rng.end, agent_id=agent_id).get(agent_id, [])
     chart, verdict = handle_time_chart(talk, rules, t("handle_time_title"))
-    missing = [name for name, fn in ((BUILD, build), (TREND, trend)) if fn is None]
-    return render("agent.html", agent=who, rng=rng, periods=known, card=card, missing=missing,
+    return render("agent.html", agent=who, rng=rng, periods=known, card=card,
                   trend_chart=_trend_chart(points) if points else None, calls=calls, flags=flags,
                   ht_chart=chart, verdict=verdict, rules=rules)
 

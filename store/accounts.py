@@ -39,3 +39,10 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str] = mapped_column(String(160), default="")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+def audit(session, actor: str, action: str, target: str = "", *, at: datetime | None = None, **detail) -> AuditLog:
+    """Record who did what in the caller's transaction (so the record and the change commit together)."""
+    entry = AuditLog(actor=actor[:120], action=action, target=target[:160], detail=detail, at=at or utcnow())
+    session.add(entry)
+    return entry

@@ -3,13 +3,18 @@
 A relay hands pending jobs to RQ when Redis is reachable; without Redis (the embedded
 default) the worker runs them straight from this table. Either way nothing is lost
 while Redis is down, and progress is visible to the dashboard.
+
+A job function is ``fn(ctx, **kwargs)``, idempotent, registered under a stable name with
+``@job("name")``: the name is what a row stores, so a function can move between modules
+while rows written before the move still run. The runner looks names up only here.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import JSON, Float, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime, utcnow
 
@@ -40,3 +45,40 @@ class Job(Base):
             "progress": self.progress, "note": self.note, "result": self.result, "error": self.error,
             "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat(),
         }
+
+
+_REGISTRY: dict[str, Callable] = {}
+
+
+class UnknownJob(LookupError):
+    """A stored job names no registered function (a typo, or its module is not loaded)."""
+
+
+def job(name: str):
+    """Register the decorated function as the job ``name`` (stored in ``Job.func``)."""
+    def register(fn: Callable) -> Callable:
+        if _REGISTRY.get(name, fn) is not fn:
+            raise ValueError(f"job name {name!r} is already taken by {_REGISTRY[name].__qualname__}")
+        _REGISTRY[name] = fn
+        fn.job_name = getattr(fn, "job_name", name)
+        return fn
+    return register
+
+
+def job_function(name: str) -> Callable:
+    """The function registered as ``name``."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownJob(f"no job function is registered as {name!r} (known: {', '.join(sorted(_REGISTRY))})") from None
+
+
+def submit(session: Session, fn: Callable, created_by: str = "system", max_attempts: int = 3, **kwargs) -> Job:
+    """Write a job row for ``fn`` (a function registered with ``@job``) in the caller's transaction."""
+    name = getattr(fn, "job_name", None)
+    if name is None or _REGISTRY.get(name) is not fn:
+        raise ValueError(f"{getattr(fn, '__qualname__', fn)!r} is not a registered job; decorate it with @job(name)")
+    row = Job(func=name, kwargs=kwargs, created_by=created_by, max_attempts=max_attempts)
+    session.add(row)
+    session.flush()
+    return row

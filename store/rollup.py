@@ -1,4 +1,4 @@
-"""Scorecard counts per UTC day (``scoring.rollup`` fills them; ``scoring.scorecard.COUNTS``)."""
+"""Scorecard counts per UTC day (``scoring.scorecards.rollup`` fills them; ``scoring.scorecards.tally.COUNTS``)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

@@ -2,16 +2,18 @@
 import uuid
 
 import pytest
+from sqlalchemy import select
 from redis import Redis
 from rq import Queue, SimpleWorker
 
 from aftercall import jobs
-from store.jobs import Job
+from store.jobs import Job, job, submit
 from tests.conftest import REDIS_URL
 
 CALLS: list = []
 
 
+@job("tests.test_jobs.record")
 def record(ctx, value, fail_times=0):
     """A job for the tests: fails ``fail_times`` attempts, then records its value."""
     with ctx.db.session() as s:
@@ -30,7 +32,7 @@ def _reset():
 
 def _submit(database, **kwargs) -> int:
     with database.session() as s:
-        return jobs.submit(s, "tests.test_jobs.record", **kwargs).id
+        return submit(s, record, **kwargs).id
 
 
 def test_embedded_worker_runs_jobs_once_and_retries_failures(database):
@@ -74,3 +76,22 @@ def test_relay_hands_jobs_to_rq_once(database, monkeypatch):
     finally:
         queue.empty()
         queue.delete(delete_jobs=True)
+
+
+def test_a_job_with_an_unknown_name_fails_at_once_saying_so(database):
+    """A stored name is looked up in the registry only: never imported as a dotted path."""
+    with database.session() as s:
+        s.add(Job(func="os.system", kwargs={"command": "true"}))
+    assert jobs.run_pending_once(database) == 1
+    assert jobs.run_pending_once(database) == 0                      # not retried: no retry can help
+    with database.session() as s:
+        job = s.scalar(select(Job))
+        assert (job.state, job.attempts) == ("failed", 1)
+        assert job.error.startswith("no job function is registered as 'os.system'")
+
+
+def test_only_a_registered_function_can_be_submitted(database):
+    with database.session() as s, pytest.raises(ValueError, match="is not a registered job"):
+        submit(s, lambda ctx: None)
+    with pytest.raises(ValueError, match="already taken"):
+        job("tests.test_jobs.record")(lambda ctx: None)

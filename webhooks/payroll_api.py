@@ -1,22 +1,25 @@
 """JSON API for HR and payroll systems (bearer token, role "hr"): periods, locks and bonus exports.
 
-Slow work (scorecards, locking, building files) runs as jobs: POST starts one and answers 202
-with the job; GET /api/payroll/jobs/<id> shows its state. A locked period's rows are served
-directly from its frozen snapshot.
+Slow work (scorecards, locking, building files) runs as jobs: POST starts one through the
+payroll use cases the dashboard and the CLI share (``scoring.payroll.actions``) and answers
+202 with the job; GET /api/payroll/jobs/<id> shows its state. A locked period's rows are
+served directly from its frozen snapshot.
 """
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from aftercall import jobs
-from scoring.exports import CONTENT_TYPES, export_period
-from scoring.periods import PeriodError, get_or_create_period, list_periods, period_bounds
+from scoring.payroll.exports import CONTENT_TYPES, export_period
+from scoring.payroll import actions
+from scoring.payroll.jobs import PAYROLL_JOBS
+from scoring.payroll.periods import PeriodError, get_or_create_period, list_periods, period_bounds
 from store.jobs import Job
-from store.payroll import EXPORT_FORMATS, ExportFile, ScorecardCache
+from store.payroll import ExportFile, ScorecardCache
 from webhooks.security import api_error, require_token
 
 bp = Blueprint("payroll_api", __name__, url_prefix="/api/payroll")
-JOB_MODULE = "scoring.payroll_jobs."
+CONFLICTS = ("already_locked", "not_ended")
+"""Refusals about the period's state (409); anything else wrong with a request is a 400."""
 
 
 def _db():
@@ -29,7 +32,7 @@ def _actor() -> str:
 
 @bp.errorhandler(PeriodError)
 def _bad_period(exc):
-    return api_error(400, str(exc))
+    return api_error(409 if exc.key in CONFLICTS else 400, str(exc))
 
 
 def _started(job: Job):
@@ -69,30 +72,23 @@ def bonus(key):
 @bp.post("/periods/<key>/lock")
 @require_token("hr")
 def lock(key):
-    period_bounds(key)
     with _db().session() as s:
-        return _started(jobs.submit(s, JOB_MODULE + "lock", created_by=_actor(), period_key=key, actor=_actor()))
+        return _started(actions.start_lock(s, key, _actor()))
 
 
 @bp.post("/periods/<key>/recompute")
 @require_token("hr")
 def recompute(key):
-    period_bounds(key)
     with _db().session() as s:
-        return _started(jobs.submit(s, JOB_MODULE + "recompute_scorecards", created_by=_actor(), period_keys=[key]))
+        return _started(actions.start_recompute(s, key, _actor()))
 
 
 @bp.post("/periods/<key>/exports")
 @require_token("hr")
 def start_export(key):
-    period_bounds(key)
     body = request.get_json(silent=True) or {}
-    fmt = body.get("format", "csv")
-    if fmt not in EXPORT_FORMATS:
-        return api_error(400, f"format must be one of {', '.join(EXPORT_FORMATS)}")
     with _db().session() as s:
-        return _started(jobs.submit(s, JOB_MODULE + "build_export", created_by=_actor(), period_key=key, fmt=fmt,
-                                    actor=_actor()))
+        return _started(actions.start_export(s, key, body.get("format", "csv"), _actor()))
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -100,7 +96,7 @@ def start_export(key):
 def job(job_id):
     with _db().session() as s:
         j = s.get(Job, job_id)
-        if j is None or not j.func.startswith(JOB_MODULE):
+        if j is None or j.func not in PAYROLL_JOBS:
             return api_error(404, f"no payroll job {job_id}")
         body = j.to_dict()
         if j.state == "done" and (j.result or {}).get("export_id"):

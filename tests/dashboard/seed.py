@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from dashboard.accounts import create_user
-from scoring.periods import get_or_create_period
+from accounts.users import create_user
+from scoring.payroll.periods import get_or_create_period
 from store.agents import Agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 from store.flags import Flag

@@ -114,7 +114,7 @@ def test_sessions_expire_after_the_lifetime(app, browser):
 def test_deactivating_a_user_ends_their_open_session(browser, database):
     browser.login("supervisor")
     with database.session() as s:
-        from dashboard.accounts import update_user
+        from accounts.users import update_user
         update_user(s, s.scalar(select(User).where(User.email == USERS["supervisor"])), actor="t", active=False)
     assert browser.get("/scorecards").status_code == 302
 

@@ -76,3 +76,20 @@ def test_session_lifetime_is_configurable(database, monkeypatch):
 
     with pytest.raises(ValueError, match="SESSION_LIFETIME_HOURS"):
         create_app(make_settings(database), db=database)
+
+
+def test_cli_tokens_are_checked_and_audit_logged_like_the_admin_page(app, database):
+    runner = app.test_cli_runner()
+    nameless = runner.invoke(args=["tokens", "create", "   ", "--role", "hr"])
+    assert nameless.exit_code == 1 and "A token needs a name of 1 to 120 characters." in nameless.output
+    made = runner.invoke(args=["tokens", "create", "payroll", "--role", "hr"])
+    assert made.exit_code == 0, made.output
+    with database.session() as s:
+        token = s.scalar(select(ApiToken))
+        assert (token.name, token.role, token.token_hash) == ("payroll", "hr", hash_token(made.output.strip()))
+        token_id = token.id
+    assert runner.invoke(args=["tokens", "revoke", str(token_id)]).output == f"token {token_id} revoked\n"
+    with database.session() as s:
+        assert s.get(ApiToken, token_id).revoked
+        entries = [(e.actor, e.action, e.target) for e in s.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert entries == [("cli", "token.create", f"token:{token_id}"), ("cli", "token.revoke", f"token:{token_id}")]

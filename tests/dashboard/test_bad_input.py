@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from scoring.periods import get_or_create_period, period_bounds, period_key_for
-from scoring.scorecard import load_config
+from scoring.payroll.periods import get_or_create_period, period_bounds, period_key_for
+from scoring.scorecards.config import load_config
 from store.base import utcnow
 
 from store.agents import Agent

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from emulator import HttpConsole, Target, load_scenario, run
-from emulator.cli import simulate_command
+from aftercall.cli.simulate import simulate_command
 
 from .toy_apps import API_TOKEN, TOKEN, call_center_app
 

@@ -5,12 +5,15 @@ import os
 import time
 from pathlib import Path
 
+from store.jobs import job
+
 
 def _note(path: str, line: str) -> None:
     with open(path, "a") as f:
         f.write(line + "\n")
 
 
+@job("tests.faults.jobfns.effect_once")
 def effect_once(ctx, workdir: str, name: str) -> dict:
     """Idempotent: the effect file is created only if absent (O_EXCL), however often we run."""
     _note(os.path.join(workdir, "attempts"), f"{name} {os.getpid()}")
@@ -26,6 +29,7 @@ def _apply(workdir: str, name: str) -> dict:
     return {"name": name}
 
 
+@job("tests.faults.jobfns.hang_first_time")
 def hang_first_time(ctx, workdir: str, name: str) -> dict:
     """The first attempt reports progress and then hangs (until it is killed); later ones finish."""
     attempts = Path(workdir, "attempts")

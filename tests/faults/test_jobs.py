@@ -22,8 +22,9 @@ from sqlalchemy import update
 
 from aftercall import jobs
 from store.base import utcnow
-from store.jobs import Job
+from store.jobs import Job, submit
 from tests.conftest import TwilioClient, make_settings
+from tests.faults.jobfns import effect_once, hang_first_time
 from tests.voice.driver import ScriptedCall
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,7 @@ def test_redis_down_calls_still_work_and_jobs_wait_in_the_outbox(database, redis
     assert call.has("Gather")                                  # voice never waits on Redis
 
     with database.session() as s:
-        job_id = jobs.submit(s, "tests.faults.jobfns.effect_once", workdir=str(tmp_path), name="a").id
+        job_id = submit(s, effect_once, workdir=str(tmp_path), name="a").id
     queue = Queue(f"faults-{os.getpid()}", connection=Redis.from_url(redis_server.url, socket_connect_timeout=0.5))
     with pytest.raises(RedisConnectionError):
         jobs.relay_once(database, queue)
@@ -105,14 +106,17 @@ def test_redis_down_calls_still_work_and_jobs_wait_in_the_outbox(database, redis
     assert jobs.relay_once(database, queue) == 0               # queued once: no double enqueue
     assert queue.count == 1
     env = {**os.environ, "DATABASE_URL": database.url, "PYTHONPATH": str(ROOT)}
-    subprocess.run([PY, "-m", "rq.cli", "worker", "--burst", "--url", redis_server.url, queue.name],
+    subprocess.run([PY, "-c", RQ_WORKER, "worker", "--burst", "--url", redis_server.url, queue.name],
                    cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
     assert job_state(database, job_id) == ("done", 1)
     assert lines(tmp_path / "effects") == ["a"]
 
 
+RQ_WORKER = "import tests.faults.jobfns; from rq.cli import main; main()"   # rq worker, these test jobs known
+
 WORKER = """
 import sys
+import tests.faults.jobfns
 from aftercall import jobs
 from store.db import Database
 jobs.run(Database(sys.argv[1]), int(sys.argv[2]))
@@ -121,7 +125,7 @@ jobs.run(Database(sys.argv[1]), int(sys.argv[2]))
 
 def test_worker_killed_mid_job_finishes_once_on_retry(database, tmp_path):
     with database.session() as s:
-        job_id = jobs.submit(s, "tests.faults.jobfns.hang_first_time", workdir=str(tmp_path), name="k").id
+        job_id = submit(s, hang_first_time, workdir=str(tmp_path), name="k").id
     worker = subprocess.Popen([PY, "-c", WORKER, database.url, str(job_id)], cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:

@@ -34,7 +34,7 @@ from werkzeug.datastructures import MultiDict
 
 from callflow.agents import AGENT_ID, PHONE
 from dashboard import EXEMPT_PREFIXES
-from dashboard.accounts import EMAIL
+from accounts.users import EMAIL
 from dashboard.i18n import LANGUAGES, STRINGS
 from dashboard.supervise import SORTS
 from store.accounts import ROLES, ApiToken, hash_token

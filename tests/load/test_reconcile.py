@@ -1,4 +1,4 @@
-"""``emulator.reconcile`` and ``flask simulate --check``: a clean run reconciles with zero
+"""``bench.reconcile`` and ``flask simulate --check``: a clean run reconciles with zero
 mismatches, and each kind of damage to the stored data is listed where it is."""
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ import itertools
 import tomllib
 from datetime import datetime, timedelta, timezone
 
-from scoring.rules import DEFAULT_FILE, parse_rules
+from scoring.outcomes.rules import DEFAULT_FILE, parse_rules
 from store.agents import Agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer
 

@@ -6,12 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from aftercall import jobs
-from scoring.flags import centre_cliff, cliff_flags, confirmed_flag_counts, dodging_flags, months
-from scoring.review import ReviewError, review_flag
-from scoring.rules import DEFAULT_FILE, load_rules
+from scoring.outcomes.flags import centre_cliff, cliff_flags, confirmed_flag_counts, dodging_flags, months
+from scoring.outcomes.recompute import recompute
+from scoring.outcomes.review import ReviewError, review_flag
+from scoring.outcomes.rules import DEFAULT_FILE, load_rules
 from store.accounts import AuditLog
 from store.flags import Flag
-from store.jobs import Job
+from store.jobs import Job, submit
 from tests.outcomes.builder import T0, agents, call, handled, rules
 
 MONTH = months(T0, T0 + timedelta(seconds=1))[0]
@@ -29,7 +30,7 @@ def _rules_file(tmp_path, name, **replace):
 
 def _run(database, **kwargs):
     with database.session() as s:
-        job_id = jobs.submit(s, "scoring.recompute.recompute", created_by="test", **kwargs).id
+        job_id = submit(s, recompute, created_by="test", **kwargs).id
     assert jobs.run(database, job_id) == "done"
     with database.session() as s:
         return s.get(Job, job_id)

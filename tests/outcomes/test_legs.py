@@ -1,7 +1,7 @@
 """Each leg rule on hand-built calls: truncation, the cap, repeat calls, call outcomes."""
 from datetime import timedelta
 
-from scoring.outcomes import classify_calls, classify_legs, truncation_thresholds
+from scoring.outcomes.classify import classify_calls, classify_legs, truncation_thresholds
 from tests.outcomes.builder import T0, agents, call, handled, rules
 
 DAY = timedelta(days=1)

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from scoring.sla import sla_report
+from scoring.outcomes.sla import sla_report
 from store.agents import Agent
 from tests.outcomes.builder import T0, agents, call, handled
 

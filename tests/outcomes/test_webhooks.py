@@ -2,8 +2,8 @@
 from datetime import datetime, timedelta, timezone
 
 from callflow.agents import create_agent
-from scoring.outcomes import classify_calls, classify_legs
-from scoring.sla import sla_report
+from scoring.outcomes.classify import classify_calls, classify_legs
+from scoring.outcomes.sla import sla_report
 from tests.voice.driver import ScriptedCall
 from tests.outcomes.builder import rules
 

@@ -5,8 +5,12 @@ import csv
 import hashlib
 import io
 
+from sqlalchemy import select
+
 from aftercall import jobs
+from scoring.payroll.jobs import build_export
 from store.accounts import ApiToken, AuditLog, hash_token
+from store.jobs import Job, submit
 from store.payroll import ExportFile, ScorecardCache
 from tests.payroll.test_periods_exports import SEP
 
@@ -68,9 +72,8 @@ def test_api_roles_lock_export_job_and_download(app, database):
 def test_export_job_is_idempotent(database):
     seed(database)
     with database.session() as s:
-        job = jobs.submit(s, "scoring.payroll_jobs.build_export", period_key="2026-09", fmt="json", actor="hr")
+        job = submit(s, build_export, period_key="2026-09", fmt="json", actor="hr")
     ctx = jobs.JobContext(database, job.id)
-    from scoring.payroll_jobs import build_export
     first, second = build_export(ctx, "2026-09", "json", "hr"), build_export(ctx, "2026-09", "json", "hr")
     assert first == second
     with database.session() as s:
@@ -89,3 +92,13 @@ def test_cli_export_bonus(app, database, tmp_path):
     assert bad.exit_code != 0 and "2026-11" in bad.output
     with database.session() as s:
         assert s.query(AuditLog).one().actor == "hr:olga"
+
+
+def test_an_export_row_of_the_former_dashboard_job_still_runs(database):
+    seed(database)
+    with database.session() as s:
+        s.add(Job(func="dashboard.jobs.build_export", kwargs={"key": "2026-09", "fmt": "csv", "actor": "hr"}))
+    assert jobs.run_pending_once(database) == 1
+    with database.session() as s:
+        job = s.scalar(select(Job))
+        assert job.state == "done" and s.get(ExportFile, job.result["export_id"]).filename == "bonus-2026-09-provisional.csv"

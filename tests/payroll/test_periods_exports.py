@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from openpyxl import load_workbook
 
-from scoring.exports import export_period, render
-from scoring.periods import COLUMNS, PeriodError, get_or_create_period, list_periods, lock_period, period_bounds
-from scoring.scorecard import ScoringConfig
+from scoring.payroll.exports import export_period, render
+from scoring.payroll.periods import COLUMNS, PeriodError, get_or_create_period, list_periods, lock_period, period_bounds
+from scoring.scorecards.config import ScoringConfig
 from store.accounts import AuditLog
 from store.calls import Leg, SurveyAnswer
 

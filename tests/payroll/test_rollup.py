@@ -13,11 +13,13 @@ from sqlalchemy import func, select, update
 from aftercall import jobs
 from aftercall.jobs import ROLLUP_JOB, RollupScheduler
 from callflow.agents import create_agent
-from scoring.periods import lock_period, period_bounds
-from scoring.rollup import (check_against_rows, missing_days, refresh, rolled_days, rolled_tally, rollup_key,
+from scoring.payroll.periods import lock_period, period_bounds
+from scoring.scorecards.rollup import (check_against_rows, missing_days, refresh, rolled_days, rolled_tally, rollup_key,
                             settled_before)
-from scoring.rules import load_rules
-from scoring.scorecard import ScoringConfig, build_scorecards, live_tally, load_config
+from scoring.outcomes.rules import load_rules
+from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.config import ScoringConfig, load_config
+from scoring.scorecards.tally import live_tally
 from store.calls import Call, SurveyAnswer
 from store.jobs import Job
 from store.rollup import ScorecardCell, ScorecardDay
@@ -181,7 +183,7 @@ def test_locking_checks_the_rollup_against_the_rows(seeded, caplog):
     day = (START + timedelta(days=2)).date()
     with seeded.session() as s:                  # a stale day, as a missed invalidation would leave it
         s.execute(update(ScorecardCell).where(ScorecardCell.day == day).values(completed=ScorecardCell.completed + 2))
-    with seeded.session() as s, caplog.at_level(logging.ERROR, logger="scoring.rollup"):
+    with seeded.session() as s, caplog.at_level(logging.ERROR, logger="scoring.scorecards.rollup"):
         period = lock_period(s, key, "hr", now=end + timedelta(days=1))
         rows = {r["agent_id"]: r for r in period.snapshot["rows"]}
     assert "rollup disagrees with the rows" in caplog.text
@@ -196,7 +198,7 @@ def test_locking_checks_the_rollup_against_the_rows(seeded, caplog):
 
 
 def test_the_worker_submits_one_refresh_when_days_are_missing(seeded, app, monkeypatch):
-    monkeypatch.setattr("scoring.rollup.utcnow", lambda: LATER)
+    monkeypatch.setattr("scoring.scorecards.rollup.utcnow", lambda: LATER)
     scheduler = RollupScheduler(make_settings(seeded, SCORECARD_ROLLUP_SECONDS="1"), seeded)
     assert scheduler.tick()
     scheduler.clock.next_at = 0
@@ -212,7 +214,7 @@ def test_the_worker_submits_one_refresh_when_days_are_missing(seeded, app, monke
 
 
 def test_the_rollup_command_shows_progress_and_rebuilds(seeded, app, monkeypatch):
-    monkeypatch.setattr("scoring.rollup.utcnow", lambda: LATER)
+    monkeypatch.setattr("scoring.scorecards.rollup.utcnow", lambda: LATER)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["scorecards", "rollup"])
     assert first.exit_code == 0, first.output

@@ -6,7 +6,10 @@ from datetime import timedelta
 import pytest
 from scipy import stats
 
-from scoring.scorecard import INSUFFICIENT, ScoringConfig, agent_trend, build_scorecards, team_summary, trace
+from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.config import ScoringConfig
+from scoring.scorecards.drilldown import agent_trend, trace
+from scoring.scorecards.statistics import INSUFFICIENT, team_summary
 from store.flags import Flag
 from tests.payroll.conftest import OCT, T0
 
@@ -127,7 +130,7 @@ def test_team_filter_summary_trend_and_trace(build, db_session):
 
 
 def test_aggregate_cells_adjustment_equals_answer_level_casemix():
-    from scoring.scorecard import _adjust, _adjust_answers
+    from scoring.scorecards.statistics import _adjust, _adjust_answers
     cells = [("a", ("billing", "en", "menu"), 30, 24), ("a", ("tech", "ru", "menu"), 5, 1),
              ("b", ("tech", "en", "menu"), 40, 18), ("b", ("tech", "ru", "transfer-back"), 7, 2),
              ("c", ("billing", "en", "menu"), 12, 11), ("c", ("sales", "en", "default"), 0, 0)]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from scoring.casemix import case_mix_adjust
-from scoring.composite import spearman
+from scoring.stats.casemix import case_mix_adjust
+from scoring.stats.composite import spearman
 
 
 def answers(agent, queue, yes, total):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from scoring.cliff import detect_cliff, in_cap_window
+from scoring.stats.cliff import detect_cliff, in_cap_window
 
 CAP = 780
 

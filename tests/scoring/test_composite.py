@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from scoring.composite import (
+from scoring.stats.composite import (
     DEFAULT_TIERS,
     BonusTiers,
     CompositeWeights,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from scoring.shrinkage import (
+from scoring.stats.shrinkage import (
     FALLBACK_STRENGTH,
     STRENGTH_BOUNDS,
     BetaPrior,

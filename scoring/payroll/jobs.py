@@ -2,19 +2,22 @@
 
 Each is ``fn(ctx, **kwargs)`` run by `aftercall.jobs` and safe to run twice: the cache is
 replaced per (period, team), a locked period is left as it is, and an export job reuses the
-file it already stored.
+file it already stored. The dashboard, the JSON API and the CLI submit these same jobs.
 """
 from __future__ import annotations
 
 from sqlalchemy import delete
 
-from scoring.exports import export_period
-from scoring.periods import get_or_create_period, lock_period, period_bounds
-from scoring.scorecard import build_scorecards, load_config
+from scoring.payroll.exports import export_period
+from scoring.payroll.periods import get_or_create_period, lock_period, period_bounds
+from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.config import load_config
 from store.base import utcnow
+from store.jobs import job
 from store.payroll import ScorecardCache
 
 
+@job("scoring.payroll_jobs.recompute_scorecards")
 def recompute_scorecards(ctx, period_keys: list[str], team: str = "") -> dict:
     """Recompute and cache scorecards of each period (e.g. after a rules change over history)."""
     cfg = load_config()
@@ -30,6 +33,7 @@ def recompute_scorecards(ctx, period_keys: list[str], team: str = "") -> dict:
     return {"periods": period_keys, "team": team}
 
 
+@job("scoring.payroll_jobs.lock")
 def lock(ctx, period_key: str, actor: str) -> dict:
     ctx.progress(0.0, f"locking {period_key}")
     with ctx.db.session() as s:
@@ -39,8 +43,23 @@ def lock(ctx, period_key: str, actor: str) -> dict:
         return {"period": period_key, "checksum": period.checksum, "locked_by": period.locked_by}
 
 
+@job("scoring.payroll_jobs.build_export")
 def build_export(ctx, period_key: str, fmt: str, actor: str) -> dict:
+    """Build (and store, audit-logged) a period's export; idempotent: ``export_period`` finds
+    the file this job already stored by ``job_id``."""
     ctx.progress(0.0, f"building {fmt} export of {period_key}")
     with ctx.db.session() as s:
         result = export_period(s, period_key, fmt, actor, job_id=ctx.job_id)
-        return {"export_id": result.export_id, "filename": result.filename, "checksum": result.checksum}
+        return {"export_id": result.export_id, "filename": result.filename, "checksum": result.checksum,
+                "size": len(result.bytes)}
+
+
+@job("dashboard.jobs.build_export")
+def build_export_of_key(ctx, key: str, fmt: str, actor: str) -> dict:
+    """Rows the dashboard submitted when it had an export job of its own (``key=``) still run."""
+    return build_export(ctx, key, fmt, actor)
+
+
+EXPORT_JOBS = (build_export.job_name, build_export_of_key.job_name)
+"""Both names an export job row may carry."""
+PAYROLL_JOBS = (recompute_scorecards.job_name, lock.job_name, *EXPORT_JOBS)

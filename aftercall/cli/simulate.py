@@ -14,12 +14,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .agents import HttpConsole, NullConsole
-from .runner import run
-from .scenario import load_scenario
-from .transport import Target
+import emulator
+from emulator.agents import HttpConsole, NullConsole
+from emulator.runner import run
+from emulator.scenario import load_scenario
+from emulator.transport import Target
 
-DEMO = Path(__file__).parent / "scenarios" / "demo.toml"
+DEMO = Path(emulator.__file__).parent / "scenarios" / "demo.toml"
 
 
 def _app_setting(name: str) -> str:

@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from scoring.periods import COLUMNS, period_rows
-from scoring.scorecard import ScoringConfig
-from store.accounts import AuditLog
+from scoring.payroll.periods import COLUMNS, period_rows
+from scoring.scorecards.config import ScoringConfig
+from store.accounts import audit
 from store.base import utcnow
 from store.payroll import EXPORT_FORMATS, ExportFile
 
@@ -128,7 +128,6 @@ def export_period(session: Session, key: str, fmt: str, actor: str, *, job_id: i
                       created_by=actor, job_id=job_id)
     session.add(file)
     session.flush()
-    session.add(AuditLog(actor=actor, action="export.bonus", target=key,
-                         detail={"format": fmt, "filename": filename, "checksum": digest, "rows": len(rows),
-                                 "locked": locked, "snapshot_checksum": period.checksum, "export_id": file.id}))
+    audit(session, actor, "export.bonus", key, format=fmt, filename=filename, checksum=digest, rows=len(rows),
+          locked=locked, snapshot_checksum=period.checksum, export_id=file.id)
     return ExportResult(data, filename, digest, file.id)

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from scoring.flags import AGENT_KINDS, LEG_KINDS, cliff_flags, dodging_flags, leg_flags, months, store_flags
-from scoring.outcomes import classify_legs, truncation_thresholds
-from scoring.rules import load_rules
+from scoring.outcomes.flags import AGENT_KINDS, LEG_KINDS, cliff_flags, dodging_flags, leg_flags, months, store_flags
+from scoring.outcomes.classify import classify_legs, truncation_thresholds
+from scoring.outcomes.rules import load_rules
 from store.calls import Call
+from store.jobs import job
 
 BATCH_CALLS = 5000
 
@@ -38,6 +39,7 @@ def _batches(s, start: datetime, end: datetime, size: int) -> list[tuple[datetim
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if a < b]
 
 
+@job("scoring.recompute.recompute")
 def recompute(ctx, start=None, end=None, rules_file: str | None = None, batch_calls: int = BATCH_CALLS) -> dict:
     """Job: classify calls started in [start, end) (default: all history) and store the flags."""
     rules = load_rules(rules_file)

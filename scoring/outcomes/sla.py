@@ -23,7 +23,8 @@ from datetime import datetime
 from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from scoring.outcomes import started_between
+from scoring import metrics
+from scoring.outcomes.classify import started_between
 from store.agents import Agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer
 
@@ -49,10 +50,6 @@ class SlaRow:
     transfer_backs: int
     transfer_back_answers: int
     transfer_back_rate: float | None
-
-
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den else None
 
 
 def sla_report(session: Session, start: datetime, end: datetime, by: str = "queue", sla_seconds: int = 20,
@@ -101,8 +98,9 @@ def sla_report(session: Session, start: datetime, end: datetime, by: str = "queu
                count(sub.c.kind == "short").label("short"), count(sub.c.kind == "redirected").label("redirected"),
                count(sub.c.kind == "failed").label("failed"), count(sub.c.kind == "in_progress").label("running"),
                count(handled & (sub.c.wait <= sla_seconds)).label("within"),
-               func.avg(case((handled, sub.c.wait))).label("asa"),
-               func.avg(case((handled, sub.c.talk))).label("aht"),
+               func.sum(case((handled, sub.c.wait), else_=0)).label("wait"),
+               func.sum(case((handled, sub.c.talk))).label("talk"),
+               count(handled & sub.c.talk.is_not(None)).label("talked"),
                count(sub.c.q3 == TRANSFER_VALUE).label("transfers"), count(sub.c.q3.is_not(None)).label("q3s"))
         .group_by(sub.c.key)
         .order_by(sub.c.key)
@@ -113,10 +111,25 @@ def sla_report(session: Session, start: datetime, end: datetime, by: str = "queu
         out.append(SlaRow(
             key=r.key or None, offered=offered, handled=r.handled, abandoned=r.abandoned, short_abandons=r.short,
             redirected=r.redirected, failed=r.failed, in_progress=r.running, answered_within=r.within,
-            abandonment_rate=_ratio(r.abandoned, offered), service_level=_ratio(r.within, offered),
-            asa_seconds=float(r.asa) if r.asa is not None else None,
-            aht_seconds=float(r.aht) if r.aht is not None else None,
+            abandonment_rate=metrics.rate(r.abandoned, offered), service_level=metrics.rate(r.within, offered),
+            asa_seconds=metrics.asa(int(r.wait or 0), r.handled),
+            aht_seconds=metrics.aht(int(r.talk or 0), r.talked),
             transfer_backs=r.transfers, transfer_back_answers=r.q3s,
-            transfer_back_rate=_ratio(r.transfers, r.q3s),
+            transfer_back_rate=metrics.rate(r.transfers, r.q3s),
         ))
     return out
+
+
+def sla_total(rows: list[SlaRow]) -> dict:
+    """The centre's figures from per-queue rows: each queue visit belongs to exactly one queue."""
+    offered = sum(r.offered for r in rows)
+    handled = sum(r.handled for r in rows)
+    abandoned = sum(r.abandoned for r in rows)
+    waited = sum(r.asa_seconds * r.handled for r in rows if r.asa_seconds is not None)
+    return {
+        "offered": offered, "handled": handled, "abandoned": abandoned,
+        "short_abandons": sum(r.short_abandons for r in rows),
+        "service_level": metrics.rate(sum(r.answered_within for r in rows), offered),
+        "abandonment_rate": metrics.rate(abandoned, offered),
+        "asa_seconds": metrics.asa(waited, handled),
+    }

@@ -16,10 +16,12 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from scoring.rules import load_rules
-from scoring.rollup import check_against_rows
-from scoring.scorecard import AgentScorecard, ScoringConfig, live_tally, load_config, scorecards_from
-from store.accounts import AuditLog
+from scoring.outcomes.rules import load_rules
+from scoring.scorecards.rollup import check_against_rows
+from scoring.scorecards.config import ScoringConfig, load_config
+from scoring.scorecards.statistics import AgentScorecard, scorecards_from
+from scoring.scorecards.tally import live_tally
+from store.accounts import audit
 from store.base import upsert_ignore, utcnow
 from store.calls import Call, SurveyAnswer
 from store.flags import Flag
@@ -46,7 +48,12 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 class PeriodError(ValueError):
-    """A bad period key or a forbidden transition (locking twice, locking an unfinished period)."""
+    """A bad period key or a forbidden transition (locking twice, locking an unfinished period):
+    ``key`` and ``params`` name why (for translation), ``str()`` says it in English."""
+
+    def __init__(self, message: str, key: str, /, **params):
+        super().__init__(message)
+        self.key, self.params = key, params
 
 
 def period_bounds(key: str, config: ScoringConfig | None = None) -> tuple[datetime, datetime]:
@@ -55,7 +62,8 @@ def period_bounds(key: str, config: ScoringConfig | None = None) -> tuple[dateti
     if cfg.period == "monthly":
         m = _MONTH.match(key or "")
         if not m:
-            raise PeriodError(f"period must look like 2026-11 (monthly periods), got {key!r}")
+            raise PeriodError(f"period must look like 2026-11 (monthly periods), got {key!r}", "bad_period",
+                              value=key, example="2026-11")
         year, month = int(m[1]), int(m[2])
         first = date(year, month, 1)
         following = date(year + month // 12, month % 12 + 1, 1)
@@ -66,7 +74,8 @@ def period_bounds(key: str, config: ScoringConfig | None = None) -> tuple[dateti
         except ValueError:
             first = None
         if first is None:
-            raise PeriodError(f"period must look like 2026-W47 (weekly periods), got {key!r}")
+            raise PeriodError(f"period must look like 2026-W47 (weekly periods), got {key!r}", "bad_period",
+                              value=key, example="2026-W47")
         following = first + timedelta(days=7)
     local = [datetime(d.year, d.month, d.day, tzinfo=cfg.tz) for d in (first, following)]
     return local[0].astimezone(timezone.utc), local[1].astimezone(timezone.utc)
@@ -121,7 +130,7 @@ def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig) -> dict:
 
 def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig, *, check_rollup: bool = False) -> list[dict]:
     """The period's pay rows, always counted from the stored calls; ``check_rollup`` also
-    holds the dashboard's daily rollup against those counts (``scoring.rollup``)."""
+    holds the dashboard's daily rollup against those counts (``scoring.scorecards.rollup``)."""
     tally = live_tally(session, period.starts_at, period.ends_at, cfg)
     if check_rollup:
         check_against_rows(session, period.starts_at, period.ends_at, cfg, tally)
@@ -192,6 +201,16 @@ def period_rows(session: Session, key: str, config: ScoringConfig | None = None)
     return period, score_rows(session, period, cfg) + adjustments
 
 
+def check_lockable(period: PayPeriod, now: datetime) -> None:
+    """A period can be locked once, after it has ended."""
+    if period.state == "locked":
+        raise PeriodError(f"period {period.key} is already locked (by {period.locked_by} at "
+                          f"{period.locked_at:%Y-%m-%d %H:%M})", "already_locked", key=period.key)
+    if period.ends_at > now:
+        raise PeriodError(f"period {period.key} ends {period.ends_at.isoformat()}; it can be locked after it ends",
+                          "not_ended", key=period.key, ends_at=period.ends_at)
+
+
 def lock_period(session: Session, key: str, actor: str, *, now: datetime | None = None,
                 config: ScoringConfig | None = None) -> PayPeriod:
     """Freeze the period's pay rows (and the adjustments it carries); audit-logged."""
@@ -199,10 +218,7 @@ def lock_period(session: Session, key: str, actor: str, *, now: datetime | None 
     now = now or utcnow()
     get_or_create_period(session, key, cfg)
     period = session.scalars(select(PayPeriod).where(PayPeriod.key == key).with_for_update()).one()
-    if period.state == "locked":
-        raise PeriodError(f"period {key} is already locked (by {period.locked_by} at {period.locked_at:%Y-%m-%d %H:%M})")
-    if period.ends_at > now:
-        raise PeriodError(f"period {key} ends {period.ends_at.isoformat()}; it can be locked after it ends")
+    check_lockable(period, now)
     rows = score_rows(session, period, cfg, check_rollup=True)
     adjustments, current = pending_adjustments(session, period, cfg)
     period.snapshot = {"rows": rows, "adjustments": adjustments}
@@ -212,8 +228,7 @@ def lock_period(session: Session, key: str, actor: str, *, now: datetime | None 
     for source_key, source_rows in current.items():
         source = session.get(PayPeriod, source_key)
         source.settled, source.settled_at = source_rows, now
-    session.add(AuditLog(actor=actor, action="period.lock", target=key, at=now,
-                         detail={"checksum": period.checksum, "rows": len(rows), "adjustments": len(adjustments),
-                                 "adjusted_periods": sorted(current)}))
+    audit(session, actor, "period.lock", key, at=now, checksum=period.checksum, rows=len(rows),
+          adjustments=len(adjustments), adjusted_periods=sorted(current))
     session.flush()
     return period

@@ -4,12 +4,14 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from dashboard.accounts import AccountError, create_user, find_user, update_user
+from accounts.errors import AccountError
+from accounts.users import create_user, find_user, update_user
+from aftercall.cli.common import db
 from store.accounts import ROLES
-from store.users import LOCALES
+from store.users import LOCALES, User
 
 users_cli = AppGroup("users", help="Dashboard users (supervisors, HR, admins).")
 
@@ -23,7 +25,7 @@ def _password(from_stdin: bool) -> str:
 def _create(email: str, role: str, name: str, locale: str, password_stdin: bool) -> None:
     password = _password(password_stdin)
     try:
-        with current_app.extensions["db"].session() as s:
+        with db().session() as s:
             user = create_user(s, email, password, role, actor="cli", name=name, locale=locale)
             click.echo(f"created {role} {user.email}")
     except AccountError as exc:
@@ -58,7 +60,7 @@ def set_password(email, password_stdin):
     """Replace a user's password (ends their open sessions)."""
     password = _password(password_stdin)
     try:
-        with current_app.extensions["db"].session() as s:
+        with db().session() as s:
             user = find_user(s, email)
             if user is None:
                 raise click.ClickException(f"no user {email}")
@@ -70,8 +72,6 @@ def set_password(email, password_stdin):
 
 @users_cli.command("list")
 def list_users():
-    from sqlalchemy import select
-    from store.users import User
-    with current_app.extensions["db"].session() as s:
+    with db().session() as s:
         for u in s.scalars(select(User).order_by(User.email)):
             click.echo(f"{u.id:<4} {u.role:<10} {'active' if u.active else 'disabled':<8} {u.locale:<3} {u.email}")

@@ -1,16 +1,20 @@
-"""``flask export …``: bonus files and period locks from the command line (runs in-process)."""
+"""``flask export …``: bonus files and period locks from the command line.
+
+Locking and exporting are the payroll use cases the dashboard and the JSON API share
+(``scoring.payroll.actions``): the command starts the job and runs it here, in the foreground.
+"""
 from __future__ import annotations
 
 import getpass
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from scoring.exports import export_period
-from scoring.periods import PeriodError, list_periods, lock_period
-from store.payroll import EXPORT_FORMATS
+from aftercall.cli.common import db, run_quietly
+from scoring.payroll.actions import start_export, start_lock
+from scoring.payroll.periods import PeriodError, list_periods
+from store.payroll import EXPORT_FORMATS, ExportFile
 
 export_cli = AppGroup("export", help="Bonus exports for payroll and pay-period locks.")
 
@@ -28,13 +32,16 @@ def _actor(actor: str | None) -> str:
 def bonus(period_key, fmt, output, actor):
     """Write a period's bonus file and print its path and SHA-256 checksum."""
     try:
-        with current_app.extensions["db"].session() as s:
-            result = export_period(s, period_key, fmt, _actor(actor))
+        with db().session() as s:
+            job_id = start_export(s, period_key, fmt, _actor(actor)).id
     except PeriodError as exc:
         raise click.ClickException(str(exc)) from exc
-    path = output or Path(result.filename)
-    path.write_bytes(result.bytes)
-    click.echo(f"{path}  sha256={result.checksum}")
+    result = run_quietly(job_id)
+    with db().session() as s:
+        content = s.get(ExportFile, result["export_id"]).content
+    path = output or Path(result["filename"])
+    path.write_bytes(content)
+    click.echo(f"{path}  sha256={result['checksum']}")
 
 
 @export_cli.command("lock")
@@ -43,16 +50,17 @@ def bonus(period_key, fmt, output, actor):
 def lock(period_key, actor):
     """Lock a finished period: its export is frozen; later changes become adjustments."""
     try:
-        with current_app.extensions["db"].session() as s:
-            p = lock_period(s, period_key, _actor(actor))
-            click.echo(f"{p.key} locked  snapshot sha256={p.checksum}")
+        with db().session() as s:
+            job_id = start_lock(s, period_key, _actor(actor)).id
     except PeriodError as exc:
         raise click.ClickException(str(exc)) from exc
+    result = run_quietly(job_id)
+    click.echo(f"{result['period']} locked  snapshot sha256={result['checksum']}")
 
 
 @export_cli.command("periods")
 def periods():
     """List known pay periods."""
-    with current_app.extensions["db"].session() as s:
+    with db().session() as s:
         for p in list_periods(s):
             click.echo(f"{p.key:<10} {p.state:<7} {p.locked_by or '':<20} {p.checksum or ''}")

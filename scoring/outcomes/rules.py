@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_FILE = Path(__file__).with_name("rules.toml")
+DEFAULT_FILE = Path(__file__).parent.parent / "rules.toml"
 
 
 @dataclass(frozen=True)

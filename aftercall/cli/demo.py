@@ -1,7 +1,6 @@
 """``flask demo``: a demo call centre on first start: agents, a week of emulated calls."""
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import click
@@ -12,10 +11,10 @@ from emulator.agents import HttpConsole
 from emulator.runner import run
 from emulator.scenario import load_scenario
 from emulator.transport import Target
-from store.accounts import ApiToken, hash_token
+from accounts.tokens import create_token
 from store.calls import Call
 
-DEMO_SCENARIO = Path(__file__).resolve().parent.parent / "emulator" / "scenarios" / "demo.toml"
+DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "emulator" / "scenarios" / "demo.toml"
 
 
 @click.command("demo")
@@ -34,9 +33,8 @@ def demo_command(scenario_path, if_empty, truth_path):
         return
     if not settings.twilio_auth_token:
         raise click.ClickException("set TWILIO_AUTH_TOKEN: the emulator signs its webhooks with it")
-    token = "ac_" + secrets.token_urlsafe(24)
     with db.session() as s:
-        s.add(ApiToken(name="demo emulator (agent console)", role="admin", token_hash=hash_token(token)))
+        _, token = create_token(s, "demo emulator (agent console)", "admin", actor="cli:demo")
     scenario = load_scenario(scenario_path).replace(auth_token=settings.twilio_auth_token, api_token=token)
     target = Target.wsgi(current_app._get_current_object(), settings.public_base_url or "http://localhost")
     try:

@@ -1,4 +1,4 @@
-"""The daily scorecard rollup: each settled UTC day's counts (``scorecard.Tally``), stored once.
+"""The daily scorecard rollup: each settled UTC day's counts (``tally.Tally``), stored once.
 
 A month of scorecards for a large centre reads a million calls, but the counts behind them
 add up over disjoint days: the dashboard sums the stored days and counts only the rest from
@@ -12,7 +12,7 @@ rollup (``store.rollup.forget_days_touched_by``) and the next refresh counts it 
 - survey answers replayed from the spool (``survey.spool``).
 
 Rows written straight into the database (imports, ``bench.data``) need
-``flask scorecards rollup --rebuild``. Pay is always counted from the rows: locking a period
+the ``scorecards rollup --rebuild`` command. Pay is always counted from the rows: locking a period
 also checks the rollup against them and drops every day of the period when they disagree.
 """
 from __future__ import annotations
@@ -25,10 +25,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from scoring.rules import Rules, load_rules
-from scoring.scorecard import COUNTS, ScoringConfig, Tally, live_tally, load_config
+from scoring.outcomes.rules import Rules, load_rules
+from scoring.scorecards.config import ScoringConfig, load_config
+from scoring.scorecards.tally import COUNTS, Tally, live_tally
 from store.base import utcnow
 from store.calls import Call
+from store.jobs import job
 from store.rollup import ScorecardCell, ScorecardDay
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,7 @@ def roll_day(session: Session, day: date, cfg: ScoringConfig, rules: Rules, key:
     return len(rows)
 
 
+@job("scoring.rollup.refresh")
 def refresh(ctx, rebuild: bool = False, now: str | None = None) -> dict:
     """Job: roll up every settled day missing from the rollup (all of them with ``rebuild``),
     one transaction per day, with progress. Safe to run twice or side by side with itself:

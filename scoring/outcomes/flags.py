@@ -16,9 +16,9 @@ from scipy import stats
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from scoring.cliff import DEFAULT_SPAN, CliffResult, detect_cliff
-from scoring.outcomes import LegOutcome, started_between
-from scoring.rules import Rules
+from scoring.stats.cliff import DEFAULT_SPAN, CliffResult, detect_cliff
+from scoring.outcomes.classify import LegOutcome, started_between
+from scoring.outcomes.rules import Rules
 from store.base import utcnow
 from store.calls import Call, Leg
 from store.flags import Flag

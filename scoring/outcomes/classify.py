@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from scoring.rules import Rules, load_rules
+from scoring.outcomes.rules import Rules, load_rules
 from store.agents import Agent
 from store.base import UTCDateTime
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer

@@ -1,0 +1,90 @@
+"""``flask flags …``: gaming flags (recompute over stored calls, list, review, the cap cliff)."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from aftercall.cli.common import cli_user, db, run_here, time_range, when
+from scoring.outcomes.flags import centre_cliff
+from scoring.outcomes.recompute import recompute
+from scoring.outcomes.review import ReviewError, review_flag
+from scoring.outcomes.rules import load_rules
+from store.flags import KINDS, STATES, Flag
+from store.jobs import submit
+
+flags_cli = AppGroup("flags", help="Gaming flags: recompute from stored calls, list, review.")
+
+
+@flags_cli.command("recompute")
+@click.option("--start", default=None, help="YYYY-MM-DD or ISO time; default: the first call")
+@click.option("--end", default=None, help="exclusive; default: after the last call")
+@click.option("--rules", "rules_file", default=None, help="rules TOML (default $RULES_FILE or scoring/rules.toml)")
+@click.option("--now", "run_now", is_flag=True, help="run in this process instead of leaving it to the worker")
+def flags_recompute(start, end, rules_file, run_now):
+    """Re-evaluate the outcome rules over stored calls (a background job)."""
+    try:
+        load_rules(rules_file)  # fail here, not in the worker
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    kwargs = {k: v for k, v in {"start": when(start, "--start"), "end": when(end, "--end"),
+                                "rules_file": rules_file}.items() if v is not None}
+    kwargs = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in kwargs.items()}
+    with db().session() as s:
+        job = submit(s, recompute, created_by=cli_user(), **kwargs)
+        job_id = job.id
+    if not run_now:
+        click.echo(f"job {job_id} queued")
+        return
+    run_here(job_id)
+
+
+@flags_cli.command("list")
+@click.option("--start", default=None)
+@click.option("--end", default=None)
+@click.option("--kind", type=click.Choice(KINDS), default=None)
+@click.option("--state", type=click.Choice(STATES), default=None)
+@click.option("--agent", default=None)
+def flags_list(start, end, kind, state, agent):
+    """Flags as JSON lines, newest first (default: the last 30 days)."""
+    start_at, end_at = time_range(start, end)
+    query = select(Flag).where(Flag.occurred_at >= start_at, Flag.occurred_at < end_at)
+    for column, value in ((Flag.kind, kind), (Flag.state, state), (Flag.agent_id, agent)):
+        if value:
+            query = query.where(column == value)
+    with db().session() as s:
+        for flag in s.scalars(query.order_by(Flag.occurred_at.desc(), Flag.id)):
+            click.echo(json.dumps(flag.to_dict(), ensure_ascii=False))
+
+
+@flags_cli.command("review")
+@click.argument("flag_id", type=int)
+@click.option("--confirm", "decision", flag_value="confirm")
+@click.option("--dismiss", "decision", flag_value="dismiss")
+@click.option("--comment", required=True)
+@click.option("--actor", default=lambda: cli_user(), show_default="cli:$USER")
+def flags_review(flag_id, decision, comment, actor):
+    """Confirm or dismiss a flag (audited)."""
+    if decision is None:
+        raise click.UsageError("give --confirm or --dismiss")
+    try:
+        with db().session() as s:
+            click.echo(json.dumps(review_flag(s, flag_id, actor, decision, comment).to_dict(), ensure_ascii=False))
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@flags_cli.command("cliff")
+@click.option("--start", default=None)
+@click.option("--end", default=None)
+def flags_cliff(start, end):
+    """The centre-level cap-cliff test: excess agent-ended calls just under the cap."""
+    rules = load_rules()
+    with db().session() as s:
+        result = centre_cliff(s, *time_range(start, end), rules)
+    click.echo(json.dumps({"cap_seconds": rules.cap_seconds, "window_seconds": rules.cap_window_seconds,
+                           **asdict(result)}))

@@ -1,0 +1,1 @@
+"""Pay periods, their locks and the bonus exports for payroll."""

@@ -1,0 +1,39 @@
+"""What HR does to a pay period, the same from the dashboard, the JSON API and the CLI.
+
+Locking and exporting read a whole period of calls, so each starts a job (``payroll.jobs``)
+after the checks a person can act on (a bad key or format, a period locked already or not
+over yet) have passed: those are refused at once, the same way from every entry point. The
+work itself, and its audit entry, is the job's (``lock_period``, ``export_period``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from scoring.payroll.jobs import build_export, lock, recompute_scorecards
+from scoring.payroll.periods import PeriodError, check_lockable, get_or_create_period, period_bounds
+from store.base import utcnow
+from store.jobs import Job, submit
+from store.payroll import EXPORT_FORMATS
+
+
+def start_lock(session: Session, key: str, actor: str, *, now: datetime | None = None) -> Job:
+    """Refuse a period that cannot be locked now, else submit its lock."""
+    check_lockable(get_or_create_period(session, key), now or utcnow())
+    return submit(session, lock, created_by=actor, period_key=key, actor=actor)
+
+
+def start_export(session: Session, key: str, fmt: str, actor: str) -> Job:
+    """Refuse a bad period key or an unknown format, else submit the export (locked or provisional)."""
+    period_bounds(key)
+    if fmt not in EXPORT_FORMATS:
+        raise PeriodError(f"format must be one of {', '.join(EXPORT_FORMATS)}", "bad_format",
+                          choices=", ".join(EXPORT_FORMATS))
+    return submit(session, build_export, created_by=actor, period_key=key, fmt=fmt, actor=actor)
+
+
+def start_recompute(session: Session, key: str, actor: str) -> Job:
+    """Submit a recomputation of the period's cached scorecards."""
+    period_bounds(key)
+    return submit(session, recompute_scorecards, created_by=actor, period_keys=[key])

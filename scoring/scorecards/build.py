@@ -1,0 +1,29 @@
+"""Scorecards of a time range: the counts from the daily rollup (dashboard) or from the rows
+(payroll), then the same statistics on them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from scoring.scorecards.config import ScoringConfig, load_config
+from scoring.scorecards.rollup import rolled_tally
+from scoring.scorecards.statistics import AgentScorecard, scorecards_from
+from scoring.scorecards.tally import live_tally
+
+
+def build_scorecards(session: Session, start: datetime, end: datetime, *, team: str | None = None,
+                     config: ScoringConfig | None = None, rollup: bool = False) -> list[AgentScorecard]:
+    """Scorecards of every agent with a leg in [start, end), best rank first.
+
+    Case mix and shrinkage priors always use the whole centre, so an agent's numbers are the
+    same in a team view and in the payroll export; `team` only filters (and ranks within).
+    ``rollup=True`` (the dashboard) takes the counts of settled days from the daily rollup
+    (``scoring.scorecards.rollup``), the same numbers at a fraction of the cost; payroll reads the rows.
+    """
+    cfg = config or load_config()
+    if rollup:
+        tally = rolled_tally(session, start, end, cfg)
+    else:
+        tally = live_tally(session, start, end, cfg)
+    return scorecards_from(session, tally, start, end, cfg, team)

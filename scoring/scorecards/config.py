@@ -1,0 +1,83 @@
+"""Scoring settings (``scoring/scoring.toml`` or ``$SCORING_FILE``): periods, intervals, case
+mix, weights and tiers, validated once so a typo fails loudly."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from scoring.stats.composite import BonusTiers, CompositeWeights, Tier
+
+DEFAULT_FILE = Path(__file__).parent.parent / "scoring.toml"
+MIX_COLUMNS = ("queue", "language", "reason")
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    period: str = "monthly"
+    timezone: str = "Europe/Moscow"
+    interval_level: float = 0.90
+    min_responses: int = 20
+    insufficient_multiplier: float = 0.5
+    shrink_toward: str = "centre"
+    case_mix: tuple[str, ...] = MIX_COLUMNS
+    case_mix_method: str = "cells"
+    mean_rating_prior_weight: float = 10.0
+    adequate_yes_value: int = 1
+    csat_top_box_min: int = 4
+    penalised_flags: tuple[str, ...] = ("truncated", "cap-cut", "cap-cliff", "survey-dodging")
+    weights: CompositeWeights = CompositeWeights()
+    tiers: BonusTiers = BonusTiers()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(f"scoring config: {message}")
+
+
+def parse_config(data: dict) -> ScoringConfig:
+    """Validate a parsed scoring.toml; unknown keys are rejected so typos fail loudly."""
+    known = {f for f in ScoringConfig.__dataclass_fields__}
+    unknown = set(data) - known
+    _check(not unknown, f"unknown keys {sorted(unknown)}")
+    base = ScoringConfig()
+    values = {k: data.get(k, getattr(base, k)) for k in known - {"weights", "tiers"}}
+    _check(values["period"] in ("monthly", "weekly"), "period must be monthly or weekly")
+    try:
+        ZoneInfo(values["timezone"])
+    except Exception:
+        raise ValueError(f"scoring config: unknown timezone {values['timezone']!r}") from None
+    _check(0 < values["interval_level"] < 1, "interval_level must be in (0, 1)")
+    _check(isinstance(values["min_responses"], int) and values["min_responses"] >= 1, "min_responses must be >= 1")
+    _check(values["insufficient_multiplier"] >= 0, "insufficient_multiplier must be >= 0")
+    _check(values["shrink_toward"] in ("centre", "team"), "shrink_toward must be centre or team")
+    values["case_mix"] = tuple(values["case_mix"])
+    _check(set(values["case_mix"]) <= set(MIX_COLUMNS), f"case_mix may name only {MIX_COLUMNS}")
+    _check(values["case_mix_method"] in ("cells", "logistic"), "case_mix_method must be cells or logistic")
+    _check(values["mean_rating_prior_weight"] > 0, "mean_rating_prior_weight must be > 0")
+    values["penalised_flags"] = tuple(values["penalised_flags"])
+    try:
+        weights = CompositeWeights(**data.get("weights", {}))
+        tiers = (BonusTiers(tuple(Tier(t["name"], float(t["threshold"]), float(t["multiplier"]))
+                                  for t in data["tiers"])) if "tiers" in data else BonusTiers())
+    except (TypeError, KeyError) as exc:
+        raise ValueError(f"scoring config: bad [weights] or [[tiers]]: {exc}") from None
+    return ScoringConfig(**values, weights=weights, tiers=tiers)
+
+
+def load_config(path: str | Path | None = None) -> ScoringConfig:
+    """Config from `path`, else ``$SCORING_FILE``, else the shipped scoring/scoring.toml."""
+    path = Path(path or os.environ.get("SCORING_FILE") or DEFAULT_FILE)
+    try:
+        with path.open("rb") as fh:
+            return parse_config(tomllib.load(fh))
+    except FileNotFoundError:
+        raise ValueError(f"scoring file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"scoring file {path}: {exc}") from None

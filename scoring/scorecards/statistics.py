@@ -1,0 +1,268 @@
+"""The statistics on a period's counts: case-mix adjustment (`casemix`), empirical-Bayes
+shrinkage with intervals (`shrinkage`), the composite KPI and tiers (`composite`), in numpy
+on the aggregates of `tally`. Calls per shift and handle time are context only and never
+enter the composite."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scoring import metrics
+from scoring.outcomes.flags import confirmed_flag_counts
+from scoring.scorecards.config import MIX_COLUMNS, ScoringConfig, load_config
+from scoring.scorecards.tally import FCR_AT, Tally
+from scoring.stats.casemix import DEFAULT_CELL_PRIOR, AdjustedRate, case_mix_adjust
+from scoring.stats.composite import CompositeBreakdown, bonus_tier, composite, rank
+from scoring.stats.shrinkage import BetaPrior, Estimate, bayesian_average, fit_beta_prior, shrink_many, wilson_interval
+from store.agents import Agent
+
+INSUFFICIENT = "insufficient-data"
+
+
+@dataclass
+class AgentScorecard:
+    agent_id: str
+    name: str
+    team: str
+    handled: int
+    surveys_offered: int
+    surveys_completed: int
+    response_rate: float | None
+    adequacy: Estimate
+    """raw = observed share of "yes"; mean/low/high = case-mix adjusted, shrunk, interval."""
+    csat: Estimate
+    mean_rating: Estimate
+    fcr: Estimate
+    confirmed_flags: dict[str, int]
+    aht: float | None
+    """Mean talk seconds of bridged legs (context only)."""
+    calls_per_shift: float | None
+    """Handled calls per UTC day with any handled call (context only, never scored)."""
+    composite: CompositeBreakdown
+    tier: str
+    multiplier: float
+    insufficient: bool
+    rank: int | None = None
+    case_mix: dict[str, AdjustedRate] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["composite"]["parts"] = {p["name"]: p for p in data["composite"]["parts"]}
+        return finite(data)
+
+
+def finite(value):
+    """NaN/inf to None so the dict is valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def _adjust(cells: list[tuple], cfg: ScoringConfig) -> dict[str, AdjustedRate]:
+    """Case-mix adjust 0/1 outcomes given as (agent, mix, n, successes) aggregates."""
+    cells = [c for c in cells if c[2] > 0]
+    if not cells:
+        return {}
+    if cfg.case_mix_method == "cells":
+        return _adjust_cells(cells, cfg)
+    return _adjust_answers(cells, cfg)
+
+
+def _mix_key(cell: tuple, cfg: ScoringConfig) -> tuple:
+    return tuple(str(v) for name, v in zip(MIX_COLUMNS, cell[1]) if name in cfg.case_mix)
+
+
+def _adjust_cells(cells: list[tuple], cfg: ScoringConfig) -> dict[str, AdjustedRate]:
+    """`casemix` indirect standardisation computed on the aggregates directly: the same
+    formula as `expected_from_cells`, without one array element per answer (1M calls)."""
+    n = np.array([c[2] for c in cells], dtype=float)
+    x = np.array([c[3] for c in cells], dtype=float)
+    centre = x.sum() / n.sum()
+    keys = [_mix_key(c, cfg) for c in cells]
+    cell_n: dict[tuple, float] = defaultdict(float)
+    cell_x: dict[tuple, float] = defaultdict(float)
+    for key, k, s in zip(keys, n, x):
+        cell_n[key] += k
+        cell_x[key] += s
+    expected = np.array([(cell_x[k] + DEFAULT_CELL_PRIOR * centre) / (cell_n[k] + DEFAULT_CELL_PRIOR) for k in keys])
+    totals: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(3))
+    for cell, k, s, e in zip(cells, n, x, expected):
+        totals[cell[0]] += (k, s, e * k)
+    out = {}
+    for agent, (k, s, e) in totals.items():
+        observed, exp = s / k, e / k
+        out[agent] = AdjustedRate(agent, int(k), observed, exp, centre,
+                                  float(np.clip(observed - exp + centre, 0.0, 1.0)))
+    return out
+
+
+def _adjust_answers(cells: list[tuple], cfg: ScoringConfig) -> dict[str, AdjustedRate]:
+    """Expand the aggregates to one 0/1 value per answer for `casemix.case_mix_adjust` (the
+    logistic model needs answer-level data); vectorised, no Python loop per answer."""
+    agents = sorted({c[0] for c in cells})
+    code = {a: i for i, a in enumerate(agents)}
+    n = np.array([c[2] for c in cells])
+    x = np.array([c[3] for c in cells])
+    offsets = np.repeat(np.cumsum(n) - n, n)
+    outcomes = ((np.arange(n.sum()) - offsets) < np.repeat(x, n)).astype(float)
+    mix = {}
+    for j, name in enumerate(MIX_COLUMNS):
+        if name in cfg.case_mix:
+            labels = {v: i for i, v in enumerate(sorted({str(c[1][j]) for c in cells}))}
+            mix[name] = np.repeat([labels[str(c[1][j])] for c in cells], n)
+    agent_codes = np.repeat([code[c[0]] for c in cells], n)
+    adjusted = case_mix_adjust(agent_codes, outcomes, mix, method=cfg.case_mix_method)
+    return {agents[i]: AdjustedRate(agents[i], r.n, r.observed, r.expected, r.centre, r.adjusted)
+            for i, r in adjusted.items()}
+
+
+def _shrunk(adjusted: dict[str, AdjustedRate], agents: list[str], teams: dict[str, str],
+            cfg: ScoringConfig) -> dict[str, Estimate]:
+    n = np.array([adjusted[a].n if a in adjusted else 0 for a in agents], dtype=float)
+    x = np.array([adjusted[a].successes if a in adjusted else 0.0 for a in agents])
+    prior = fit_beta_prior(x, n)
+    groups = {None: (prior, list(range(len(agents))))}
+    if cfg.shrink_toward == "team":
+        groups = {}
+        for team in sorted(set(teams.values())):
+            members = [i for i, a in enumerate(agents) if teams[a] == team]
+            tn, tx = n[members].sum(), x[members].sum()
+            team_prior = prior
+            if tn > 0:
+                team_prior = BetaPrior.from_mean(min(max((tx + 0.5) / (tn + 1.0), 1e-6), 1 - 1e-6), prior.strength)
+            groups[team] = (team_prior, members)
+    out = {}
+    for group_prior, members in groups.values():   # one vectorised call per prior, not per agent
+        for i, est in zip(members, shrink_many(x[members], n[members], group_prior, cfg.interval_level)):
+            a = agents[i]
+            raw = adjusted[a].observed if a in adjusted else float("nan")
+            out[a] = Estimate(raw, est.mean, est.low, est.high, est.n)
+    return out
+
+
+def _mean_ratings(cells: list[tuple], agents: list[str], cfg: ScoringConfig) -> dict[str, Estimate]:
+    sums: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(3))
+    for agent, _mix, _an, _ay, sn, _st, ss, sq in cells:
+        sums[agent] += (sn, ss, sq)
+    total = sum(sums.values(), np.zeros(3))
+    centre = total[1] / total[0] if total[0] else 3.0
+    var = max(total[2] / total[0] - centre**2, 1e-6) if total[0] else 1.0
+    return {a: bayesian_average(sums[a][1], sums[a][0], centre, cfg.mean_rating_prior_weight,
+                                values_sq_sum=sums[a][2], prior_var=var, level=cfg.interval_level)
+            for a in agents}
+
+
+def scorecards_from(session: Session, tally: Tally, start: datetime, end: datetime, cfg: ScoringConfig,
+                    team: str | None = None) -> list[AgentScorecard]:
+    """The statistics on a period's counts: case mix, shrinkage, composite, tiers, ranks."""
+    flags = confirmed_flag_counts(session, start, end)
+    days = tally.shift_days
+    # In a fixed order: float sums then do not depend on the order the database grouped in.
+    ordered = sorted(tally.cells.items(), key=lambda kv: (kv[0][0], tuple(str(v) for v in kv[0][1])))
+    cells = [(agent, mix, *c[:FCR_AT]) for (agent, mix), c in ordered]
+    fcr_cells = [(agent, mix, *c[FCR_AT:]) for (agent, mix), c in ordered if c[FCR_AT]]
+    legs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4, dtype=int))
+    for agent, _mix, handled, offered, talk, completed, *_ in cells:
+        legs[agent] += (handled, offered, talk, completed)
+    answers = [(c[0], c[1], *c[6:]) for c in cells]
+    agents = sorted({agent for agent, _mix in tally.cells})
+    info = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(agents)))}
+    teams = {a: info[a].team if a in info else "" for a in agents}
+
+    adq_adj = _adjust([(c[0], c[1], c[2], c[3]) for c in answers], cfg)
+    adequacy = _shrunk(adq_adj, agents, teams, cfg)
+    csat_adj = _adjust([(c[0], c[1], c[4], c[5]) for c in answers], cfg)
+    csat = _shrunk(csat_adj, agents, teams, cfg)
+    fcr_adj = _adjust([(c[0], c[1], c[2], c[2] - c[3]) for c in fcr_cells], cfg)
+    fcr = _shrunk(fcr_adj, agents, teams, cfg)
+    ratings = _mean_ratings(answers, agents, cfg)
+
+    cards = []
+    for a in agents:
+        handled, offered, talk, done = (int(v) for v in legs.get(a, (0, 0, 0, 0)))
+        shifts = days.get(a, 0)
+        agent_flags = flags.get(a, {})
+        penalised = min(sum(v for k, v in agent_flags.items() if k in cfg.penalised_flags), handled)
+        breakdown = composite(adequacy[a].mean, csat[a].mean, fcr[a].mean, penalised, handled, cfg.weights,
+                              responses=done, min_responses=cfg.min_responses)
+        tier = bonus_tier(breakdown, cfg.tiers)
+        cards.append(AgentScorecard(
+            agent_id=a, name=info[a].name if a in info else a, team=teams[a], handled=handled,
+            surveys_offered=offered, surveys_completed=done,
+            response_rate=metrics.response_rate(done, offered),
+            adequacy=adequacy[a], csat=csat[a], mean_rating=ratings[a], fcr=fcr[a],
+            confirmed_flags=agent_flags, aht=metrics.aht(talk, handled),
+            calls_per_shift=metrics.rate(handled, shifts), composite=breakdown,
+            tier=tier.name if tier else INSUFFICIENT,
+            multiplier=tier.multiplier if tier else cfg.insufficient_multiplier,
+            insufficient=breakdown.insufficient,
+            case_mix={k: v for k, v in (("adequacy", adq_adj.get(a)), ("csat", csat_adj.get(a)),
+                                          ("fcr", fcr_adj.get(a))) if v is not None}))
+    if team is not None:
+        cards = [c for c in cards if c.team == team]
+    ranks = rank({c.agent_id: c.composite for c in cards})
+    for c in cards:
+        c.rank = ranks[c.agent_id]
+    return sorted(cards, key=lambda c: (c.rank is None, c.rank or 0, c.agent_id))
+
+
+@dataclass
+class TeamSummary:
+    team: str
+    agents: int
+    ranked: int
+    handled: int
+    surveys_offered: int
+    surveys_completed: int
+    response_rate: float | None
+    adequacy: Estimate
+    """Pooled raw share with a Wilson interval: team samples are large, no shrinkage needed."""
+    csat: Estimate
+    fcr: Estimate
+    mean_composite: float | None
+    """Mean composite of the ranked agents."""
+    tiers: dict[str, int]
+
+
+def _pooled(estimates: list[Estimate], level: float) -> Estimate:
+    n = sum(e.n for e in estimates)
+    x = sum(round(e.raw * e.n) for e in estimates if e.n > 0)
+    low, high = wilson_interval(x, n, level)
+    rate = x / n if n else float("nan")
+    return Estimate(rate, rate, low, high, n)
+
+
+def team_summary(cards: list[AgentScorecard], config: ScoringConfig | None = None) -> list[TeamSummary]:
+    """Per-team totals of a list of scorecards (from `build_scorecards`), by team name."""
+    cfg = config or load_config()
+    by_team: dict[str, list[AgentScorecard]] = defaultdict(list)
+    for c in cards:
+        by_team[c.team].append(c)
+    out = []
+    for team, members in sorted(by_team.items()):
+        ranked = [c for c in members if not c.insufficient]
+        offered = sum(c.surveys_offered for c in members)
+        completed = sum(c.surveys_completed for c in members)
+        tiers: dict[str, int] = defaultdict(int)
+        for c in members:
+            tiers[c.tier] += 1
+        out.append(TeamSummary(
+            team=team, agents=len(members), ranked=len(ranked), handled=sum(c.handled for c in members),
+            surveys_offered=offered, surveys_completed=completed,
+            response_rate=metrics.response_rate(completed, offered),
+            adequacy=_pooled([c.adequacy for c in members], cfg.interval_level),
+            csat=_pooled([c.csat for c in members], cfg.interval_level),
+            fcr=_pooled([c.fcr for c in members], cfg.interval_level),
+            mean_composite=float(np.mean([c.composite.score for c in ranked])) if ranked else None,
+            tiers=dict(tiers)))
+    return out
