@@ -10,7 +10,7 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashboard.i18n import InputError, shown
+from dashboard.i18n import InputError, N_, shown
 from store.accounts import ROLES, ApiToken, AuditLog, hash_token
 from store.base import utcnow
 from store.users import LOCALES, MIN_PASSWORD, User, new_nonce
@@ -26,17 +26,17 @@ class AccountError(InputError):
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise AccountError("bad_role", choices=", ".join(ROLES))
+        raise AccountError(N_("The role must be one of %(choices)s."), choices=", ".join(ROLES))
 
 
 def _check_locale(locale: str) -> None:
     if locale not in LOCALES:
-        raise AccountError("bad_locale", choices=", ".join(LOCALES))
+        raise AccountError(N_("The language must be one of %(choices)s."), choices=", ".join(LOCALES))
 
 
 def _set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError("password_short", n=MIN_PASSWORD)
+        raise AccountError(N_("The password must have at least %(n)s characters."), n=MIN_PASSWORD)
     user.set_password(password)
 
 
@@ -52,13 +52,13 @@ def create_user(session: Session, email: str, password: str, role: str, *, actor
                 name: str = "", locale: str = "en") -> User:
     email = email.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
-        raise AccountError("bad_email", value=shown(email))
+        raise AccountError(N_("“%(value)s” is not an e-mail address."), value=shown(email))
     _check_role(role)
     _check_locale(locale)
     if len(name.strip()) > NAME_MAX:
-        raise AccountError("user_name_long", n=NAME_MAX)
+        raise AccountError(N_("A name can have at most %(n)s characters."), n=NAME_MAX)
     if find_user(session, email) is not None:
-        raise AccountError("user_exists", value=email)
+        raise AccountError(N_("A user %(value)s already exists."), value=email)
     user = User(email=email, name=name.strip(), role=role, locale=locale, password_hash="")
     _set_password(user, password)
     session.add(user)
@@ -92,7 +92,7 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
 def create_token(session: Session, name: str, role: str, *, actor: str) -> tuple[ApiToken, str]:
     """A new API token; the plain value is returned once and only its hash is stored."""
     if not name.strip() or len(name.strip()) > TOKEN_NAME_MAX:
-        raise AccountError("token_name", n=TOKEN_NAME_MAX)
+        raise AccountError(N_("A token needs a name of 1 to %(n)s characters."), n=TOKEN_NAME_MAX)
     _check_role(role)
     plain = "ac_" + secrets.token_urlsafe(32)
     token = ApiToken(name=name.strip(), role=role, token_hash=hash_token(plain))

@@ -5,10 +5,11 @@ import time
 
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from flask_babel import gettext
 
 from dashboard.accounts import find_user, record_login
 from dashboard.auth import SessionUser, can
-from dashboard.i18n import LANGUAGES, shown, t
+from dashboard.i18n import LANGUAGES, shown
 from dashboard.web import db, render, safe_path
 
 bp = Blueprint("auth", __name__, static_folder="static", static_url_path="/dashboard-static",
@@ -49,7 +50,7 @@ def login():
             session["login_at"] = time.time()
             login_user(who)
             return redirect(safe_path(request.args.get("next")) or _home())
-        flash(t("bad_login"), "error")
+        flash(gettext("Wrong e-mail or password, or the account is disabled."), "error")
         return render("login.html", email=email), 401
     return render("login.html", email="")
 
@@ -67,5 +68,5 @@ def language():
     if lang in LANGUAGES:
         session["lang"] = lang
     else:
-        flash(t("bad_language", value=shown(lang or ""), choices=", ".join(LANGUAGES)), "error")
+        flash(gettext("There is no language “%(value)s”; choose one of %(choices)s.", value=shown(lang or ""), choices=", ".join(LANGUAGES)), "error")
     return redirect(safe_path(request.form.get("back")) or url_for("auth.index"))

@@ -24,7 +24,6 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from string import Formatter
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -35,13 +34,14 @@ from werkzeug.datastructures import MultiDict
 from callflow.agents import AGENT_ID, PHONE
 from dashboard import EXEMPT_PREFIXES
 from dashboard.accounts import EMAIL
-from dashboard.i18n import LANGUAGES, STRINGS
+from dashboard.i18n import LANGUAGES
 from dashboard.supervise import SORTS
 from store.accounts import ROLES, ApiToken, hash_token
 from store.flags import KINDS, STATES
 from store.models import Base
 from store.payroll import EXPORT_FORMATS, ExportFile
 from store.users import LOCALES
+from tests.dashboard import catalog
 from tests.dashboard.conftest import Browser
 from tests.dashboard.seed import AGENTS, PERIODS, seed
 
@@ -250,17 +250,7 @@ def test_every_dashboard_route_is_fuzzed(app):
 
 
 # --- what a response may say ----------------------------------------------------------------
-def _pattern(template: str) -> re.Pattern | None:
-    parts, letters = [], False
-    for literal, name, _, _ in Formatter().parse(template):
-        parts.append(re.escape(literal))
-        letters = letters or any(c.isalpha() for c in literal)
-        if name is not None:
-            parts.append(".*")
-    return re.compile("".join(parts), re.S) if letters else None
-
-
-MESSAGES = {lang: [p for row in STRINGS.values() if (p := _pattern(row[i])) is not None]
+MESSAGES = {lang: [p for pair in catalog.pairs() if (p := catalog.pattern(pair[i])) is not None]
             for i, lang in enumerate(LANGUAGES)}
 FLASH = re.compile(r'<p class="flash (\w+)[^"]*"[^>]*>(.*?)</p>', re.S)
 
