@@ -89,6 +89,9 @@ def init_app(app: Flask) -> None:
     for module in (auth_views, supervise, calls, flags, hr, admin):
         app.register_blueprint(module.bp)
 
+    from dashboard import hardening
+    app.extensions["login_limiter"] = hardening.init_app(app, EXEMPT_PREFIXES)
+
     from dashboard import i18n
     i18n.init_app(app)
     from dashboard.reasons import flag_reason

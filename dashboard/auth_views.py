@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_babel import gettext
 
-from dashboard.accounts import find_user, record_login
+from dashboard.accounts import audit, find_user, record_login
 from dashboard.auth import SessionUser, can
 from dashboard.i18n import LANGUAGES, shown
 from dashboard.web import db, render, safe_path
@@ -41,6 +41,10 @@ def login():
             if ok:
                 record_login(s, user)
                 who = SessionUser.of(user)
+            else:   # who tried, from where, and why it failed: the trail of a guessing attack
+                why = "unknown" if user is None else ("disabled" if not user.active else "password")
+                audit(s, "anonymous", "user.login_failed", shown(email, 150), address=request.remote_addr or "",
+                      reason=why)
         if ok:
             lang = session.get("lang")
             session.clear()  # a fresh session at login: nothing an attacker planted survives
