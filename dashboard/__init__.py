@@ -78,7 +78,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul():
         if not request.path.startswith(EXEMPT_PREFIXES) and _holds_nul():
-            return render_template("error.html", message=gettext("The request contained a NUL character, which no field may hold; nothing was done.")), 400
+            return render_template("error.html", message=gettext(
+                "The request contained a NUL character, which no field may hold; nothing was done.")), 400
 
     @app.before_request
     def _csrf():
@@ -102,13 +103,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(exc):
-        return render_template("error.html", message=gettext("The form expired or was not sent from this site; please try again.")), 400
+        return render_template("error.html", message=gettext(
+            "The form expired or was not sent from this site; please try again.")), 400
 
     @app.errorhandler(BadRequest)
     def _bad_request(exc):
         if request.path.startswith(EXEMPT_PREFIXES):
             return exc
-        return render_template("error.html", message=gettext("The request could not be understood; nothing was done.")), 400
+        return render_template("error.html",
+                               message=gettext("The request could not be understood; nothing was done.")), 400
 
     @app.errorhandler(403)
     def _forbidden(exc):

@@ -86,7 +86,8 @@ def _agent_data(form, creating: bool) -> dict:
     if creating:
         data["id"] = form.get("id", "")
         if not AGENT_ID.fullmatch(data["id"]):
-            raise InputError(N_("An agent id is 1 to 64 Latin letters, digits, “.”, “_” or “-” (it is the Twilio Client identity)."))
+            raise InputError(N_("An agent id is 1 to 64 Latin letters, digits, “.”, “_” or “-” "
+                                "(it is the Twilio Client identity)."))
     elif form.get("active") is not None:
         data["active"] = _form_bool("active")
     if len(data["name"]) > AGENT_NAME_MAX:
@@ -95,7 +96,8 @@ def _agent_data(form, creating: bool) -> dict:
         raise InputError(N_("A team name can have at most %(n)s characters."), n=AGENT_TEAM_MAX)
     unknown = sorted(set(data["skills"]) - _queues())
     if unknown:
-        raise InputError(N_("There are no queues %(value)s; the queues are %(choices)s."), value=", ".join(shown(q) for q in unknown), choices=", ".join(sorted(_queues())))
+        raise InputError(N_("There are no queues %(value)s; the queues are %(choices)s."),
+                         value=", ".join(shown(q) for q in unknown), choices=", ".join(sorted(_queues())))
     if data["phone"] and not PHONE.fullmatch(data["phone"]):
         raise InputError(N_("A phone number is written in E.164 form, like +15551234567, or left empty."))
     return data

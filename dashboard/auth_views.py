@@ -72,5 +72,6 @@ def language():
     if lang in LANGUAGES:
         session["lang"] = lang
     else:
-        flash(gettext("There is no language “%(value)s”; choose one of %(choices)s.", value=shown(lang or ""), choices=", ".join(LANGUAGES)), "error")
+        flash(gettext("There is no language “%(value)s”; choose one of %(choices)s.", value=shown(lang or ""),
+                      choices=", ".join(LANGUAGES)), "error")
     return redirect(safe_path(request.form.get("back")) or url_for("auth.index"))

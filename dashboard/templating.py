@@ -131,7 +131,7 @@ def penalty(value) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, rate=rate, mmss=mmss, local=local, last_day=last_day,
-                                 num=num, count=count, seconds=seconds, pvalue=pvalue, size=size, day=day,
-                                 penalty=penalty)
+    app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, rate=rate, mmss=mmss, local=local,
+                                 last_day=last_day, num=num, count=count, seconds=seconds, pvalue=pvalue, size=size,
+                                 day=day, penalty=penalty)
     app.jinja_env.globals.update(week=week)
