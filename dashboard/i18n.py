@@ -5,7 +5,7 @@ The English text is the message id; the Russian catalog is
 docs/translating.md), so translators work with their usual tools. Pages call ``_()`` /
 ``ngettext()`` in templates and ``gettext()`` in Python. A stored code (a state, a role, a
 tier, a flag kind) is shown through ``label(kind, code)``: the table below marks each code's
-words for extraction with ``N_`` and translates them when shown.
+words for extraction with ``NP_`` (its kind is the context) and translates them when shown.
 
 The language is the session's choice (the switch in the header), else the user's saved
 locale, else the browser's preference.
