@@ -1,14 +1,29 @@
 # `make run`: install, migrate, start web + worker on the embedded default (SQLite, no servers).
 # `make test`: install, start PostgreSQL/Redis if needed, check the layering (import-linter), run the whole suite.
 # `make bench`: the three benchmarks of the README (a few minutes; results as JSON in bench/out/).
+# `make translations`: extract the interface strings, merge them into the catalogs, compile (docs/translating.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install run test bench services browser migrate clean
+.PHONY: install run test bench services browser migrate clean translations
 
-install: $(VENV)/.installed
+CATALOGS := dashboard/translations
+PO := $(wildcard $(CATALOGS)/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+EXTRACT := -F babel.cfg -k N_ -k NP_:1c,2 --no-location --sort-output --project Aftercall
+
+install: $(VENV)/.installed $(MO)
+
+# The compiled catalogs are not committed: built from the .po at install (and by the tests).
+$(CATALOGS)/%/LC_MESSAGES/messages.mo: $(CATALOGS)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(CATALOGS) -l $*
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract $(EXTRACT) -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --ignore-obsolete -w 100
+	$(BIN)/pybabel compile --statistics -d $(CATALOGS)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_babel import gettext
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
@@ -77,7 +78,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul():
         if not request.path.startswith(EXEMPT_PREFIXES) and _holds_nul():
-            return render_template("error.html", message=t("nul_refused")), 400
+            return render_template("error.html", message=gettext(
+                "The request contained a NUL character, which no field may hold; nothing was done.")), 400
 
     @app.before_request
     def _csrf():
@@ -88,30 +90,37 @@ def init_app(app: Flask) -> None:
     for module in (auth_views, supervise, calls, flags, hr, admin):
         app.register_blueprint(module.bp)
 
-    from dashboard.i18n import current_language, t
-    app.jinja_env.globals.update(t=t, can=can, current_language=current_language)
+    from dashboard import hardening
+    app.extensions["login_limiter"] = hardening.init_app(app, EXEMPT_PREFIXES)
+
+    from dashboard import i18n
+    i18n.init_app(app)
+    from dashboard.reasons import flag_reason
+    app.jinja_env.globals.update(can=can, flag_reason=flag_reason)
 
     from dashboard.templating import register_filters
     register_filters(app)
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(exc):
-        return render_template("error.html", message=t("csrf_failed")), 400
+        return render_template("error.html", message=gettext(
+            "The form expired or was not sent from this site; please try again.")), 400
 
     @app.errorhandler(BadRequest)
     def _bad_request(exc):
         if request.path.startswith(EXEMPT_PREFIXES):
             return exc
-        return render_template("error.html", message=t("bad_request")), 400
+        return render_template("error.html",
+                               message=gettext("The request could not be understood; nothing was done.")), 400
 
     @app.errorhandler(403)
     def _forbidden(exc):
         if request.path.startswith(EXEMPT_PREFIXES):
             return exc
-        return render_template("error.html", message=t("forbidden")), 403
+        return render_template("error.html", message=gettext("Your role does not allow this page or action.")), 403
 
     @app.errorhandler(404)
     def _not_found(exc):
         if request.path.startswith(EXEMPT_PREFIXES):
             return exc
-        return render_template("error.html", message=t("not_found")), 404
+        return render_template("error.html", message=gettext("Not found.")), 404

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from accounts.errors import AccountError
@@ -9,7 +10,7 @@ from accounts.tokens import create_token, list_tokens, revoke_token
 from accounts.users import create_user, update_user
 from callflow.agents import AGENT_ID, PHONE, AgentError, create_agent, list_agents, update_agent
 from dashboard.auth import guard
-from dashboard.i18n import InputError, shown, t
+from dashboard.i18n import InputError, N_, refusal, shown
 from dashboard.web import actor, db, or_404, render
 from store.accounts import ROLES, ApiToken, audit
 from store.agents import PRESENCES, Agent
@@ -31,11 +32,11 @@ def _saved(page: str, change):
     except InputError as exc:
         flash(exc.say(), "error")
     except AccountError as exc:
-        flash(t(exc.key, **exc.params), "error")
+        flash(refusal(exc), "error")
     except AgentError as exc:      # callflow's own rules, past the form's checks below
-        flash(t("agent_refused", detail=str(exc)), "error")
+        flash(gettext("The agent was not saved: %(detail)s", detail=str(exc)), "error")
     else:
-        flash(t("saved"), "ok")
+        flash(gettext("Saved."), "ok")
     return redirect(url_for(page))
 
 
@@ -43,7 +44,7 @@ def _form_bool(name: str) -> bool | None:
     """The active/deactivate select: "1" or "0", or absent (no change)."""
     value = request.form.get(name)
     if value not in (None, "0", "1"):
-        raise InputError("bad_active", value=shown(value))
+        raise InputError(N_("“%(value)s” is neither active nor deactivated."), value=shown(value))
     return None if value is None else value == "1"
 
 
@@ -89,18 +90,20 @@ def _agent_data(form, creating: bool) -> dict:
     if creating:
         data["id"] = form.get("id", "")
         if not AGENT_ID.fullmatch(data["id"]):
-            raise InputError("agent_bad_id")
+            raise InputError(N_("An agent id is 1 to 64 Latin letters, digits, “.”, “_” or “-” "
+                                "(it is the Twilio Client identity)."))
     elif form.get("active") is not None:
         data["active"] = _form_bool("active")
     if len(data["name"]) > AGENT_NAME_MAX:
-        raise InputError("agent_name_long", n=AGENT_NAME_MAX)
+        raise InputError(N_("An agent's name can have at most %(n)s characters."), n=AGENT_NAME_MAX)
     if len(data["team"]) > AGENT_TEAM_MAX:
-        raise InputError("agent_team_long", n=AGENT_TEAM_MAX)
+        raise InputError(N_("A team name can have at most %(n)s characters."), n=AGENT_TEAM_MAX)
     unknown = sorted(set(data["skills"]) - _queues())
     if unknown:
-        raise InputError("unknown_queues", value=", ".join(shown(q) for q in unknown), choices=", ".join(sorted(_queues())))
+        raise InputError(N_("There are no queues %(value)s; the queues are %(choices)s."),
+                         value=", ".join(shown(q) for q in unknown), choices=", ".join(sorted(_queues())))
     if data["phone"] and not PHONE.fullmatch(data["phone"]):
-        raise InputError("bad_phone")
+        raise InputError(N_("A phone number is written in E.164 form, like +15551234567, or left empty."))
     return data
 
 
@@ -109,7 +112,7 @@ def agents_create():
     def change(s):
         data = _agent_data(request.form, creating=True)
         if s.get(Agent, data["id"]) is not None:
-            raise InputError("agent_exists", value=data["id"])
+            raise InputError(N_("An agent %(value)s already exists."), value=data["id"])
         agent = create_agent(s, data, _queues())
         audit(s, actor(), "agent.create", agent.id, team=agent.team, skills=agent.skills)
     return _saved("admin.agents", change)
@@ -142,7 +145,7 @@ def tokens_create():
         with db().session() as s:
             _, plain = create_token(s, request.form.get("name", ""), request.form.get("role", ""), actor=actor())
     except AccountError as exc:
-        flash(t(exc.key, **exc.params), "error")
+        flash(refusal(exc), "error")
         return redirect(url_for("admin.tokens"))
     # Shown once, in this response only: never stored, never put in a redirect URL.
     return _tokens_page(plain)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, logout_user
+from flask_babel import gettext
 
-from dashboard.i18n import t
 from store.users import User
 
 AREAS = {
@@ -64,7 +64,7 @@ def _load(key: str) -> SessionUser | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    flash(t("please_login"), "info")
+    flash(gettext("Please log in to see this page."), "info")
     return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
 
 
@@ -82,7 +82,7 @@ def guard(area: str):
         if current_user.is_authenticated and session_expired():
             logout_user()
             session.clear()
-            flash(t("session_expired"), "info")
+            flash(gettext("Your session expired; please log in again."), "info")
             return redirect(url_for("auth.login"))
         if not current_user.is_authenticated:
             return login_manager.unauthorized()

@@ -4,12 +4,14 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from accounts.users import find_user, record_login
 from dashboard.auth import SessionUser, can
-from dashboard.i18n import LANGUAGES, shown, t
+from dashboard.i18n import LANGUAGES, shown
 from dashboard.web import db, render, safe_path
+from store.accounts import audit
 
 bp = Blueprint("auth", __name__, static_folder="static", static_url_path="/dashboard-static",
                template_folder="templates")
@@ -40,6 +42,10 @@ def login():
             if ok:
                 record_login(s, user)
                 who = SessionUser.of(user)
+            else:   # who tried, from where, and why it failed: the trail of a guessing attack
+                why = "unknown" if user is None else ("disabled" if not user.active else "password")
+                audit(s, "anonymous", "user.login_failed", shown(email, 150), address=request.remote_addr or "",
+                      reason=why)
         if ok:
             lang = session.get("lang")
             session.clear()  # a fresh session at login: nothing an attacker planted survives
@@ -49,7 +55,7 @@ def login():
             session["login_at"] = time.time()
             login_user(who)
             return redirect(safe_path(request.args.get("next")) or _home())
-        flash(t("bad_login"), "error")
+        flash(gettext("Wrong e-mail or password, or the account is disabled."), "error")
         return render("login.html", email=email), 401
     return render("login.html", email="")
 
@@ -67,5 +73,6 @@ def language():
     if lang in LANGUAGES:
         session["lang"] = lang
     else:
-        flash(t("bad_language", value=shown(lang or ""), choices=", ".join(LANGUAGES)), "error")
+        flash(gettext("There is no language “%(value)s”; choose one of %(choices)s.", value=shown(lang or ""),
+                      choices=", ".join(LANGUAGES)), "error")
     return redirect(safe_path(request.form.get("back")) or url_for("auth.index"))

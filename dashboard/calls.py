@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from sqlalchemy import or_, select
 
+from dashboard.i18n import N_
 from dashboard import queries
 from dashboard.auth import guard
 from dashboard.web import choice_arg, db, or_404, page_range, render
@@ -18,8 +19,8 @@ def index():
     with db().session() as s:
         rng, known = page_range(s, request.args)
         teams = queries.teams(s)
-        team = choice_arg("team", teams, "team")
-        agent_id = choice_arg("agent", queries.agent_ids(s), "agent")
+        team = choice_arg("team", teams, N_("Team"))
+        agent_id = choice_arg("agent", queries.agent_ids(s), N_("Agent"))
         rows = queries.list_calls(s, rng.start, rng.end, agent_id=agent_id, team=team)
     return render("calls.html", rng=rng, periods=known, rows=rows, agent_id=agent_id, team=team, teams=teams)
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from dashboard.i18n import InputError, shown
+from dashboard.i18n import InputError, N_, shown
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 400
+BAD_FROM = N_("The start date must be a date like 2026-11-30, not “%(value)s”; showing the default range.")
+BAD_TO = N_("The end date must be a date like 2026-11-30, not “%(value)s”; showing the default range.")
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)   # far from datetime's limits in any time zone
 
 
@@ -41,15 +43,16 @@ def _day(raw: str, msgid: str) -> date:
     except ValueError:
         raise FilterError(msgid, value=shown(raw)) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise FilterError("day_out_of_range", first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+        raise FilterError(N_("Dates must lie between %(first)s and %(last)s; showing the default range."),
+                          first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
     return day
 
 
 def day_range(first: date, last: date, tz: ZoneInfo, period_key: str | None = None) -> Range:
     if last < first:
-        raise FilterError("end_before_start")
+        raise FilterError(N_("The end date is before the start date; showing the default range."))
     if (last - first).days > MAX_DAYS:
-        raise FilterError("range_too_long", days=MAX_DAYS)
+        raise FilterError(N_("A range can span at most %(days)s days; showing the default range."), days=MAX_DAYS)
     start = datetime.combine(first, time(0), tz).astimezone(timezone.utc)
     end = datetime.combine(last + timedelta(days=1), time(0), tz).astimezone(timezone.utc)
     return Range(start, end, first, last, period_key)
@@ -61,9 +64,9 @@ def from_args(args, tz: ZoneInfo, today: date, periods: dict | None = None) -> R
     key = (args.get("period") or "").strip()
     if key:
         if not periods or key not in periods:
-            raise FilterError("unknown_period", value=shown(key))
+            raise FilterError(N_("There is no period “%(value)s”; showing the default range."), value=shown(key))
         start, end = periods[key]
         return Range(start, end, start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date(), key)
-    last = _day(args["to"], "bad_to") if (args.get("to") or "").strip() else today
-    first = _day(args["from"], "bad_from") if (args.get("from") or "").strip() else last - timedelta(days=DEFAULT_DAYS - 1)
+    last = _day(args["to"], BAD_TO) if (args.get("to") or "").strip() else today
+    first = _day(args["from"], BAD_FROM) if (args.get("from") or "").strip() else last - timedelta(days=DEFAULT_DAYS - 1)
     return day_range(first, last, tz)

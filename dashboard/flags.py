@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from dashboard import queries
 from dashboard.auth import guard
-from dashboard.i18n import t
+from dashboard.i18n import refusal, t
 from dashboard.web import actor, choice_arg, db, or_404, render, safe_path
 from scoring.outcomes.review import ReviewError, review_flag
 from store.flags import KINDS, STATES, Flag
@@ -50,7 +50,7 @@ def review(flag_id):
                                 request.form.get("comment") or "").state
     except ReviewError as exc:
         if exc.key in ("bad_decision", "comment_required", "comment_long"):
-            flash(t(exc.key, **exc.params), "error")
+            flash(refusal(exc), "error")
         else:
             flash(t("review_refused", id=flag_id, detail=str(exc)), "error")
     else:

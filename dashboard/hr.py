@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, request, ur
 from sqlalchemy import select
 
 from dashboard.auth import guard
-from dashboard.i18n import t
+from dashboard.i18n import refusal, t
 from dashboard.templating import last_day
 from dashboard.web import actor, db, or_404, render
 from scoring.payroll.actions import start_export, start_lock
@@ -42,7 +42,7 @@ def _refusal(exc: PeriodError) -> str:
     if exc.key == "not_ended":
         return t("not_ended", key=exc.params["key"], end=last_day(exc.params["ends_at"]))
     if exc.key in ("already_locked", "bad_format"):
-        return t(exc.key, **exc.params)
+        return refusal(exc)
     return t("lock_refused", key=request.view_args.get("key"), detail=str(exc))
 
 

@@ -1,295 +1,52 @@
-"""Interface strings in English and Russian, and the reader's language.
+"""The reader's language, and every interface string through gettext (Flask-Babel).
 
-One table, one row per string, one column per language (in the order of ``LANGUAGES``), so
-both translations of a string are read and reviewed side by side. A row without a column,
-with an empty one, or whose languages disagree on the ``{placeholders}`` stops the import:
-a string cannot exist in one language only. The language is the session's choice (the
-switch in the header), else the user's saved locale, else the browser's preference.
+The English text is the message id; the Russian catalog is
+``dashboard/translations/ru/LC_MESSAGES/messages.po`` (compiled to ``.mo`` at install, see
+docs/translating.md), so translators work with their usual tools. Pages call ``_()`` /
+``ngettext()`` in templates and ``gettext()`` in Python. A stored code (a state, a role, a
+tier, a flag kind) is shown through ``label(kind, code)``: the table below marks each code's
+words for extraction with ``NP_`` (its kind is the context) and translates them when shown.
+
+The language is the session's choice (the switch in the header), else the user's saved
+locale, else the browser's preference.
 """
 from __future__ import annotations
 
-from string import Formatter
+import logging
+from pathlib import Path
 
-from flask import request, session
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, gettext, pgettext
 from flask_login import current_user
 
-from accounts.errors import shown  # noqa: F401  (how an error message quotes what the user sent)
+from accounts.errors import shown  # noqa: F401  (how a message quotes what the user sent)
 
 LANGUAGES = ("en", "ru")
-
-STRINGS: dict[str, tuple[str, str]] = {
-    "app": ("Aftercall", "Aftercall"),
-    "login": ("Log in", "Войти"),
-    "logout": ("Log out", "Выйти"),
-    "email": ("E-mail", "Эл. почта"),
-    "password": ("Password", "Пароль"),
-    "bad_login": ("Wrong e-mail or password, or the account is disabled.",
-                  "Неверная почта или пароль, либо учётная запись отключена."),
-    "session_expired": ("Your session expired; please log in again.", "Сеанс истёк, войдите снова."),
-    "please_login": ("Please log in to see this page.", "Войдите, чтобы открыть эту страницу."),
-    "forbidden": ("Your role does not allow this page or action.",
-                  "Ваша роль не даёт доступа к этой странице или действию."),
-    "csrf_failed": ("The form expired or was not sent from this site; please try again.",
-                    "Форма устарела или отправлена не с этого сайта; попробуйте ещё раз."),
-    "not_found": ("Not found.", "Не найдено."),
-    "language": ("Language", "Язык"),
-    "nav_scorecards": ("Scorecards", "Показатели"),
-    "nav_calls": ("Calls", "Звонки"),
-    "nav_flags": ("Flags", "Отметки"),
-    "nav_handle_time": ("Handle time", "Длительность"),
-    "nav_periods": ("Periods", "Периоды"),
-    "nav_audit": ("Audit log", "Журнал"),
-    "nav_users": ("Users", "Пользователи"),
-    "nav_agents": ("Agents", "Операторы"),
-    "nav_tokens": ("API tokens", "API-токены"),
-    "nav_definitions": ("IVR & survey", "IVR и опрос"),
-    "filter": ("Show", "Показать"),
-    "period": ("Period", "Период"),
-    "from": ("From", "С"),
-    "to": ("To", "По"),
-    "team": ("Team", "Команда"),
-    "all_teams": ("All teams", "Все команды"),
-    "agent": ("Agent", "Оператор"),
-    "all": ("All", "Все"),
-    "sla_panel": ("Service (SLA)", "Обслуживание (SLA)"),
-    "cx_panel": ("Caller experience", "Опыт клиента"),
-    "offered": ("Offered", "Поступило"),
-    "answered": ("Answered", "Отвечено"),
-    "service_level": ("Service level", "Уровень обслуживания"),
-    "within_s": ("answered within {s} s", "отвечено за {s} с"),
-    "asa": ("Average speed of answer", "Среднее время ответа"),
-    "abandoned": ("Abandoned", "Брошено"),
-    "abandon_rate": ("Abandonment", "Доля брошенных"),
-    "short_abandons": ("Short abandons (excluded)", "Короткие сбросы (не учтены)"),
-    "adequacy": ("Adequacy", "Полнота ответа"),
-    "csat": ("CSAT", "CSAT"),
-    "fcr": ("FCR", "Решено с первого раза"),
-    "response_rate": ("Response rate", "Доля ответивших"),
-    "handled": ("Handled", "Обработано"),
-    "mean_rating": ("Mean rating", "Средняя оценка"),
-    "flags_confirmed": ("Confirmed flags", "Подтверждённые отметки"),
-    "aht": ("AHT", "Ср. время обработки"),
-    "calls_per_shift": ("Calls/shift", "Звонков за смену"),
-    "composite": ("Composite", "Итоговый балл"),
-    "tier": ("Tier", "Уровень"),
-    "rank": ("Rank", "Место"),
-    "insufficient": ("insufficient data", "мало данных"),
-    "interval_note": ("Shrunk estimate with its 90% interval; n = answers.",
-                      "Сглаженная оценка и её 90% интервал; n — число ответов."),
-    "cx_note": ("Adequacy = share of “yes” to Q1; CSAT = share of 4–5 on Q2 (top-2-box); FCR = no repeat call within the window.",
-                "Полнота — доля «да» на вопрос 1; CSAT — доля оценок 4–5 на вопрос 2; решено с первого раза — нет повторного звонка в течение окна."),
-    "no_rows": ("Nothing to show for this selection.", "Для этого выбора ничего нет."),
-    "weekly_trends": ("Weekly trends", "По неделям"),
-    "composite_parts": ("Composite KPI, part by part", "Итоговый балл по частям"),
-    "part": ("Part", "Часть"),
-    "rate": ("Rate", "Значение"),
-    "weight": ("Weight", "Вес"),
-    "points": ("Points", "Баллы"),
-    "penalty": ("Flag penalty", "Штраф за отметки"),
-    "flags_per_100": ("confirmed flags per 100 calls", "подтверждённых отметок на 100 звонков"),
-    "score": ("Score", "Балл"),
-    "calls": ("Calls", "Звонки"),
-    "call": ("Call", "Звонок"),
-    "started": ("Started", "Начало"),
-    "caller": ("Caller", "Клиент"),
-    "status": ("Status", "Статус"),
-    "duration": ("Duration", "Длительность"),
-    "talk": ("Talk", "Разговор"),
-    "ended_by": ("Ended by", "Завершил"),
-    "answers": ("Survey", "Опрос"),
-    "agents": ("Agents", "Операторы"),
-    "ended_agent": ("agent", "оператор"),
-    "ended_caller": ("caller", "клиент"),
-    "ended_unknown": ("—", "—"),
-    "timeline": ("Timeline", "Ход звонка"),
-    "ivr_language": ("IVR: language", "IVR: язык"),
-    "ivr_menu": ("IVR: menu", "IVR: меню"),
-    "attempt": ("attempt", "попытка"),
-    "pressed": ("pressed {d}", "нажата {d}"),
-    "no_input": ("no key pressed", "клавиша не нажата"),
-    "queue_visit": ("Queue {q} (visit {v}, {r})", "Очередь {q} (заход {v}, {r})"),
-    "wait": ("waited {s} s", "ожидание {s} с"),
-    "leg": ("Agent {a}", "Оператор {a}"),
-    "dial_status": ("dial", "вызов"),
-    "not_bridged": ("not connected", "не соединён"),
-    "survey_state": ("survey", "опрос"),
-    "answer": ("{q}: {v}", "{q}: {v}"),
-    "answer_missing": ("{q}: {status}", "{q}: {status}"),
-    "flags": ("Flags", "Отметки"),
-    "kind": ("Kind", "Тип"),
-    "reason": ("Reason", "Причина"),
-    "evidence": ("Evidence", "Данные"),
-    "state": ("State", "Состояние"),
-    "occurred": ("When", "Когда"),
-    "comment": ("Comment", "Комментарий"),
-    "confirm": ("Confirm", "Подтвердить"),
-    "dismiss": ("Dismiss", "Отклонить"),
-    "reviewed_by": ("Reviewed by", "Проверил"),
-    "review_saved": ("Flag {id} {state}.", "Отметка {id}: {state}."),
-    "comment_required": ("A comment is required.", "Нужен комментарий."),
-    "state_open": ("open", "открыта"),
-    "state_confirmed": ("confirmed", "подтверждена"),
-    "state_dismissed": ("dismissed", "отклонена"),
-    "handle_time_title": ("Agent-ended talk times", "Длительность разговоров, завершённых оператором"),
-    "handle_time_note": ("Only calls the agent hung up. The dashed line is the cap ({cap}); the shaded strip is the last {w} s before it, where calls cut to beat the cap pile up.",
-                         "Только звонки, которые завершил оператор. Пунктир — лимит ({cap}); закрашенная полоса — последние {w} с перед ним, где скапливаются звонки, оборванные ради лимита."),
-    "centre": ("Whole centre", "Весь центр"),
-    "cap": ("cap", "лимит"),
-    "cliff_yes": ("Cliff: {o} calls in the strip vs {e} expected (p = {p})",
-                  "Обрыв: {o} звонков в полосе при ожидаемых {e} (p = {p})"),
-    "cliff_no": ("No cliff: {o} in the strip vs {e} expected (p = {p})",
-                 "Обрыва нет: {o} в полосе при ожидаемых {e} (p = {p})"),
-    "cliff_insufficient": ("Too few calls near the cap for a verdict ({n}).",
-                           "Слишком мало звонков около лимита для вывода ({n})."),
-    "cliff_note": ("Each chart's verdict is its own test; the flag queue corrects for testing many agents at once (Benjamini–Hochberg), so a borderline p here may raise no flag.",
-                   "Вывод под каждым графиком — отдельный тест; в очереди отметок учтено, что проверяется много операторов сразу (Бенджамини–Хохберг), поэтому пограничное p здесь может не дать отметки."),
-    "periods": ("Pay periods", "Расчётные периоды"),
-    "key": ("Key", "Ключ"),
-    "starts": ("Starts", "Начало"),
-    "ends": ("Ends", "Конец"),
-    "locked_by": ("Locked by", "Закрыл"),
-    "lock": ("Lock", "Закрыть"),
-    "export": ("Export", "Выгрузить"),
-    "download": ("Download", "Скачать"),
-    "format": ("Format", "Формат"),
-    "checksum": ("Checksum", "Контрольная сумма"),
-    "locked": ("Period {key} locked.", "Период {key} закрыт."),
-    "export_queued": ("Export of {key} ({fmt}) queued as job {id}.",
-                      "Выгрузка {key} ({fmt}) поставлена в очередь, задача {id}."),
-    "jobs": ("Exports", "Выгрузки"),
-    "job": ("Job", "Задача"),
-    "progress": ("Progress", "Ход"),
-    "created_by": ("By", "Кто"),
-    "created": ("Created", "Создано"),
-    "refresh": ("Refresh", "Обновить"),
-    "audit": ("Audit log", "Журнал действий"),
-    "at": ("At", "Когда"),
-    "actor": ("Actor", "Кто"),
-    "action": ("Action", "Действие"),
-    "target": ("Target", "Объект"),
-    "detail": ("Detail", "Подробности"),
-    "users": ("Users", "Пользователи"),
-    "role": ("Role", "Роль"),
-    "locale": ("Language", "Язык"),
-    "active": ("Active", "Активен"),
-    "last_login": ("Last login", "Последний вход"),
-    "name": ("Name", "Имя"),
-    "create": ("Create", "Создать"),
-    "save": ("Save", "Сохранить"),
-    "saved": ("Saved.", "Сохранено."),
-    "new_password": ("New password", "Новый пароль"),
-    "deactivate": ("Deactivate", "Отключить"),
-    "activate": ("Activate", "Включить"),
-    "yes": ("yes", "да"),
-    "no": ("no", "нет"),
-    "tokens": ("API tokens", "API-токены"),
-    "revoke": ("Revoke", "Отозвать"),
-    "revoked": ("revoked", "отозван"),
-    "token_once": ("Copy this token now; it is not shown again:",
-                   "Скопируйте токен сейчас, больше он показан не будет:"),
-    "last_used": ("Last used", "Последнее использование"),
-    "skills": ("Skills", "Очереди"),
-    "presence": ("Presence", "Статус"),
-    "phone": ("Phone", "Телефон"),
-    "definitions": ("IVR and survey definitions (read-only)", "Настройки IVR и опроса (только чтение)"),
-    "version": ("Version", "Версия"),
-    "menu": ("Menu", "Меню"),
-    "survey": ("Survey", "Опрос"),
-    "question": ("Question", "Вопрос"),
-    "valid_keys": ("Keys", "Клавиши"),
-    "digit": ("Key", "Клавиша"),
-    "queue": ("Queue", "Очередь"),
-    "languages": ("Languages", "Языки"),
-    "hours": ("Hours", "Часы работы"),
-    "signed_in_as": ("Signed in as {email} ({role})", "Вы вошли как {email} ({role})"),
-    "role_supervisor": ("supervisor", "руководитель"),
-    "role_hr": ("HR", "HR"),
-    "role_admin": ("admin", "администратор"),
-    "print": ("Print", "Печать"),
-    # Refused input: what was wrong and what to do instead ({value} is the input as sent, shortened).
-    "nul_refused": ("The request contained a NUL character, which no field may hold; nothing was done.",
-                    "В запросе есть символ NUL, недопустимый ни в одном поле; ничего не сделано."),
-    "bad_request": ("The request could not be understood; nothing was done.",
-                    "Запрос не удалось разобрать; ничего не сделано."),
-    "filter_ignored": ("{what}: “{value}” is not a known value, so this filter was not applied.",
-                       "{what}: значение «{value}» неизвестно, фильтр не применён."),
-    "sort": ("Sort", "Сортировка"),
-    "direction": ("Order", "Порядок"),
-    "bad_from": ("The start date must be a date like 2026-11-30, not “{value}”; showing the default range.",
-                 "Дата начала должна быть вида 2026-11-30, а не «{value}»; показан диапазон по умолчанию."),
-    "bad_to": ("The end date must be a date like 2026-11-30, not “{value}”; showing the default range.",
-               "Дата окончания должна быть вида 2026-11-30, а не «{value}»; показан диапазон по умолчанию."),
-    "day_out_of_range": ("Dates must lie between {first} and {last}; showing the default range.",
-                         "Даты должны быть между {first} и {last}; показан диапазон по умолчанию."),
-    "end_before_start": ("The end date is before the start date; showing the default range.",
-                         "Дата окончания раньше даты начала; показан диапазон по умолчанию."),
-    "range_too_long": ("A range can span at most {days} days; showing the default range.",
-                       "Диапазон может быть не длиннее {days} дней; показан диапазон по умолчанию."),
-    "unknown_period": ("There is no period “{value}”; showing the default range.",
-                       "Периода «{value}» нет; показан диапазон по умолчанию."),
-    "bad_language": ("There is no language “{value}”; choose one of {choices}.",
-                     "Языка «{value}» нет; выберите один из: {choices}."),
-    "bad_email": ("“{value}” is not an e-mail address.", "«{value}» — не адрес электронной почты."),
-    "bad_role": ("The role must be one of {choices}.", "Роль должна быть одной из: {choices}."),
-    "bad_locale": ("The language must be one of {choices}.", "Язык должен быть одним из: {choices}."),
-    "bad_active": ("“{value}” is neither active nor deactivated.", "«{value}» — ни «активен», ни «отключён»."),
-    "user_exists": ("A user {value} already exists.", "Пользователь {value} уже существует."),
-    "user_name_long": ("A name can have at most {n} characters.", "Имя может содержать не больше {n} символов."),
-    "password_short": ("The password must have at least {n} characters.",
-                       "Пароль должен содержать не меньше {n} символов."),
-    "token_name": ("A token needs a name of 1 to {n} characters.", "Токену нужно имя длиной от 1 до {n} символов."),
-    "agent_bad_id": ("An agent id is 1 to 64 Latin letters, digits, “.”, “_” or “-” (it is the Twilio Client identity).",
-                     "Идентификатор оператора — от 1 до 64 латинских букв, цифр, «.», «_» или «-» "
-                     "(это имя клиента Twilio)."),
-    "agent_exists": ("An agent {value} already exists.", "Оператор {value} уже существует."),
-    "agent_name_long": ("An agent's name can have at most {n} characters.",
-                        "Имя оператора может содержать не больше {n} символов."),
-    "agent_team_long": ("A team name can have at most {n} characters.",
-                        "Название команды может содержать не больше {n} символов."),
-    "unknown_queues": ("There are no queues {value}; the queues are {choices}.",
-                       "Очередей {value} нет; есть очереди: {choices}."),
-    "bad_phone": ("A phone number is written in E.164 form, like +15551234567, or left empty.",
-                  "Телефон записывается в формате E.164, например +15551234567, или остаётся пустым."),
-    "agent_refused": ("The agent was not saved: {detail}", "Оператор не сохранён: {detail}"),
-    "bad_decision": ("Choose confirm or dismiss.", "Выберите «подтвердить» или «отклонить»."),
-    "comment_long": ("A comment can have at most {n} characters.", "Комментарий может содержать не больше {n} символов."),
-    "review_refused": ("Flag {id} was not reviewed: {detail}", "Отметка {id} не рассмотрена: {detail}"),
-    "bad_format": ("The format must be one of {choices}.", "Формат должен быть одним из: {choices}."),
-    "already_locked": ("Period {key} is already locked.", "Период {key} уже закрыт."),
-    "not_ended": ("Period {key} ends {end}; it can be locked once it has ended.",
-                  "Период {key} заканчивается {end}; закрыть его можно после окончания."),
-    "lock_refused": ("Period {key} was not locked: {detail}", "Период {key} не закрыт: {detail}"),
-    "lock_started": ("Period {key} is being locked by job {id}.", "Период {key} закрывается заданием {id}."),
-}
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+babel = Babel()
 
 
-def _fields(text: str) -> set[str]:
-    return {name for _, name, _, _ in Formatter().parse(text) if name}
+def N_(msgid: str) -> str:
+    """Marks ``msgid`` for extraction where it is defined; it is translated where it is shown."""
+    return msgid
 
 
-def check_table(table: dict[str, tuple[str, ...]]) -> None:
-    """Every row has a non-empty string for every language, with the same placeholders."""
-    for msgid, row in table.items():
-        if not isinstance(row, tuple) or len(row) != len(LANGUAGES) \
-                or not all(isinstance(column, str) and column for column in row):
-            raise ValueError(f"i18n: {msgid!r} needs one non-empty string for each of {', '.join(LANGUAGES)}")
-        if len({frozenset(_fields(column)) for column in row}) != 1:
-            raise ValueError(f"i18n: the translations of {msgid!r} have different placeholders")
-
-
-check_table(STRINGS)
+def NP_(context: str, msgid: str) -> str:
+    """``N_`` with a context (the label kind): "open" is one word for a flag, another for a period."""
+    return msgid
 
 
 class InputError(ValueError):
-    """Input a page refuses, worded as one of the strings above: ``say()`` gives the message
-    in the reader's language, ``str()`` in English (for the CLI and the log)."""
+    """Input a page refuses, worded as a message id (marked with ``N_``) and its parameters:
+    ``say()`` gives the message in the reader's language, ``str()`` in English (for the CLI
+    and the log)."""
 
     def __init__(self, msgid: str, /, **params):
         self.msgid, self.params = msgid, params
-        super().__init__(text(msgid, "en", **params))
+        super().__init__(msgid % params if params else msgid)
 
     def say(self) -> str:
-        return t(self.msgid, **self.params)
+        return gettext(self.msgid, **self.params)
 
 
 def current_language() -> str:
@@ -301,13 +58,169 @@ def current_language() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
-def t(msgid: str, /, **fmt) -> str:
-    """The string ``msgid`` in the reader's language; a missing one shows itself, loudly."""
-    return text(msgid, current_language(), **fmt)
+def _centre_timezone() -> str:
+    return current_app.config["MENU"].hours.tz.key
 
 
-def text(msgid: str, lang: str, /, **fmt) -> str:
-    """The string ``msgid`` in ``lang`` (outside a request too: the CLI speaks English)."""
-    row = STRINGS.get(msgid)
-    found = row[LANGUAGES.index(lang)] if row is not None else f"[{msgid}]"
-    return found.format(**fmt) if fmt else found
+# Stored codes and the words they are shown as. A code missing here is shown as it is stored.
+LABELS: dict[str, dict[str, str]] = {
+    "role": {"supervisor": NP_("role", "supervisor"), "hr": NP_("role", "HR"), "admin": NP_("role", "admin")},
+    "flag_state": {"open": NP_("flag_state", "open"), "confirmed": NP_("flag_state", "confirmed"),
+                   "dismissed": NP_("flag_state", "dismissed")},
+    "flag_kind": {"truncated": NP_("flag_kind", "cut short"), "cap-cut": NP_("flag_kind", "cut at the cap"),
+                  "repeat-call": NP_("flag_kind", "repeat call"),
+                  "cap-cliff": NP_("flag_kind", "calls piled up before the cap"),
+                  "survey-dodging": NP_("flag_kind", "survey dodging")},
+    "ivr": {"language": NP_("ivr", "IVR: language"), "menu": NP_("ivr", "IVR: menu")},
+    "ended": {"agent": NP_("ended", "agent"), "caller": NP_("ended", "caller"), "unknown": NP_("ended", "—")},
+    "call_status": {"queued": NP_("call_status", "queued"), "initiated": NP_("call_status", "initiated"),
+                    "ringing": NP_("call_status", "ringing"), "in-progress": NP_("call_status", "in progress"),
+                    "completed": NP_("call_status", "completed"), "busy": NP_("call_status", "busy"),
+                    "failed": NP_("call_status", "failed"), "no-answer": NP_("call_status", "no answer"),
+                    "canceled": NP_("call_status", "canceled"), "unknown": NP_("call_status", "unknown")},
+    "dial_status": {"completed": NP_("dial_status", "completed"), "answered": NP_("dial_status", "answered"),
+                    "busy": NP_("dial_status", "busy"), "failed": NP_("dial_status", "failed"),
+                    "no-answer": NP_("dial_status", "no answer"), "canceled": NP_("dial_status", "canceled"),
+                    "unknown": NP_("dial_status", "unknown")},
+    "visit_state": {"waiting": NP_("visit_state", "waiting"), "reserved": NP_("visit_state", "agent reserved"),
+                    "left": NP_("visit_state", "left the queue"),
+                    "abandoned": NP_("visit_state", "hung up while waiting"), "failed": NP_("visit_state", "failed")},
+    "visit_reason": {"menu": NP_("visit_reason", "menu choice"), "default": NP_("visit_reason", "default queue"),
+                     "fallback": NP_("visit_reason", "fallback"), "retry": NP_("visit_reason", "retry"),
+                     "requeue": NP_("visit_reason", "agent did not answer"),
+                     "transfer-back": NP_("visit_reason", "caller asked for an agent again")},
+    "survey_state": {"not-offered": NP_("survey_state", "not offered"), "offered": NP_("survey_state", "offered"),
+                     "finished": NP_("survey_state", "finished")},
+    "answer_status": {"answered": NP_("answer_status", "answered"), "no-input": NP_("answer_status", "no answer"),
+                      "invalid": NP_("answer_status", "invalid key")},
+    "question": {"adequate": NP_("question", "Adequate"), "satisfaction": NP_("question", "Satisfaction"),
+                 "anything_else": NP_("question", "Anything else")},
+    "period_state": {"open": NP_("period_state", "open"), "locked": NP_("period_state", "locked")},
+    "job_state": {"pending": NP_("job_state", "pending"), "queued": NP_("job_state", "queued"),
+                  "running": NP_("job_state", "running"), "done": NP_("job_state", "done"),
+                  "failed": NP_("job_state", "failed")},
+    "presence": {"available": NP_("presence", "available"), "busy": NP_("presence", "busy"),
+                 "wrap-up": NP_("presence", "wrap-up"), "offline": NP_("presence", "offline")},
+    "tier": {"none": NP_("tier", "no tier"), "bronze": NP_("tier", "bronze"), "silver": NP_("tier", "silver"),
+             "gold": NP_("tier", "gold"), "platinum": NP_("tier", "platinum"),
+             "insufficient-data": NP_("tier", "none (insufficient data)")},
+    "metric": {"adequacy": NP_("metric", "Adequacy"), "csat": NP_("metric", "CSAT"), "fcr": NP_("metric", "FCR")},
+    "language": {"en": NP_("language", "English"), "ru": NP_("language", "Russian")},
+    "audit_action": {"user.login": NP_("audit_action", "logged in"),
+                     "user.login_failed": NP_("audit_action", "failed login"),
+                     "user.create": NP_("audit_action", "user created"),
+                     "user.update": NP_("audit_action", "user changed"),
+                     "token.create": NP_("audit_action", "API token created"),
+                     "token.revoke": NP_("audit_action", "API token revoked"),
+                     "agent.create": NP_("audit_action", "agent created"),
+                     "agent.update": NP_("audit_action", "agent changed"),
+                     "period.lock": NP_("audit_action", "period locked"),
+                     "export.bonus": NP_("audit_action", "bonus file exported"),
+                     "export.download": NP_("audit_action", "export downloaded")},
+}
+
+# What a survey key means, per question (the keypad code as the caller pressed it).
+ANSWERS: dict[str, dict[int, str]] = {
+    "adequate": {1: N_("Yes"), 2: N_("No")},
+    "anything_else": {1: N_("Yes, back to an agent"), 2: N_("No, finished")},
+}
+
+
+def label(kind: str, code) -> str:
+    """A stored code in the reader's words: ``label("flag_state", "open")``; "—" for none."""
+    if code is None or code == "":
+        return "—"
+    msgid = LABELS[kind].get(code)
+    return pgettext(kind, msgid) if msgid else str(code)
+
+
+def answer(question: str, value) -> str:
+    """A survey answer as its meaning ("No" for adequate = 2); a rating stays its number."""
+    msgid = ANSWERS.get(question, {}).get(value)
+    return gettext(msgid) if msgid else str(value)
+
+
+# Why the domain refused something (``AccountError``, ``PeriodError``, ``ReviewError``: a key and
+# its parameters), in the reader's language.
+REFUSALS: dict[str, str] = {
+    "bad_email": N_("“%(value)s” is not an e-mail address."),
+    "bad_role": N_("The role must be one of %(choices)s."),
+    "bad_locale": N_("The language must be one of %(choices)s."),
+    "user_exists": N_("A user %(value)s already exists."),
+    "user_name_long": N_("A name can have at most %(n)s characters."),
+    "password_short": N_("The password must have at least %(n)s characters."),
+    "token_name": N_("A token needs a name of 1 to %(n)s characters."),
+    "bad_decision": N_("Choose confirm or dismiss."),
+    "actor_required": N_("Who reviews must be known."),
+    "comment_required": N_("A comment is required."),
+    "comment_long": N_("A comment can have at most %(n)s characters."),
+    "no_flag": N_("There is no flag %(id)s."),
+    "bad_period": N_("“%(value)s” is not a pay period."),
+    "bad_format": N_("The format must be one of %(choices)s."),
+    "already_locked": N_("Period %(key)s is already locked."),
+}
+
+
+def refusal(exc) -> str:
+    """A domain error's reason in the reader's language (its English text if it has no words here)."""
+    msgid = REFUSALS.get(getattr(exc, "key", None))
+    return gettext(msgid, **exc.params) if msgid else str(exc)
+
+
+# BEGIN legacy t(): keys of files not yet converted to gettext (f-convert.py removes this)
+LEGACY: dict[str, str] = {
+    'agent': N_("Agent"),
+    'all': N_("All"),
+    'already_locked': N_("Period %(key)s is already locked."),
+    'bad_decision': N_("Choose confirm or dismiss."),
+    'bad_format': N_("The format must be one of %(choices)s."),
+    'call': N_("Call"),
+    'comment': N_("Comment"),
+    'comment_long': N_("A comment can have at most %(n)s characters."),
+    'comment_required': N_("A comment is required."),
+    'confirm': N_("Confirm"),
+    'dismiss': N_("Dismiss"),
+    'evidence': N_("Evidence"),
+    'export_queued': N_("Export of %(key)s (%(fmt)s) queued as job %(id)s."),
+    'filter': N_("Show"),
+    'flags': N_("Flags"),
+    'kind': N_("Kind"),
+    'lock_refused': N_("Period %(key)s was not locked: %(detail)s"),
+    'locked': N_("Period %(key)s locked."),
+    'lock_started': N_("Period %(key)s is being locked by job %(id)s."),
+    'no_rows': N_("Nothing to show for this selection."),
+    'not_ended': N_("Period %(key)s ends %(end)s; it can be locked once it has ended."),
+    'occurred': N_("When"),
+    'reason': N_("Reason"),
+    'review_refused': N_("Flag %(id)s was not reviewed: %(detail)s"),
+    'review_saved': N_("Flag %(id)s %(state)s."),
+    'state': N_("State"),
+    'state_confirmed': N_("confirmed"),
+    'state_dismissed': N_("dismissed"),
+    'state_open': N_("open"),
+    'unavailable': N_("Not available yet: %(what)s."),
+}
+
+
+def t(key: str, /, **params) -> str:
+    return gettext(LEGACY[key], **params)
+
+
+_plain_input_error = InputError.__init__
+InputError.__init__ = lambda self, msgid, /, **params: _plain_input_error(  # type: ignore[method-assign]
+    self, LEGACY.get(msgid, msgid), **params)
+# END legacy t()
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with the catalogs beside this module, the reader's language and the
+    centre's time zone; ``label`` and ``answer`` for templates."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            logging.getLogger(__name__).warning("%s is missing or older than its .po: run `make install` "
+                                                "(pybabel compile); pages show English until then", mo)
+    babel.init_app(app, locale_selector=current_language, timezone_selector=_centre_timezone)
+    app.jinja_env.globals["t"] = t  # legacy t()
+    app.jinja_env.globals.update(label=label, answer=answer, current_language=current_language)

@@ -5,17 +5,18 @@ import math
 from datetime import datetime
 
 from flask import Blueprint, request
+from flask_babel import gettext
 from sqlalchemy import select
 
 from dashboard import queries, svg
 from dashboard.auth import can, guard
-from dashboard.i18n import t
+from dashboard.i18n import N_
 from dashboard.web import choice_arg, db, or_404, page_range, render
-from scoring.stats.cliff import detect_cliff
 from scoring.outcomes.rules import load_rules
 from scoring.outcomes.sla import sla_report, sla_total
 from scoring.scorecards.build import build_scorecards
 from scoring.scorecards.drilldown import agent_trend
+from scoring.stats.cliff import detect_cliff
 from store.agents import Agent
 from store.flags import Flag
 
@@ -67,13 +68,13 @@ def _cx_total(cards: list) -> dict:
 
 @bp.get("/scorecards")
 def scorecards():
-    sort = choice_arg("sort", SORTS, "sort", default="composite")
-    direction = choice_arg("dir", ("asc", "desc"), "direction", default=DEFAULT_SORT.get(sort, "desc"))
+    sort = choice_arg("sort", SORTS, N_("Sort"), default="composite")
+    direction = choice_arg("dir", ("asc", "desc"), N_("Order"), default=DEFAULT_SORT.get(sort, "desc"))
     rules = load_rules()
     with db().session() as s:
         rng, known = page_range(s, request.args)
         teams = queries.teams(s)
-        team = choice_arg("team", teams, "team")
+        team = choice_arg("team", teams, N_("Team"))
         cards = build_scorecards(s, rng.start, rng.end, team=team, rollup=True)
         sla_rows = sla_report(s, rng.start, rng.end, by="queue", sla_seconds=rules.service_level_seconds,
                               short_abandon_seconds=rules.short_abandon_seconds)
@@ -95,14 +96,15 @@ def _trend_chart(points: list[dict]) -> str:
     def series(name):
         return [(p[name]["mean"], p[name]["low"], p[name]["high"]) if p.get(name) and p[name].get("n") else None
                 for p in points]
-    return svg.trend(labels, [svg.Series(t("adequacy"), "s-adequacy", series("adequacy")),
-                              svg.Series(t("csat"), "s-csat", series("csat"))], title=t("weekly_trends"))
+    return svg.trend(labels, [svg.Series(gettext("Adequacy"), "s-adequacy", series("adequacy")),
+                              svg.Series(gettext("CSAT"), "s-csat", series("csat"))], title=gettext("Weekly trends"))
 
 
 def handle_time_chart(talk: list[int], rules, title: str):
     upper = int(math.ceil((rules.cap_seconds + AFTER_CAP) / BIN_SECONDS) * BIN_SECONDS)
     chart = svg.histogram(queries.bin_counts(talk, BIN_SECONDS, upper), BIN_SECONDS, rules.cap_seconds,
-                          window=rules.cap_window_seconds, title=title, cap_label=t("cap"))
+                          window=rules.cap_window_seconds, title=title, cap_label=gettext("cap"),
+                          longer=gettext("%(start)s or longer"))
     verdict = detect_cliff(talk, rules.cap_seconds, window=rules.cap_window_seconds, alpha=rules.cliff_alpha,
                            min_calls=rules.cliff_min_calls)
     return chart, verdict
@@ -122,10 +124,10 @@ def agent(agent_id):
                                                   Flag.occurred_at < rng.end).order_by(Flag.occurred_at.desc()))
                      ) if can("flags") else None
         talk = queries.agent_ended_talk_times(s, rng.start, rng.end, agent_id=agent_id).get(agent_id, [])
-    chart, verdict = handle_time_chart(talk, rules, t("handle_time_title"))
+    chart, verdict = handle_time_chart(talk, rules, gettext("Agent-ended talk times"))
     return render("agent.html", agent=who, rng=rng, periods=known, card=card,
                   trend_chart=_trend_chart(points) if points else None, calls=calls, flags=flags,
-                  ht_chart=chart, verdict=verdict, rules=rules)
+                  ht_chart=chart, ht_n=len(talk), verdict=verdict, rules=rules)
 
 
 @bp.get("/handle-time")
@@ -134,10 +136,10 @@ def handle_time():
     with db().session() as s:
         rng, known = page_range(s, request.args)
         teams = queries.teams(s)
-        team = choice_arg("team", teams, "team")
+        team = choice_arg("team", teams, N_("Team"))
         by_agent = queries.agent_ended_talk_times(s, rng.start, rng.end, team=team)
     centre = [x for talks in by_agent.values() for x in talks]
-    centre_chart, centre_verdict = handle_time_chart(centre, rules, t("centre"))
+    centre_chart, centre_verdict = handle_time_chart(centre, rules, gettext("Whole centre"))
     agents = []
     for agent_id, talks in sorted(by_agent.items(), key=lambda kv: -len(kv[1])):
         chart, verdict = handle_time_chart(talks, rules, agent_id)

@@ -29,9 +29,11 @@ def _mmss(seconds: float) -> str:
 
 
 def histogram(counts: list[int], bin_width: int, cap: float, *, window: float = 0, title: str = "",
-              cap_label: str = "cap", width: int = 560, height: int = 180) -> Markup:
+              cap_label: str = "cap", longer: str = "%(start)s or longer", width: int = 560,
+              height: int = 180) -> Markup:
     """Bars of counts per ``bin_width`` seconds from 0, a dashed line at ``cap``, and the
-    ``window`` seconds before the cap shaded, where cut-off calls would pile up."""
+    ``window`` seconds before the cap shaded, where cut-off calls would pile up. The last bin
+    also holds every longer call, and says so (``longer``, with ``%(start)s`` for where it starts)."""
     upper = bin_width * len(counts)
     plot_w, plot_h = width - PAD_L - PAD_R, height - PAD_T - PAD_B
     top = max(counts, default=0) or 1
@@ -50,9 +52,10 @@ def histogram(counts: list[int], bin_width: int, cap: float, *, window: float = 
         h = plot_h * c / top
         lo = i * bin_width
         cls = "bar near-cap" if window and cap - window <= lo < cap else "bar"
+        span = longer % {"start": _mmss(lo)} if i == len(counts) - 1 else f"{_mmss(lo)}–{_mmss(lo + bin_width)}"
         body.append(f'<rect class="{cls}" x="{_num(x(lo))}" y="{_num(PAD_T + plot_h - h)}" '
                     f'width="{_num(max(bin_width * sx - 1, 1))}" height="{_num(h)}">'
-                    f"<title>{_mmss(lo)}–{_mmss(lo + bin_width)}: {c}</title></rect>")
+                    f"<title>{escape(span)}: {c}</title></rect>")
     step = _tick_step(upper)
     for sec in range(0, int(upper) + 1, step):
         body.append(f'<line class="tick" x1="{_num(x(sec))}" x2="{_num(x(sec))}" y1="{PAD_T + plot_h}" '
@@ -60,6 +63,9 @@ def histogram(counts: list[int], bin_width: int, cap: float, *, window: float = 
                     f'y="{height - 8}" text-anchor="middle">{sec // 60}</text>')
     body.append(f'<text class="label" x="{PAD_L - 6}" y="{PAD_T + 8}" text-anchor="end">{top}</text>'
                 f'<text class="label" x="{PAD_L - 6}" y="{PAD_T + plot_h}" text-anchor="end">0</text>')
+    if counts:
+        body.append(f'<text class="label longer" x="{width - PAD_R}" y="{PAD_T + 8}" text-anchor="end">'
+                    f'{escape(longer % {"start": _mmss(upper - bin_width)})}</text>')
     if 0 <= cap <= upper:
         body.append(f'<line class="cap" x1="{_num(x(cap))}" x2="{_num(x(cap))}" y1="{PAD_T - 4}" '
                     f'y2="{PAD_T + plot_h}"/><text class="cap-label" x="{_num(x(cap) - 3)}" '

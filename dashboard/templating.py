@@ -1,10 +1,18 @@
-"""Jinja filters that format numbers the same way on every page (and say "—" for none)."""
+"""Jinja filters that format numbers, dates and durations the same way on every page, in the
+reader's language (Babel's locale data: "72%" / "72 %", "1.2 s" / "1,2 с"), and "—" for none."""
 from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from babel.dates import format_skeleton, format_time, get_day_names
+from babel.numbers import format_decimal, format_percent
+from babel.units import format_unit
+from flask import Flask
+from flask_babel import get_locale, get_timezone, gettext
+
+NONE = "—"
+P_FLOOR = 0.001
 
 
 def _missing(value) -> bool:
@@ -12,45 +20,118 @@ def _missing(value) -> bool:
 
 
 def pct(value, digits: int = 0) -> str:
-    return "—" if _missing(value) else f"{100 * value:.{digits}f}%"
+    fmt = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+    return NONE if _missing(value) else format_percent(value, fmt, locale=get_locale())
+
+
+def num(value, digits: int = 1) -> str:
+    fmt = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+    return NONE if _missing(value) else format_decimal(value, fmt, locale=get_locale())
+
+
+def count(value) -> str:
+    """A whole number with the reader's digit grouping: 1,548 / 1 548."""
+    return num(value, 0)
+
+
+def seconds(value, digits: int = 1) -> str:
+    """A duration in seconds with its unit: "1.2 s" / "1,2 с"."""
+    if _missing(value):
+        return NONE
+    fmt = "#,##0" if digits == 0 else "#,##0." + "#" * digits
+    return format_unit(value, "duration-second", length="short", format=fmt, locale=get_locale())
+
+
+def _no_data(est) -> bool:
+    """No estimate, or one made of no answers at all (the prior alone: not the agent's)."""
+    return est is None or _missing(getattr(est, "mean", None)) or getattr(est, "n", None) == 0
+
+
+def rate(value, base) -> str:
+    """A share of ``base`` things: 0% when there were some and none counted, "—" when there were none."""
+    return pct(0.0 if _missing(value) and base else value)
 
 
 def interval(est) -> str:
     """An Estimate as "72% (65–79%)"; "—" when it has no data."""
-    if est is None or _missing(getattr(est, "mean", None)):
-        return "—"
+    if _no_data(est):
+        return NONE
     return f"{pct(est.mean)} ({pct(est.low)}–{pct(est.high)})"
 
 
 def rating(est) -> str:
     """A 1-5 mean as "4.21 (3.9–4.5)"."""
-    if est is None or _missing(getattr(est, "mean", None)):
-        return "—"
-    return f"{est.mean:.2f} ({est.low:.1f}–{est.high:.1f})"
+    if _no_data(est):
+        return NONE
+    return f"{num(est.mean, 2)} ({num(est.low)}–{num(est.high)})"
 
 
-def mmss(seconds) -> str:
-    if _missing(seconds):
-        return "—"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
+def pvalue(value) -> str:
+    """A p-value a reader can take in: "0.034", "< 0.001" (never "3.33e-12")."""
+    if _missing(value):
+        return NONE
+    if value < P_FLOOR:
+        return "< " + num(P_FLOOR, 3)
+    return num(value, 3)
+
+
+def mmss(value) -> str:
+    if _missing(value):
+        return NONE
+    value = int(round(value))
+    return f"{value // 60}:{value % 60:02d}"
+
+
+def size(value) -> str:
+    """A file size in bytes or kilobytes, with the unit in the reader's language."""
+    if value is None:
+        return NONE
+    if value < 1024:
+        return format_unit(value, "digital-byte", length="short", locale=get_locale())
+    return format_unit(value / 1024, "digital-kilobyte", length="short", format="#,##0.#", locale=get_locale())
+
+
+# strftime patterns the templates pass -> (date skeleton, time format) in the reader's language
+FORMATS = {"%Y-%m-%d": ("yMMMd", None), "%Y-%m-%d %H:%M": ("yMMMd", "short"),
+           "%Y-%m-%d %H:%M:%S": ("yMMMd", "medium"), "month": ("yMMMM", None)}
 
 
 def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC datetime shown in the centre's time zone."""
+    """A UTC datetime in the centre's time zone, written the reader's way ("30 нояб. 2026 г., 14:05")."""
     if value is None:
-        return "—"
-    return value.astimezone(current_app.config["MENU"].hours.tz).strftime(fmt)
+        return NONE
+    value = value.astimezone(get_timezone())
+    day_skeleton, time_format = FORMATS.get(fmt, FORMATS["%Y-%m-%d %H:%M"])
+    shown = format_skeleton(day_skeleton, value, locale=get_locale())
+    return f"{shown}, {format_time(value, time_format, locale=get_locale())}" if time_format else shown
 
 
 def last_day(end: datetime | None) -> str:
     """The last local day of a half-open [start, end) range."""
-    return "—" if end is None else local(end - timedelta(seconds=1), "%Y-%m-%d")
+    return NONE if end is None else local(end - timedelta(seconds=1), "%Y-%m-%d")
 
 
-def num(value, digits: int = 1) -> str:
-    return "—" if _missing(value) else f"{value:.{digits}f}"
+def day(value) -> str:
+    """A calendar date (no time zone) the reader's way."""
+    return NONE if value is None else format_skeleton("yMMMd", value, locale=get_locale())
+
+
+def week(schedule) -> list[tuple[str, list[str]]]:
+    """Business hours as (day name, ["09:00–18:00", ...]) from Monday, in the reader's language;
+    a span with no end is open until midnight."""
+    names = get_day_names("wide", locale=get_locale())
+    return [(names[i], [f"{opens:%H:%M}–{closes:%H:%M}" if closes else f"{opens:%H:%M}–24:00"
+                        for opens, closes in schedule.spans.get(key, ())])
+            for i, key in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))]
+
+
+def penalty(value) -> str:
+    """A composite's flag penalty: "none" when nothing is taken off, never "−0.0"."""
+    return gettext("none") if _missing(value) or round(value, 1) == 0 else "−" + num(value)
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, mmss=mmss, local=local, last_day=last_day, num=num)
+    app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, rate=rate, mmss=mmss, local=local,
+                                 last_day=last_day, num=num, count=count, seconds=seconds, pvalue=pvalue, size=size,
+                                 day=day, penalty=penalty)
+    app.jinja_env.globals.update(week=week)

@@ -6,10 +6,12 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user
+from flask_babel import gettext
 from sqlalchemy import select
 
 from dashboard.filters import FilterError, Range, from_args
-from dashboard.i18n import shown, t
+from dashboard.i18n import shown
+from dashboard.i18n import LEGACY  # legacy t()
 from store.payroll import PayPeriod
 
 
@@ -49,7 +51,9 @@ def choice_arg(name: str, allowed, label: str, default: str | None = None) -> st
         return default
     if raw in allowed:
         return raw
-    flash(t("filter_ignored", what=t(label), value=shown(raw)), "error")
+    label = LEGACY.get(label, label)  # legacy t()
+    flash(gettext("%(what)s: “%(value)s” is not a known value, so this filter was not applied.",
+                  what=gettext(label), value=shown(raw)), "error")
     return default
 
 

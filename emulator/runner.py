@@ -91,14 +91,19 @@ def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int =
         cfg = scenario.callers
         if not call.truth.resolved and call.rng.random() < cfg.repeat_if_unresolved:
             delay = call.rng.uniform(*cfg.repeat_delay_h) * 3600.0
-            start_call(call.caller.from_number, call.now + delay, repeat_of=call.sid)
-            bar.total += 1
-            bar.refresh()
+            if stop is None or call.now + delay < stop:
+                start_call(call.caller.from_number, call.now + delay, repeat_of=call.sid)
+                bar.total += 1
+                bar.refresh()
 
     ctx = Context(scenario=scenario, engine=engine, webhooks=webhooks, resolve=target.url,
                   agents=agents, console=console, on_finish=on_finish)
 
+    stop = scenario.stop_s()
+
     def start_call(number: str, at: float, repeat_of: str | None = None, index: int | None = None) -> None:
+        if stop is not None and at >= stop:   # it could still be going on at `until`
+            return
         key = f"{scenario.seed}:call:{index}" if repeat_of is None else f"{scenario.seed}:repeat:{repeat_of}"
         call_rng = random.Random(key)
         call = Call(ctx, call_rng, Caller(call_rng, scenario.callers, number), at, repeat_of)

@@ -121,6 +121,7 @@ class Scenario:
     seed: int = 1
     days: float = 7.0
     start: dt.datetime | None = None   # simulated epoch (UTC); default: midnight `days` ago
+    until: dt.datetime | None = None   # every call over by then: none starts later than until - timing.max_call_s
     calls: int | None = None           # cap on first-contact calls (repeats come on top)
     account_sid: str = "AC" + "0" * 32
     auth_token: str = "emulator-auth-token"
@@ -134,6 +135,12 @@ class Scenario:
     callers: Callers = field(default_factory=Callers)
     faults: Faults = field(default_factory=Faults)
     timing: Timing = field(default_factory=Timing)
+
+    def stop_s(self) -> float | None:
+        """Seconds after the epoch from which no call starts (``until`` less the longest call)."""
+        if self.until is None:
+            return None
+        return (self.until - self.epoch()).total_seconds() - self.timing.max_call_s
 
     def epoch(self) -> dt.datetime:
         if self.start is not None:
@@ -151,8 +158,9 @@ class Scenario:
                 kwargs[name] = _build(typ, data.pop(name))
         if "agents" in data:
             kwargs["agents"] = [_build(AgentSpec, a) for a in data.pop("agents")]
-        if "start" in data:
-            kwargs["start"] = _parse_start(data.pop("start"))
+        for name in ("start", "until"):
+            if name in data:
+                kwargs[name] = _parse_start(data.pop(name))
         scenario = _build(cls, data, **kwargs)
         ids = [a.id for a in scenario.agents]
         if len(ids) != len(set(ids)):

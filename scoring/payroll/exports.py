@@ -4,6 +4,10 @@ Columns are `periods.COLUMNS`, in that order, in every format. No caller phone n
 in the rows. Text cells that a spreadsheet would run as a formula (starting with = + - @,
 tab or carriage return) are prefixed with a single quote (OWASP CSV injection guidance);
 numbers are written as numbers, so a negative adjustment stays a number.
+
+The XLSX is laid out like a payroll file a person opens: bold frozen header with filters,
+columns wide enough for their contents, shares as percentages, rates and multipliers with
+fixed decimals, and `insufficient` as a real boolean (CSV and JSON are unchanged).
 """
 from __future__ import annotations
 
@@ -52,6 +56,37 @@ def _cell(value):
     return value
 
 
+PERCENT = "0.0%"
+# Number formats of the XLSX columns; a column not named here is text or a whole number.
+XLSX_FORMATS = {
+    **{c: PERCENT for c in ("response_rate", "adequacy_raw", "adequacy", "adequacy_low", "adequacy_high",
+                            "csat_raw", "csat", "csat_low", "csat_high", "fcr_raw", "fcr", "fcr_low", "fcr_high")},
+    "mean_rating": "0.00", "flag_penalty": "0.0", "composite": "0.0",
+    "multiplier": "0.00", "previous_multiplier": "0.00", "multiplier_delta": "+0.00;-0.00;0.00",
+    **{c: "0" for c in ("handled", "surveys_offered", "surveys_completed", "confirmed_flags", "rank")},
+}
+WIDTH_MIN, WIDTH_MAX = 8, 40
+
+
+def _xlsx_cell(value):
+    return value if isinstance(value, bool) else _cell(value)
+
+
+def _width(column: str, values: list) -> float:
+    """Characters a column needs: its header, or its longest value as the format shows it."""
+    shown = [len(column)]
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, float) and XLSX_FORMATS.get(column) == PERCENT:
+            shown.append(7)                                  # "100.0%"
+        elif isinstance(value, float):
+            shown.append(len(f"{value:.2f}"))
+        else:
+            shown.append(len(str(value)))
+    return min(WIDTH_MAX, max(WIDTH_MIN, max(shown) + 2))
+
+
 def _csv(rows: list[dict]) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -65,18 +100,30 @@ def _xlsx(rows: list[dict], stamp: datetime) -> bytes:
     """Workbook bytes that depend only on rows and `stamp`: openpyxl's save() stamps "now" into
     the properties and every zip entry, so the archive is written and then re-packed."""
     from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
     from openpyxl.writer.excel import ExcelWriter
 
     wb = Workbook()
     ws = wb.active
     ws.title = "bonus"
     ws.append(list(COLUMNS))
-    for row in rows:
-        ws.append([_cell(row.get(c)) for c in COLUMNS])
+    values = [[_xlsx_cell(row.get(c)) for c in COLUMNS] for row in rows]
+    for line in values:
+        ws.append(line)
+    formats = [XLSX_FORMATS.get(c) for c in COLUMNS]
     for cells in ws.iter_rows(min_row=2):   # one pass: ws[ws.max_row] per row rescans the sheet
-        for cell in cells:
+        for cell, fmt in zip(cells, formats):
             if isinstance(cell.value, str):
                 cell.data_type = "s"   # never a formula, whatever the text
+            elif fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = fmt
+    bold, wrap = Font(bold=True), Alignment(vertical="top")
+    for i, column in enumerate(COLUMNS, start=1):
+        ws.cell(1, i).font, ws.cell(1, i).alignment = bold, wrap
+        ws.column_dimensions[get_column_letter(i)].width = _width(column, [line[i - 1] for line in values])
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(values) + 1)}"
     naive = stamp.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
     wb.properties.created = wb.properties.modified = naive
     raw = io.BytesIO()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from babel.dates import format_skeleton
 from sqlalchemy import func, select
 
 from scoring.payroll.periods import get_or_create_period, period_bounds, period_key_for
@@ -58,7 +59,7 @@ def test_a_line_break_in_a_return_path_is_not_followed(browser):
 def test_locking_needs_a_known_finished_period(browser, database):
     current = period_key_for(utcnow())               # the month running now: it has not ended
     end = period_bounds(current)[1]
-    last_day = (end.astimezone(load_config().tz) - timedelta(seconds=1)).date().isoformat()
+    last_day = format_skeleton("yMMMd", (end.astimezone(load_config().tz) - timedelta(seconds=1)).date(), locale="ru")
     with database.session() as s:
         get_or_create_period(s, current)
     browser.login("hr")

@@ -171,3 +171,32 @@ def test_russian_interface_and_handle_time_picture(server, page):
     assert "Длительность разговоров" in page.locator("h1").inner_text()
     assert page.locator("#ht-dan svg .bar.near-cap").count() >= 1
     shot(page, "handle-time-ru")
+
+
+WIDE_PAGES = {
+    "supervisor": ["/scorecards", f"/scorecards?period={PERIOD}", f"/agents/dan?period={PERIOD}", "/handle-time",
+                   "/calls", "/flags", "/flags?state=all"],
+    "hr": ["/hr/periods", "/hr/audit", f"/scorecards?period={PERIOD}"],
+    "admin": ["/admin/users", "/admin/agents", "/admin/tokens", "/admin/definitions"],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_no_page_scrolls_sideways_at_1366_by_768(server, chromium, lang):
+    url, wide = server["url"], []
+    with server["db"].session() as s:
+        call_sid = s.scalar(select(Flag.call_sid).where(Flag.call_sid.is_not(None)))
+    for role, paths in WIDE_PAGES.items():
+        context = chromium.new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.goto(url + "/login")
+        page.click(f"button[name=lang][value={lang}]")
+        login(page, url, role)
+        for path in paths + ([f"/calls/{call_sid}"] if role == "supervisor" else []):
+            page.goto(url + path)
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            if width[0] > width[1]:
+                wide.append((path, width[0]))
+                shot(page, f"wide-{lang}-{path.strip('/').replace('/', '-').replace('?', '-')}")
+        context.close()
+    assert not wide, f"pages wider than the 1366 px window ({lang}): {wide}"

@@ -1,24 +1,17 @@
-"""The dashboard's own pieces: timeline and talk-time queries, SVG charts, strings, date filters."""
+"""The dashboard's own pieces: timeline and talk-time queries, SVG charts, date filters."""
 from __future__ import annotations
 
-import ast
 import re
 from datetime import date, datetime, timezone
-from pathlib import Path
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from dashboard import queries, svg
-from dashboard.filters import FilterError, from_args
-from dashboard.i18n import LANGUAGES, STRINGS, check_table
-from store.accounts import ROLES
-from store.flags import STATES
+from dashboard.filters import BAD_TO, FilterError, from_args
 from tests.dashboard.seed import CUTTER, START
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "dashboard" / "templates"
-PY = Path(__file__).resolve().parents[2] / "dashboard"
 WIDE = (datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc))
 
 
@@ -78,43 +71,6 @@ def test_trend_draws_bands_and_leaves_gaps():
     assert len(doc.findall(".//s:circle", ns)) == 3
 
 
-def test_every_string_has_every_language():
-    for msgid, row in STRINGS.items():
-        assert len(row) == len(LANGUAGES) and all(isinstance(s, str) and s.strip() for s in row), msgid
-    with pytest.raises(ValueError, match="'half' needs one non-empty string for each of en, ru"):
-        check_table({"half": ("only English",)})
-    with pytest.raises(ValueError, match="'empty' needs"):
-        check_table({"empty": ("English", "")})
-    with pytest.raises(ValueError, match="'drift' have different placeholders"):
-        check_table({"drift": ("{n} calls", "звонков: {count}")})
-
-
-# Calls whose argument at this position is a message id: t("key"), InputError("key"), ...,
-# choice_arg(name, allowed, "label"), and filters._day(raw, "bad_from").
-MSGID_ARGS = {"t": 0, "text": 0, "InputError": 0, "AccountError": 0, "FilterError": 0, "choice_arg": 2, "_day": 1}
-
-
-def message_ids(source: str) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MSGID_ARGS:
-            position = MSGID_ARGS[node.func.id]
-            if len(node.args) > position and isinstance(node.args[position], ast.Constant):
-                found.add(node.args[position].value)
-    return found
-
-
-def test_every_used_key_exists():
-    used = set()
-    for path in TEMPLATES.glob("*.html"):
-        used |= set(re.findall(r"\bt\(['\"]([a-z_]+)['\"]\s*[,)]", path.read_text()))
-    for path in PY.glob("*.py"):
-        used |= message_ids(path.read_text())
-    dynamic = {f"state_{s}" for s in STATES} | {f"role_{r}" for r in ROLES} | {f"ivr_{s}" for s in queries.IVR_STEPS} \
-        | {"ended_agent", "ended_caller", "ended_unknown"}
-    assert used and not (used | dynamic) - set(STRINGS), (used | dynamic) - set(STRINGS)
-
-
 def test_date_filters():
     tz = ZoneInfo("Europe/Moscow")
     rng = from_args({"from": "2026-10-01", "to": "2026-10-31"}, tz, date(2026, 11, 25))
@@ -133,4 +89,4 @@ def test_date_filters():
         from_args({"from": "2024-01-01", "to": "2026-01-01"}, tz, date(2026, 11, 25))
     with pytest.raises(FilterError) as refused:
         from_args({"to": "x" * 500}, tz, date(2026, 11, 25))
-    assert refused.value.msgid == "bad_to" and len(refused.value.params["value"]) == 41   # shortened in the message
+    assert refused.value.msgid == BAD_TO and len(refused.value.params["value"]) == 41   # shortened in the message

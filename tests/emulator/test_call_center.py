@@ -1,5 +1,6 @@
 """The whole journey through a miniature call centre: IVR, queues, agents, survey, truth."""
 
+import datetime as dt
 import json
 import threading
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from aftercall.demo import demo_window
 from emulator import HttpConsole, Target, load_scenario, run
 from aftercall.cli.simulate import simulate_command
 
@@ -152,3 +154,25 @@ def test_difficulty_outside_zero_one_is_rejected(tmp_path):
     bad.write_text('seed = 1\n[callers]\ndifficulty = { tech = 1.5 }\n')
     with pytest.raises(ValueError, match="difficulty"):
         load_scenario(bad)
+
+
+def test_until_keeps_every_call_and_repeat_before_it():
+    scenario = smoke()
+    scenario.callers.repeat_if_unresolved = 1.0
+    _, free = run_toy(scenario)
+    ends = sorted(c.start_s + c.duration_s for c in free.truth)
+    until_s = ends[len(ends) // 2] + scenario.timing.max_call_s     # about half the calls may start
+    bounded = scenario.replace(until=scenario.epoch() + dt.timedelta(seconds=until_s))
+    _, result = run_toy(bounded)
+    assert 0 < result.calls < free.calls
+    assert max(c.start_s + c.duration_s for c in result.truth) <= until_s
+    assert max(c.start_s for c in result.truth) < until_s - scenario.timing.max_call_s
+
+
+def test_the_demo_week_is_over_before_now():
+    now = dt.datetime(2026, 12, 2, 4, 33, tzinfo=dt.timezone.utc)
+    demo = demo_window(load_scenario(DEMO), now)
+    last_arrival = demo.epoch() + dt.timedelta(days=demo.days)
+    latest_repeat = last_arrival + dt.timedelta(hours=max(demo.callers.repeat_delay_h))
+    assert demo.until == now and latest_repeat + dt.timedelta(seconds=demo.timing.max_call_s) <= now
+    assert now - last_arrival < dt.timedelta(hours=14)                 # still a recent week

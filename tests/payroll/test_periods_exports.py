@@ -120,3 +120,21 @@ def test_exports_carry_no_phone_numbers(build, db_session):
     result = export_period(db_session, "2026-09", "json", actor="hr")
     assert b"+1555" not in result.bytes
     assert db_session.get(Leg, 1) is not None and db_session.query(SurveyAnswer).count() == 8
+
+
+def test_xlsx_is_laid_out_like_a_payroll_file():
+    rows = [ROW, ROW | {"agent_id": "a2", "insufficient": True, "adequacy": 0.734, "response_rate": 0.5,
+                        "agent_name": "Анна Бергман-Лунд", "rank": 3}]
+    ws = load_workbook(io.BytesIO(render(rows, "xlsx"))).active
+    col = {c: i + 1 for i, c in enumerate(COLUMNS)}
+    assert ws.freeze_panes == "A2" and ws.cell(1, 1).font.b and ws.auto_filter.ref == f"A1:{ws.cell(1, len(COLUMNS)).column_letter}3"
+    assert ws.cell(2, col["insufficient"]).value is False and ws.cell(3, col["insufficient"]).value is True
+    assert ws.cell(3, col["insufficient"]).data_type == "b"
+    assert ws.cell(3, col["adequacy"]).number_format == "0.0%" and ws.cell(3, col["adequacy"]).value == 0.734
+    assert ws.cell(2, col["composite"]).number_format == "0.0" and ws.cell(3, col["rank"]).number_format == "0"
+    assert ws.cell(2, col["multiplier_delta"]).number_format.startswith("+0.00")
+    widths = {c: ws.column_dimensions[ws.cell(1, i).column_letter].width for c, i in col.items()}
+    assert widths["agent_name"] >= len("=HYPERLINK(\"http://x\",\"click\")") and widths["rank"] >= len("rank")
+    assert all(8 <= w <= 40 for w in widths.values())
+    assert render(rows, "xlsx") == render(rows, "xlsx")
+    assert read_csv(render(rows, "csv"))[1]["insufficient"] == "true"     # CSV keeps its text

@@ -1,0 +1,72 @@
+"""What guards the login and the pages: failed logins throttled, the usual response headers.
+
+Failed logins (answered 401) are counted per account (the e-mail as typed, lower-cased) and per
+client address with Flask-Limiter; once either count is used up the login answers 429 with a
+message in the reader's language, before any password is checked. A successful login costs
+nothing. The counters live in Redis when ``REDIS_URL`` is set (shared by every web worker),
+else in the process's memory. Limits are Flask-Limiter strings, e.g. "5 per 15 minutes";
+see docs/operators.md.
+
+Dashboard pages get a Content-Security-Policy that allows no inline script and no framing;
+every response gets ``X-Content-Type-Options: nosniff``, and HSTS when the request came over
+HTTPS. Twilio webhooks (/voice/) and the JSON APIs (/api/) keep their bodies and content types.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, flash, request
+from flask_babel import gettext
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+DEFAULT_ACCOUNT_LIMIT = "5 per 15 minutes"
+DEFAULT_ADDRESS_LIMIT = "30 per 15 minutes"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _account() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def init_app(app: Flask, exempt_prefixes: tuple[str, ...], env: dict | None = None) -> Limiter:
+    """Throttle the login view's failed attempts and add the headers; returns the app's limiter."""
+    env = dict(os.environ if env is None else env)
+    redis_url = app.config["SETTINGS"].redis_url
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    limiter = Limiter(get_remote_address, app=app, default_limits=[])
+    account = env.get("LOGIN_LIMIT_ACCOUNT") or DEFAULT_ACCOUNT_LIMIT
+    address = env.get("LOGIN_LIMIT_ADDRESS") or DEFAULT_ADDRESS_LIMIT
+    view = app.view_functions["auth.login"]
+    view = limiter.limit(account, key_func=_account, methods=["POST"], deduct_when=_failed,
+                         scope="login-account")(view)
+    view = limiter.limit(address, methods=["POST"], deduct_when=_failed, scope="login-address")(view)
+    app.view_functions["auth.login"] = view
+
+    @app.errorhandler(429)
+    def _too_many(exc):
+        from dashboard.web import render
+        flash(gettext("Too many failed logins for this account or from this address; "
+                      "wait a few minutes, then try again."), "error")
+        return render("login.html", email=request.form.get("email", "")), 429
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if not request.path.startswith(exempt_prefixes):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return limiter

@@ -1,0 +1,55 @@
+"""A flag's reason in the reader's language, built from its kind and evidence.
+
+``flags.reason`` keeps the English sentence the rule wrote (the JSON API and the CLI show it);
+pages say the same thing from the evidence parameters, so it can be translated and declined.
+A kind or evidence this module does not know falls back to the stored sentence.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext, ngettext
+
+from dashboard.templating import num, pct, seconds
+
+
+def _truncated(e: dict) -> str:
+    if e.get("talk_seconds", 0) < e.get("threshold_seconds", 0):
+        return gettext("agent ended the call after %(talk)s, under the %(threshold)s short-call threshold",
+                       talk=seconds(e["talk_seconds"], 0), threshold=seconds(e["threshold_seconds"], 0))
+    return gettext("agent ended the call after %(talk)s and the caller said it was not answered adequately",
+                   talk=seconds(e["talk_seconds"], 0))
+
+
+def _cap_cut(e: dict) -> str:
+    return gettext("agent ended the call at %(talk)s, just under the %(cap)s cap",
+                   talk=seconds(e["talk_seconds"], 0), cap=seconds(e["cap_seconds"], 0))
+
+
+def _repeat(e: dict) -> str:
+    return gettext("the caller called again %(gap)s h later: no first-contact resolution",
+                   gap=num(e["gap_seconds"] / 3600))
+
+
+def _cliff(e: dict) -> str:
+    return ngettext("%(num)s agent-ended call just before the cap where the smooth density predicts %(expected)s",
+                    "%(num)s agent-ended calls just before the cap where the smooth density predicts %(expected)s",
+                    e["observed"], expected=num(e["expected"]))
+
+
+def _dodging(e: dict) -> str:
+    return ngettext("%(share)s of %(num)s answered call ended by the caller (no survey) where peers on the same "
+                    "queues would give %(expected)s",
+                    "%(share)s of %(num)s answered calls ended by the caller (no survey) where peers on the same "
+                    "queues would give %(expected)s",
+                    e["legs"], share=pct(e["share"]), expected=pct(e["expected_share"]))
+
+
+BUILDERS = {"truncated": _truncated, "cap-cut": _cap_cut, "repeat-call": _repeat, "cap-cliff": _cliff,
+            "survey-dodging": _dodging}
+
+
+def flag_reason(flag) -> str:
+    build = BUILDERS.get(flag.kind)
+    try:
+        return build(flag.evidence or {}) if build else flag.reason
+    except (KeyError, TypeError, ZeroDivisionError):
+        return flag.reason
