@@ -32,9 +32,13 @@ from scoring.shrinkage import BetaPrior, Estimate, bayesian_average, fit_beta_pr
 from store.agents import Agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer
 from store.flags import Flag
+from store.followups import Followup
 
 DEFAULT_FILE = Path(__file__).with_name("scoring.toml")
-MIX_COLUMNS = ("queue", "language", "reason")
+MIX_COLUMNS = ("queue", "language", "reason", "channel")
+"""``channel``: how the leg's survey was answered (``call``, ``sms``, ``callback``; its satisfaction
+answer's channel, else its adequacy answer's; empty without answers): an SMS answer an hour
+later is not the same as one on the line, so each is compared with its own kind."""
 INSUFFICIENT = "insufficient-data"
 RATE_QUESTIONS = ("adequate", "satisfaction")
 WORK_MEM = "128MB"
@@ -138,6 +142,8 @@ class AgentScorecard:
     insufficient: bool
     rank: int | None = None
     case_mix: dict[str, AdjustedRate] = field(default_factory=dict)
+    funnel: dict[str, int] = field(default_factory=dict)
+    """Legs, in-call surveys completed, follow-ups sent, follow-ups answered (``FUNNEL``)."""
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -164,15 +170,20 @@ def _in_range(start: datetime, end: datetime):
     return and_(Call.started_at >= start, Call.started_at < end)
 
 
-def _mix_exprs():
-    return {"queue": Leg.queue, "language": func.coalesce(Leg.language, ""), "reason": QueueEntry.reason}
+def _mix_exprs(channel=None):
+    return {"queue": Leg.queue, "language": func.coalesce(Leg.language, ""), "reason": QueueEntry.reason,
+            "channel": channel}
 
 
+FUNNEL = ("legs", "incall_completed", "followups_sent", "followups_answered")
 COUNTS = ("handled", "offered", "talk_seconds", "completed", "adequate_n", "adequate_yes", "csat_n", "csat_top",
-          "rating_sum", "rating_sq", "fcr_n", "fcr_repeats")
+          "rating_sum", "rating_sq", "fcr_n", "fcr_repeats", *FUNNEL)
 """What a scorecard is built from, per agent and mix cell: plain counts, so the counts of
-disjoint time ranges add up (``scoring.rollup`` stores them per day)."""
+disjoint time ranges add up (``scoring.rollup`` stores them per day). ``offered`` counts legs
+asked by any channel (in the call, or a follow-up sent), ``completed`` legs answered by any."""
 _FCR = COUNTS.index("fcr_n")
+_FUNNEL = COUNTS.index("legs")
+FOLLOWUP_CHANNELS = ("sms", "callback")
 
 
 @dataclass
@@ -200,7 +211,8 @@ def live_tally(session: Session, start: datetime, end: datetime, cfg: ScoringCon
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     tally = Tally(shift_days=_shift_days(session, start, end))
     for agent, mix, *counts in _leg_cells(session, start, end, cfg):
-        tally.add(agent, mix, counts)
+        tally.add(agent, mix, counts[:_FCR])
+        tally.add(agent, mix, counts[_FCR:], offset=_FUNNEL)
     for agent, mix, n, repeats in _fcr_cells(session, start, end):
         tally.add(agent, mix, (n, repeats), offset=_FCR)
     return tally
@@ -208,13 +220,15 @@ def live_tally(session: Session, start: datetime, end: datetime, cfg: ScoringCon
 
 def _leg_cells(session: Session, start, end, cfg: ScoringConfig) -> list[tuple]:
     """One pass over the range's legs, per (agent, mix cell): handled, offered, talk seconds,
-    completed surveys, adequacy n/yes and CSAT n/top-box/sum/sum of squares. Each leg has at
-    most one answer per question, so the two outer joins never multiply rows."""
+    completed surveys, adequacy n/yes and CSAT n/top-box/sum/sum of squares, then the funnel
+    (``FUNNEL``). Each leg has at most one answer per question and one follow-up, so the outer
+    joins never multiply rows."""
     bridged = Leg.bridged.is_(True)
     adq, sat = aliased(SurveyAnswer), aliased(SurveyAnswer)
     answered = lambda a, q: and_(a.leg_id == Leg.id, a.question == q, a.status == "answered")  # noqa: E731
     has_adq, has_sat = adq.id.is_not(None), sat.id.is_not(None)
-    mix = [_mix_exprs()[m] for m in MIX_COLUMNS]
+    by = lambda channels: or_(adq.channel.in_(channels), sat.channel.in_(channels))  # noqa: E731
+    mix = [_mix_exprs(func.coalesce(sat.channel, adq.channel, ""))[m] for m in MIX_COLUMNS]
     q = (select(Leg.agent_id, *mix,
                 func.sum(case((bridged, 1), else_=0)),
                 func.sum(case((Leg.survey_state != "not-offered", 1), else_=0)),
@@ -225,11 +239,17 @@ def _leg_cells(session: Session, start, end, cfg: ScoringConfig) -> list[tuple]:
                 func.sum(case((has_sat, 1), else_=0)),
                 func.sum(case((sat.value >= cfg.csat_top_box_min, 1), else_=0)),
                 func.sum(func.coalesce(sat.value, 0)),
-                func.sum(func.coalesce(sat.value * sat.value, 0)))
+                func.sum(func.coalesce(sat.value * sat.value, 0)),
+                func.count(),
+                func.sum(case((by(("call",)), 1), else_=0)),
+                func.sum(case((Followup.sent_at.is_not(None), 1), else_=0)),
+                func.sum(case((by(FOLLOWUP_CHANNELS), 1), else_=0)))
          .join(Call, Call.sid == Leg.call_sid).join(QueueEntry, QueueEntry.id == Leg.entry_id)
          .outerjoin(adq, answered(adq, "adequate")).outerjoin(sat, answered(sat, "satisfaction"))
+         .outerjoin(Followup, Followup.leg_id == Leg.id)
          .where(_in_range(start, end)).group_by(Leg.agent_id, *mix))
-    return [(r[0], tuple(r[1:4]), *r[4:]) for r in session.execute(q)]
+    width = len(MIX_COLUMNS)
+    return [(r[0], tuple(r[1:1 + width]), *r[1 + width:]) for r in session.execute(q)]
 
 
 def _shift_days(session: Session, start, end) -> dict[str, int]:
@@ -279,11 +299,12 @@ def _last_bridged():
 def _fcr_cells(session: Session, start, end) -> list[tuple]:
     """Per (agent, mix cell): handled first contacts charged to the agent, and repeats among them."""
     nxt, repeat = _next_calls(session, start, end)
-    mix = [_mix_exprs()[m] for m in MIX_COLUMNS]
+    mix = [_mix_exprs()[m] for m in MIX_COLUMNS if m != "channel"]   # FCR is no survey answer: channel ""
     q = (select(Leg.agent_id, *mix, func.count(), func.sum(case((repeat, 1), else_=0)))
          .join(nxt, nxt.c.sid == Leg.call_sid).join(QueueEntry, QueueEntry.id == Leg.entry_id)
          .where(nxt.c.at >= start, nxt.c.at < end, _last_bridged()).group_by(Leg.agent_id, *mix))
-    return [(r[0], tuple(r[1:4]), int(r[4]), int(r[5] or 0)) for r in session.execute(q)]
+    width = len(mix)
+    return [(r[0], (*r[1:1 + width], ""), int(r[1 + width]), int(r[2 + width] or 0)) for r in session.execute(q)]
 
 
 # ---- statistics -----------------------------------------------------------------------
@@ -408,10 +429,12 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
     # In a fixed order: float sums then do not depend on the order the database grouped in.
     ordered = sorted(tally.cells.items(), key=lambda kv: (kv[0][0], tuple(str(v) for v in kv[0][1])))
     cells = [(agent, mix, *c[:_FCR]) for (agent, mix), c in ordered]
-    fcr_cells = [(agent, mix, *c[_FCR:]) for (agent, mix), c in ordered if c[_FCR]]
+    fcr_cells = [(agent, mix, *c[_FCR:_FUNNEL]) for (agent, mix), c in ordered if c[_FCR]]
     legs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4, dtype=int))
-    for agent, _mix, handled, offered, talk, completed, *_ in cells:
-        legs[agent] += (handled, offered, talk, completed)
+    funnel: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(FUNNEL), dtype=int))
+    for (agent, _mix), c in ordered:
+        legs[agent] += c[:4]
+        funnel[agent] += c[_FUNNEL:]
     answers = [(c[0], c[1], *c[6:]) for c in cells]
     agents = sorted({agent for agent, _mix in tally.cells})
     info = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(agents)))}
@@ -445,7 +468,8 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
             multiplier=tier.multiplier if tier else cfg.insufficient_multiplier,
             insufficient=breakdown.insufficient,
             case_mix={k: v for k, v in (("adequacy", adq_adj.get(a)), ("csat", csat_adj.get(a)),
-                                          ("fcr", fcr_adj.get(a))) if v is not None}))
+                                          ("fcr", fcr_adj.get(a))) if v is not None},
+            funnel={name: int(v) for name, v in zip(FUNNEL, funnel[a])}))
     if team is not None:
         cards = [c for c in cards if c.team == team]
     ranks = rank({c.agent_id: c.composite for c in cards})
