@@ -118,7 +118,8 @@ class FollowupPlayer:
             return truth
         if behaviour == "stop":
             english = call is None or call.language != "2"
-            body = rng.choice(["STOP", "Stop", "unsubscribe"]) if english else rng.choice(["СТОП", "стоп", "Отписаться"])
+            words = ["STOP", "Stop", "unsubscribe"] if english else ["СТОП", "стоп", "Отписаться"]
+            body = rng.choice(words)
             if english:
                 self.rest.opted_out.add(made.to)      # Twilio blocks its own keywords on long codes
             truth.replies.append(self._text(made, body, at, {"OptOutType": "STOP"} if english else {}) or "")

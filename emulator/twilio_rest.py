@@ -13,6 +13,7 @@ from here: ``emulator.followups`` plays what happens to each created resource.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import itertools
 import json
 import random
@@ -23,8 +24,6 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
-
-import datetime as dt
 
 FAULTS = ("429", "500", "500-after-create", "timeout", "timeout-after-create", "21610", "21211")
 
@@ -63,6 +62,7 @@ class FakeTwilioRest:
     seed: int = 1
     rates: dict[str, float] = field(default_factory=dict)   # fault name -> probability per create
     slow_s: float = 1.5                                      # a "timeout" answers this late
+    port: int = 0                                            # 0: any free port
     created: list[Created] = field(default_factory=list)
     opted_out: set[str] = field(default_factory=set)
     requests: list[tuple[str, str, int]] = field(default_factory=list)   # (method, path, status answered)
@@ -98,7 +98,7 @@ class FakeTwilioRest:
             def do_POST(self):
                 fake._handle(self, "POST")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self.url
@@ -208,3 +208,37 @@ class FakeTwilioRest:
 def _error(code: int, message: str, status: int) -> dict:
     return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
+
+
+def main() -> None:
+    """``python -m emulator.twilio_rest``: the stand-in as a server for a live app (its worker
+    with ``TWILIO_API_BASE_URL`` pointing here), playing callers' replies on the wall clock."""
+    import argparse
+
+    from .followups import FollowupPlayer
+    from .scenario import Scenario, load_scenario
+    from .transport import Target
+
+    parser = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
+    parser.add_argument("--app", required=True, help="the app's public base URL, e.g. http://127.0.0.1:5000")
+    parser.add_argument("--account-sid", required=True)
+    parser.add_argument("--auth-token", required=True, help="the app's TWILIO_AUTH_TOKEN (signs the webhooks)")
+    parser.add_argument("--scenario", default=None, help="caller behaviour and REST faults ([followups])")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    scenario = (load_scenario(args.scenario) if args.scenario else Scenario()).replace(auth_token=args.auth_token)
+    fake = FakeTwilioRest(args.account_sid, args.auth_token, seed=scenario.seed, rates=scenario.followups.rest_faults,
+                          port=args.port)
+    print(f"Twilio REST stand-in: TWILIO_API_BASE_URL={fake.start()}", flush=True)
+    player = FollowupPlayer(scenario, fake, Target.http(args.app), [])
+    try:
+        while True:
+            for truth in player.play(dt.datetime.now(dt.timezone.utc)):
+                print(json.dumps(truth.to_dict(), ensure_ascii=False), flush=True)
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -243,7 +243,7 @@ def send(db, sender: Sender, policy: FollowupPolicy, urls: Urls, followup_id: in
             fu.state, fu.updated_at = "opted-out", now
             return "opted-out"
         unsure_since = fu.attempt_started_at
-        if unsure_since is None and policy.is_quiet(qp, now):
+        if policy.is_quiet(qp, now):   # even a reconciliation waits: it may end in a send
             fu.state, fu.send_after, fu.updated_at = "scheduled", policy.send_time(qp, now), now
             return "deferred"
         fu.state, fu.updated_at = "sending", now
