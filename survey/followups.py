@@ -146,7 +146,7 @@ def _recent_survey(session: Session, number: str, leg_id: int, started: datetime
     if days <= 0:
         return False
     other = aliased(Leg)
-    fu = exists().where(Followup.leg_id == other.id, Followup.state != "skipped")
+    fu = exists().where(Followup.leg_id == other.id, Followup.state.not_in(("skipped", "failed")))
     return session.scalar(select(exists().where(
         other.call_sid == Call.sid, Call.from_number == number, other.id != leg_id,
         Call.started_at >= started - timedelta(days=days), Call.started_at <= started,
@@ -324,6 +324,9 @@ def message_status(session: Session, message_sid: str, status: str, error_code: 
             fu.state = "opted-out" if fu.state != "answered" else fu.state
         elif fu.state == "sent" and fu.position == 0:
             fu.state = "failed"
+        if fu.state != "answered" and fu.position == 0:   # never reached the caller: not asked after all
+            session.execute(update(Leg).where(Leg.id == fu.leg_id, Leg.survey_state == "follow-up")
+                            .values(survey_state="not-offered"))
     fu.updated_at = now
     return True
 

@@ -295,3 +295,21 @@ def test_call_back_survey_and_machine_detection(fapp, database, rest, sender, tw
 def test_forgiving_yes_no(fapp, body, expected):
     question = fapp.config["SURVEY"].questions[0]
     assert parse_answer(body, question) == expected
+
+
+def test_an_undelivered_message_was_not_asked_after_all(fapp, database, rest, sender, twilio_f):
+    _, leg_id = _seed(database)
+    _, blocked = _seed(database, number="+15551230007")
+    now = T0 + timedelta(minutes=20)
+    for fid in _plan(fapp, now):
+        _send(fapp, sender, fid, now)
+    lost, stopped = rest.sent("message")
+    twilio_f.post("/sms/status", {"MessageSid": lost.sid, "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    twilio_f.post("/sms/status", {"MessageSid": stopped.sid, "MessageStatus": "failed", "ErrorCode": "21610"})
+    twilio_f.post("/sms/status", {"MessageSid": lost.sid, "MessageStatus": "sent"})          # late and stale
+    assert (_row(database, leg_id).state, _row(database, leg_id).twilio_status) == ("failed", "undelivered")
+    assert _row(database, blocked).state == "opted-out"
+    with database.session() as s:
+        assert s.get(Leg, leg_id).survey_state == "not-offered"
+        assert s.get(OptOut, "+15551230007") is not None
+    assert twilio_f.post("/sms/status", {"MessageSid": "SMunknown", "MessageStatus": "sent"}).status_code == 204
