@@ -52,7 +52,7 @@ def play_followups(db: Database, scenario, truth: list, start: dt.datetime, end:
     seed = scenario.seed if seed is None else seed
     clock = SimClock(start)
     rest = FakeTwilioRest(ACCOUNT, scenario.auth_token, seed=seed,
-                          rates=scenario.followups.rest_faults or REST_FAULTS, slow_s=0.5, clock=clock)
+                          rates=scenario.followups.rest_faults or REST_FAULTS, slow_s=3.0, clock=clock)
     rest.start()
     settings = Settings.from_env({"DATABASE_URL": db.url, "TWILIO_AUTH_TOKEN": scenario.auth_token,
                                   "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_FROM_NUMBER": FROM,
@@ -63,7 +63,9 @@ def play_followups(db: Database, scenario, truth: list, start: dt.datetime, end:
     target = Target.wsgi(app, base_url)
     fs = app.config["FOLLOWUPS"]
     sender = make_sender(settings)
-    sender.client.http_client.timeout = 0.25     # the stand-in's slow answers take 0.5 s
+    # The stand-in's slow answers take 3 s; a loaded machine must not make a normal one look
+    # slow (the next attempt, a moment later in wall time, would not see the first yet).
+    sender.client.http_client.timeout = 1.5
     player = FollowupPlayer(scenario, rest, target, truth, on_time=clock.set, from_number=FROM)
     rng = random.Random(f"{seed}:followup-draw")
     try:

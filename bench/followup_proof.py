@@ -24,6 +24,8 @@ from tqdm import tqdm
 
 from aftercall.followup_sim import play_followups
 from bench.proof import END, START, ProofRun, _seeds, evaluate, simulate
+from scoring.composite import spearman
+from scoring.scorecard import build_scorecards, load_config
 from store.calls import Leg, SurveyAnswer
 from store.db import Database, upgrade
 from store.followups import Followup
@@ -38,10 +40,14 @@ class FollowupProof:
     shares_after: dict[str, float]
     decisions: dict[str, int]
     """Follow-up rows per final state (and skip reason)."""
+    rho_same_agents: dict[str, float]
+    """After, over the agents rated before (the dodger had no answers then): like with like;
+    ``composite`` with the answer channel in the case mix, ``no_channel_mix`` without it."""
     dodger: dict[str, object]
     rest_requests: int
     sent_twice: int
-    """Legs whose caller got more than one message or call: must be 0."""
+    """Messages or calls Twilio created that no follow-up holds (a second send after an
+    attempt whose outcome was lost would be one): must be 0."""
 
 
 def answer_shares(db: Database) -> dict[str, float]:
@@ -58,6 +64,20 @@ def answer_shares(db: Database) -> dict[str, float]:
     return {"any": round((anywhere or 0) / legs, 3), **{c: shares.get(c, 0.0) for c in ("call", "sms", "callback")}}
 
 
+def same_agents(db: Database, scenario, before: ProofRun) -> dict[str, float]:
+    """Spearman ρ of the composite after the follow-ups over the agents rated before them."""
+    truth = {a.id: a.quality for a in scenario.agents}
+    rated = sorted(c.agent_id for c in before.cards if c.surveys_completed > 0)
+    cfg = load_config()
+    out = {}
+    for name, config in (("composite", cfg), ("no_channel_mix", dataclasses.replace(
+            cfg, case_mix=tuple(m for m in cfg.case_mix if m != "channel")))):
+        with db.session() as s:
+            cards = {c.agent_id: c for c in build_scorecards(s, START, END, config=config)}
+        out[name] = round(spearman([cards[a].composite.score for a in rated], [truth[a] for a in rated]).rho, 3)
+    return out
+
+
 def prove_followups(scenario_path: str, seed: int, calls: int, workdir: Path,
                     template: Path | None = None) -> FollowupProof:
     path = workdir / f"followup-proof-{seed}.db"
@@ -72,23 +92,20 @@ def prove_followups(scenario_path: str, seed: int, calls: int, workdir: Path,
         before, shares_before = evaluate(db, scenario, seed), answer_shares(db)
         decisions, _callers, rest = play_followups(db, scenario, truth, START, END, seed=seed)
         after, shares_after = evaluate(db, scenario, seed), answer_shares(db)
+        same = same_agents(db, scenario, before)
         dodger_id = next(a.id for a in scenario.agents if a.behaviour == "survey_dodger")
         card = {c.agent_id: c for c in after.cards}[dodger_id]
         card_before = {c.agent_id: c for c in before.cards}[dodger_id]
-        sids_per_number: dict[str, int] = {}
-        for made in rest.sent():
-            sids_per_number[made.to] = sids_per_number.get(made.to, 0) + 1
         with db.session() as s:
-            sent_legs = dict(s.execute(select(Followup.to_number, func.count()).where(
-                Followup.twilio_sid.is_not(None)).group_by(Followup.to_number)).all())
-        twice = sum(1 for number, n in sids_per_number.items() if n > sent_legs.get(number, 0))
+            recorded = set(s.scalars(select(Followup.twilio_sid).where(Followup.twilio_sid.is_not(None))))
+        orphans = [made.sid for made in rest.sent() if made.sid not in recorded]
         dodger = {"agent": dodger_id, "completed_before": card_before.surveys_completed,
                   "completed_after": card.surveys_completed, "funnel": card.funnel,
                   "insufficient_before": card_before.insufficient, "insufficient_after": card.insufficient,
                   "tier_before": card_before.tier, "tier_after": card.tier,
                   "csat_raw_after": None if card.csat.raw != card.csat.raw else round(card.csat.raw, 3)}
-        return FollowupProof(seed, before, after, shares_before, shares_after, decisions, dodger,
-                             len(rest.requests), twice)
+        return FollowupProof(seed, before, after, shares_before, shares_after, decisions, same, dodger,
+                             len(rest.requests), len(orphans))
     finally:
         db.dispose()
 
@@ -101,7 +118,10 @@ def summary(runs: list[FollowupProof]) -> dict:
         "answer_share_after": {k: mean(r.shares_after[k] for r in runs) for k in runs[0].shares_after},
         "composite_rho_before": mean(r.before.rho["composite"] for r in runs),
         "composite_rho_after": mean(r.after.rho["composite"] for r in runs),
-        "rho_not_lower": f"{sum(r.after.rho['composite'] >= r.before.rho['composite'] for r in runs)}/{len(runs)}",
+        "composite_rho_after_same_agents": mean(r.rho_same_agents["composite"] for r in runs),
+        "composite_rho_after_same_agents_no_channel_mix": mean(r.rho_same_agents["no_channel_mix"] for r in runs),
+        "rho_same_agents_not_lower": f"{sum(r.rho_same_agents['composite'] >= r.before.rho['composite'] for r in runs)}"
+                                     f"/{len(runs)}",
         "dodger_answers_after": [r.dodger["completed_after"] for r in runs],
         "sent_twice": sum(r.sent_twice for r in runs),
     }
@@ -119,7 +139,8 @@ def main() -> None:
             run = prove_followups(args.scenario, seed, args.calls, Path(tmp))
             runs.append(run)
             tqdm.write(json.dumps({"seed": seed, "rho_before": run.before.rho["composite"],
-                                   "rho_after": run.after.rho["composite"], "shares_before": run.shares_before,
+                                   "rho_after": run.after.rho["composite"], "rho_same_agents": run.rho_same_agents,
+                                   "shares_before": run.shares_before,
                                    "shares_after": run.shares_after, "dodger": run.dodger,
                                    "decisions": run.decisions, "sent_twice": run.sent_twice}))
     print(json.dumps(summary(runs), indent=2))
