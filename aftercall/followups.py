@@ -76,8 +76,10 @@ class FollowupScheduler:
         from aftercall.jobs import Every
         self.db, self.clock = db, Every(settings.followup_seconds)
         self.setup = setup(settings) if settings.followups else None
-        if self.setup is not None and not settings.public_base_url:
-            raise ValueError("FOLLOWUPS_ENABLED needs PUBLIC_BASE_URL: Twilio must reach the follow-up webhooks")
+        if self.setup is not None:
+            if not settings.public_base_url:
+                raise ValueError("FOLLOWUPS_ENABLED needs PUBLIC_BASE_URL: Twilio must reach the follow-up webhooks")
+            sender(settings)   # the REST settings are complete, or the worker says so at start
 
     def tick(self) -> int:
         if self.setup is None or not self.clock.due():

@@ -313,3 +313,14 @@ def test_an_undelivered_message_was_not_asked_after_all(fapp, database, rest, se
         assert s.get(Leg, leg_id).survey_state == "not-offered"
         assert s.get(OptOut, "+15551230007") is not None
     assert twilio_f.post("/sms/status", {"MessageSid": "SMunknown", "MessageStatus": "sent"}).status_code == 204
+
+
+def test_the_worker_refuses_incomplete_follow_up_settings(database):
+    from aftercall.followups import FollowupScheduler
+    from tests.conftest import make_settings
+    with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
+        FollowupScheduler(make_settings(database, FOLLOWUPS_ENABLED="1"), database)
+    with pytest.raises(ValueError, match="TWILIO_FROM_NUMBER"):
+        FollowupScheduler(make_settings(database, FOLLOWUPS_ENABLED="1", PUBLIC_BASE_URL="https://x",
+                                        TWILIO_ACCOUNT_SID="AC1"), database)
+    assert FollowupScheduler(make_settings(database), database).tick() == 0    # off by default
