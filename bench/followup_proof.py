@@ -46,8 +46,7 @@ class FollowupProof:
     dodger: dict[str, object]
     rest_requests: int
     sent_twice: int
-    """Messages or calls Twilio created that no follow-up holds (a second send after an
-    attempt whose outcome was lost would be one): must be 0."""
+    """Messages or calls Twilio created beyond one per follow-up that tried to send: must be 0."""
 
 
 def answer_shares(db: Database) -> dict[str, float]:
@@ -97,15 +96,19 @@ def prove_followups(scenario_path: str, seed: int, calls: int, workdir: Path,
         card = {c.agent_id: c for c in after.cards}[dodger_id]
         card_before = {c.agent_id: c for c in before.cards}[dodger_id]
         with db.session() as s:
-            recorded = set(s.scalars(select(Followup.twilio_sid).where(Followup.twilio_sid.is_not(None))))
-        orphans = [made.sid for made in rest.sent() if made.sid not in recorded]
+            attempted = dict(s.execute(select(Followup.to_number, func.count()).where(Followup.send_attempts > 0)
+                                       .group_by(Followup.to_number)).all())
+        created: dict[str, int] = {}
+        for made in rest.sent():
+            created[made.to] = created.get(made.to, 0) + 1
+        twice = sum(max(0, n - attempted.get(number, 0)) for number, n in created.items())
         dodger = {"agent": dodger_id, "completed_before": card_before.surveys_completed,
                   "completed_after": card.surveys_completed, "funnel": card.funnel,
                   "insufficient_before": card_before.insufficient, "insufficient_after": card.insufficient,
                   "tier_before": card_before.tier, "tier_after": card.tier,
                   "csat_raw_after": None if card.csat.raw != card.csat.raw else round(card.csat.raw, 3)}
         return FollowupProof(seed, before, after, shares_before, shares_after, decisions, same, dodger,
-                             len(rest.requests), len(orphans))
+                             len(rest.requests), twice)
     finally:
         db.dispose()
 

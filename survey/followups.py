@@ -276,6 +276,9 @@ def send(db, sender: Sender, policy: FollowupPolicy, urls: Urls, followup_id: in
     sid, status = found
     with db.session() as s:
         fu = s.get(Followup, followup_id)
+        if fu.state != "sending":   # adopted by the caller's reply, or opted out, while the request ran
+            fu.twilio_sid = fu.twilio_sid or sid
+            return outcome
         fu.state, fu.twilio_sid, fu.twilio_status = "sent", sid, status
         fu.sent_at, fu.expires_at, fu.attempt_started_at, fu.updated_at = now, now + timedelta(
             hours=qp.expiry_hours), None, now
@@ -344,11 +347,37 @@ def call_status(session: Session, fu: Followup, status: str, now: datetime) -> N
 
 # ---- answers ---------------------------------------------------------------------------
 
-def open_followup(session: Session, number: str, channel: str) -> Followup | None:
-    """The number's most recently sent follow-up on ``channel`` that still takes answers."""
+def adopt(session: Session, fu: Followup, policy: FollowupPolicy, now: datetime, sid: str | None = None) -> None:
+    """The caller answered a follow-up whose send has no recorded outcome (Twilio created it,
+    the response was lost): it did go out. Recorded as sent from the attempt's start; a
+    later reconciliation finds it sent and does nothing."""
+    started = fu.attempt_started_at or now
+    qp = policy.for_queue(session.get(Leg, fu.leg_id).queue)
+    fu.state, fu.twilio_sid, fu.sent_at, fu.updated_at = "sent", sid or fu.twilio_sid, started, now
+    fu.expires_at, fu.attempt_started_at = started + timedelta(hours=qp.expiry_hours), None
+    session.execute(update(Leg).where(Leg.id == fu.leg_id, Leg.survey_state == "not-offered")
+                    .values(survey_state="follow-up"))
+
+
+def unsure(session: Session, number: str, channel: str) -> Followup | None:
+    """The number's follow-up on ``channel`` whose last send attempt has an unknown outcome."""
     return session.scalar(select(Followup).where(Followup.to_number == number, Followup.channel == channel,
-                                                 Followup.state == "sent")
-                          .order_by(Followup.sent_at.desc(), Followup.id.desc()).limit(1))
+                                                 Followup.state.in_(("scheduled", "queued", "sending")),
+                                                 Followup.attempt_started_at.is_not(None))
+                          .order_by(Followup.id.desc()).limit(1))
+
+
+def open_followup(session: Session, number: str, channel: str, policy: FollowupPolicy | None = None,
+                  now: datetime | None = None) -> Followup | None:
+    """The number's most recently sent follow-up on ``channel`` that still takes answers; with
+    ``policy``, one whose send outcome was unknown is adopted (the caller's reply proves it went out)."""
+    found = session.scalar(select(Followup).where(Followup.to_number == number, Followup.channel == channel,
+                                                  Followup.state == "sent")
+                           .order_by(Followup.sent_at.desc(), Followup.id.desc()).limit(1))
+    if found is None and policy is not None and (lost := unsure(session, number, channel)) is not None:
+        adopt(session, lost, policy, now)
+        found = lost
+    return found
 
 
 def store_answer(session: Session, fu: Followup, survey: Survey, record: Record, now: datetime) -> bool:
@@ -373,7 +402,7 @@ def sms_reply(session: Session, policy: FollowupPolicy, survey: Survey, *, numbe
               opt_out_type: str, now: datetime) -> str | None:
     """The text to answer an incoming SMS with (None: answer nothing)."""
     number = (number or "").strip()[:64]
-    fu = open_followup(session, number, "sms")
+    fu = open_followup(session, number, "sms", policy, now)
     lang = fu.language if fu is not None else next(iter(policy.texts))
     if is_stop(body, opt_out_type):
         opt_out(session, number, (body or "").strip() or opt_out_type, "sms", now)

@@ -35,6 +35,9 @@ def _speak(node, lang: str, text: str) -> None:
 def _followup(s, params: dict, args: dict) -> Followup:
     raw = args.get("fu", "")
     fu = s.get(Followup, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if (fu is not None and fu.twilio_sid is None and fu.attempt_started_at is not None and fu.channel == "callback"
+            and fu.state in ("scheduled", "queued", "sending") and params.get("To") == fu.to_number):
+        followups.adopt(s, fu, _setup().policy, clock(), params.get("CallSid"))   # Calls.create's answer was lost
     if fu is None or fu.channel != "callback" or fu.twilio_sid != params.get("CallSid"):
         raise BadParams("no call-back follow-up for this call")
     return fu

@@ -324,3 +324,34 @@ def test_the_worker_refuses_incomplete_follow_up_settings(database):
         FollowupScheduler(make_settings(database, FOLLOWUPS_ENABLED="1", PUBLIC_BASE_URL="https://x",
                                         TWILIO_ACCOUNT_SID="AC1"), database)
     assert FollowupScheduler(make_settings(database), database).tick() == 0    # off by default
+
+
+def test_a_reply_to_a_send_whose_answer_was_lost_is_kept(fapp, database, rest, sender, twilio_f):
+    _, leg_id = _seed(database)
+    now = T0 + timedelta(minutes=20)
+    [fid] = _plan(fapp, now)
+    rest.fail("500-after-create")
+    assert _send(fapp, sender, fid, now) == "retry"                 # Twilio created it; we do not know
+    assert "How satisfied" in _sms(twilio_f, "1", "SMl1")           # ... but the caller got it and answered
+    assert _row(database, leg_id).state == "sent"
+    _plan(fapp, _row(database, leg_id).send_after or now)
+    assert _send(fapp, sender, fid, now + timedelta(minutes=5)) == "nothing"
+    assert len(rest.sent("message")) == 1
+    with database.session() as s:
+        assert s.get(Leg, leg_id).survey_state == "follow-up"
+
+
+def test_a_call_back_whose_create_answer_was_lost_still_runs(fapp, database, rest, sender, twilio_f):
+    _, leg_id = _seed(database, queue="tech")
+    now = T0 + timedelta(minutes=20)
+    [fid] = _plan(fapp, now)
+    rest.fail("timeout-after-create")
+    assert _send(fapp, sender, fid, now) == "retry"
+    [made] = rest.sent("call")
+    start = twilio_f.post(made.params["Url"].removeprefix("http://localhost"),
+                          {"CallSid": made.sid, "From": "+15005550006", "To": NUMBER, "Direction": "outbound-api",
+                           "CallStatus": "in-progress", "AnsweredBy": "human"}).get_data(as_text=True)
+    assert "<Gather" in start
+    assert _row(database, leg_id).twilio_sid == made.sid and _row(database, leg_id).state == "sent"
+    assert _send(fapp, sender, fid, now + timedelta(minutes=5)) == "nothing"
+    assert len(rest.sent("call")) == 1
