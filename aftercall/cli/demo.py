@@ -34,8 +34,11 @@ def demo_window(scenario, now: datetime):
               default=str(DEMO_SCENARIO), show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when calls are already stored.")
 @click.option("--truth", "truth_path", default=None, help="Write the emulator's ground truth here (JSON lines).")
-def demo_command(scenario_path, if_empty, truth_path):
-    """Seed agents and emulated traffic through the real webhooks (in-process, signed)."""
+@click.option("--no-followups", is_flag=True, help="Skip the follow-up surveys (SMS and call-backs) after the calls.")
+def demo_command(scenario_path, if_empty, truth_path, no_followups):
+    """Seed agents and emulated traffic through the real webhooks (in-process, signed), then
+    the follow-up surveys of the callers who left, through Twilio's REST client against the
+    emulator's stand-in (``aftercall.followup_sim``)."""
     db = current_app.extensions["db"]
     settings = current_app.config["SETTINGS"]
     with db.session() as s:
@@ -56,3 +59,12 @@ def demo_command(scenario_path, if_empty, truth_path):
     finally:
         target.close()
     click.echo(result.summary())
+    if not no_followups:
+        from aftercall.followup_sim import play_followups
+        start = scenario.epoch()
+        decisions, _callers, _rest = play_followups(current_app._get_current_object(), db, scenario, result.truth,
+                                                    start, start + timedelta(days=scenario.days),
+                                                    base_url=settings.public_base_url or "http://localhost")
+        asked = sum(n for k, n in decisions.items() if not k.startswith("skipped"))
+        click.echo(f"follow-ups: {asked} sent of {sum(decisions.values())} legs decided; "
+                   + ", ".join(f"{k} {n}" for k, n in sorted(decisions.items())))
