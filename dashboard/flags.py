@@ -1,67 +1,162 @@
-"""The flag review queue: a supervisor confirms or dismisses each flag with a comment.
+"""The review queue: agent-level findings (agent × kind × month), a page at a time, each with
+its evidence and the calls behind it; one or many confirmed or dismissed with one comment.
 
-The decision itself (state change and audit entry) is ``scoring.review.review_flag``'s;
-this page only collects it.
+What is listed is ``scoring.review_queue.list_findings``'s (``flask flags list`` reads the
+same); every decision (state change and audit entry) is ``scoring.review.review_flag``'s.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
-from sqlalchemy import func, select
+import dataclasses
+import math
 
-from dashboard import queries
+from flask import Blueprint, flash, redirect, request, url_for
+from sqlalchemy import select
+
+from dashboard import queries, svg
 from dashboard.auth import guard
 from dashboard.i18n import t
-from dashboard.sources import optional
+from dashboard.supervise import handle_time_chart
 from dashboard.web import actor, choice_arg, db, or_404, render, safe_path
-from store.flags import KINDS, STATES, Flag
+from scoring.flags import AGENT_KINDS
+from scoring.review import ReviewError, review_flag, review_flags
+from scoring.review_queue import QueueFilter, finding_periods, list_findings, period_range
+from scoring.rules import load_rules
+from store.agents import Agent
+from store.flags import STATES, Flag
 
 bp = Blueprint("flags", __name__)
 bp.before_request(guard("flags"))
 
-REVIEW = "scoring.review.review_flag"
-PAGE_SIZE = 100
+PAGE_SIZE = 25
+SAMPLE = 5           # calls shown per finding in the queue; the rest are on its page
 COMMENT_MAX = 2000   # the form's maxlength
+FILTERS = ("state", "kind", "team", "agent", "period")
+
+
+def _filters(source) -> tuple[QueueFilter, dict]:
+    """The queue's filters from ``source`` (the query string, or the bulk form's copy of it);
+    a value that is not one of the choices is dropped and the page says so."""
+    with db().session() as s:
+        agents = list(s.execute(select(Agent.id, Agent.name, Agent.team).order_by(Agent.id)).all())
+        teams, periods = queries.teams(s), finding_periods(s)
+    state = choice_arg("state", (*STATES, "all"), "state", default="open", source=source)
+    kind = choice_arg("kind", AGENT_KINDS, "kind", source=source)
+    team = choice_arg("team", teams, "team", source=source)
+    agent_id = choice_arg("agent", [a.id for a in agents], "agent", source=source)
+    period = choice_arg("period", periods, "period", source=source)
+    chosen = {"state": state, "kind": kind, "team": team, "agent": agent_id, "period": period}
+    options = {"agents": agents, "teams": teams, "periods": periods, "kinds": AGENT_KINDS, "states": STATES}
+    return QueueFilter(state=None if state == "all" else state, kind=kind, agent_id=agent_id, team=team,
+                       period=period), {"chosen": chosen, **options}
+
+
+def _page_number() -> int:
+    raw = (request.args.get("page") or "1").strip()
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
 
 
 @bp.get("/flags")
 def index():
-    state = choice_arg("state", (*STATES, "all"), "state", default="open")
-    kind = choice_arg("kind", KINDS, "kind")
-    query = select(Flag)
-    if state != "all":
-        query = query.where(Flag.state == state)
-    if kind:
-        query = query.where(Flag.kind == kind)
+    filters, ctx = _filters(request.args)
+    page_no = _page_number()
     with db().session() as s:
-        agent_id = choice_arg("agent", queries.agent_ids(s), "agent")
-        if agent_id:
-            query = query.where(Flag.agent_id == agent_id)
-        rows = list(s.scalars(query.order_by(Flag.occurred_at.desc(), Flag.id.desc()).limit(PAGE_SIZE)))
-        counts = dict(s.execute(select(Flag.state, func.count()).group_by(Flag.state)).all())
-    return render("flags.html", rows=rows, state=state, kind=kind, kinds=KINDS, states=STATES, agent_id=agent_id,
-                  counts=counts, can_review=optional(REVIEW) is not None, missing=[] if optional(REVIEW) else [REVIEW])
+        page = list_findings(s, filters, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        if page_no > 1 and not page.items and page.total:
+            page_no = math.ceil(page.total / PAGE_SIZE)
+            page = list_findings(s, filters, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        counts = {st: list_findings(s, dataclasses.replace(filters, state=st), limit=1).total
+                  for st in STATES}
+        samples = {f.id: (f.evidence or {}).get("leg_ids", [])[:SAMPLE] for f in page.items}
+        legs = queries.legs_by_id(s, [i for ids in samples.values() for i in ids])
+    args = {k: v for k, v in ctx["chosen"].items() if v}
+    return render("flags.html", page=page, page_no=page_no, pages=max(1, math.ceil(page.total / PAGE_SIZE)),
+                  samples={fid: [legs[i] for i in ids if i in legs] for fid, ids in samples.items()},
+                  counts=counts, args=args, **ctx)
+
+
+@bp.get("/flags/<id:flag_id>")
+def show(flag_id):
+    rules = load_rules()
+    with db().session() as s:
+        flag = or_404(s.get(Flag, flag_id))
+        legs = queries.legs_by_id(s, (flag.evidence or {}).get("leg_ids", []))
+        start, end = (flag.occurred_at, flag.period_end) if flag.period_end else period_range(
+            f"{flag.occurred_at:%Y-%m}")
+        talk = queries.agent_ended_talk_times(s, start, end, agent_id=flag.agent_id).get(flag.agent_id, [])
+        agent = s.get(Agent, flag.agent_id)
+    title = t("talk_histogram", agent=flag.agent_id, period=f"{start:%Y-%m}")
+    thresholds = (flag.evidence or {}).get("threshold_seconds")
+    if flag.kind == "early-hangup" and isinstance(thresholds, dict) and thresholds:
+        short = max(thresholds.values())
+        upper = int(math.ceil((rules.cap_seconds + 300) / 10) * 10)
+        chart = svg.histogram(queries.bin_counts(talk, 10, upper), 10, short, window=short, title=title,
+                              cap_label=t("short_threshold"))
+        verdict = None
+    else:
+        chart, verdict = handle_time_chart(talk, rules, title)
+    return render("finding.html", flag=flag, agent=agent, legs=[legs[i] for i in sorted(legs, key=lambda i: (
+        legs[i].started_at, i))], chart=chart, verdict=verdict, rules=rules, period=f"{start:%Y-%m}")
+
+
+def _comment_problem(decision: str | None, comment: str) -> str | None:
+    if decision not in ("confirm", "dismiss"):
+        return t("bad_decision")
+    if not comment:
+        return t("comment_required")
+    if len(comment) > COMMENT_MAX:
+        return t("comment_long", n=COMMENT_MAX)
+    return None
+
+
+@bp.post("/flags/review")
+def review_many():
+    """Confirm or dismiss the ticked findings, or every finding the queue's filter matches."""
+    decision = request.form.get("decision")
+    comment = (request.form.get("comment") or "").strip()
+    back = safe_path(request.form.get("back")) or url_for("flags.index")
+    problem = _comment_problem(decision, comment)
+    if problem:
+        flash(problem, "error")
+        return redirect(back)
+    if request.form.get("scope") == "matching":
+        filters, _ = _filters(request.form)
+        with db().session() as s:
+            ids = [f.id for f in list_findings(s, filters, limit=None).items]
+    else:
+        raw = request.form.getlist("ids")
+        ids = [int(v) for v in raw if v.isdigit() and 0 < int(v) < 2**31]
+        if len(ids) != len(raw):
+            flash(t("bulk_bad_ids"), "error")
+            return redirect(back)
+    if not ids:
+        flash(t("bulk_none"), "error")
+        return redirect(back)
+    try:
+        with db().session() as s:
+            result = review_flags(s, ids, actor(), decision, comment)
+            done = len(result.reviewed)
+    except ReviewError as exc:
+        flash(t("bulk_refused", detail=str(exc)), "error")
+        return redirect(back)
+    if done:
+        flash(t(f"bulk_{decision}ed", n=done), "ok")
+    if result.refused:
+        flash(t("bulk_refused", detail="; ".join(f"#{i}: {why}" for i, why in result.refused.items())), "error")
+    return redirect(back)
 
 
 @bp.post("/flags/<id:flag_id>/review")
 def review(flag_id):
-    review_flag = optional(REVIEW)
-    if review_flag is None:
-        flash(t("unavailable", what=REVIEW), "error")
-        return redirect(url_for("flags.index"))
     decision = request.form.get("decision")
     comment = (request.form.get("comment") or "").strip()
-    if decision not in ("confirm", "dismiss"):
-        flash(t("bad_decision"), "error")
-    elif not comment:
-        flash(t("comment_required"), "error")
-    elif len(comment) > COMMENT_MAX:
-        flash(t("comment_long", n=COMMENT_MAX), "error")
+    problem = _comment_problem(decision, comment)
+    if problem:
+        flash(problem, "error")
     else:
         try:
             with db().session() as s:
                 or_404(s.get(Flag, flag_id))
-                flag = review_flag(s, flag_id, actor(), decision, comment)
-                state = flag.state if flag is not None else decision
+                state = review_flag(s, flag_id, actor(), decision, comment).state
         except (ValueError, LookupError) as exc:
             flash(t("review_refused", id=flag_id, detail=str(exc)), "error")
         else:

@@ -1,5 +1,7 @@
-"""Supervisor review of a flag: confirm or dismiss, with a comment, always audited."""
+"""Supervisor review of a flag, or of several at once: confirm or dismiss, with a comment, always audited."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -33,3 +35,31 @@ def review_flag(session: Session, flag_id: int, actor: str, decision: str, comme
         "previous_state": previous, "state": flag.state, "comment": comment, "rule_version": flag.rule_version}))
     session.flush()
     return flag
+
+
+@dataclass(frozen=True)
+class BulkReview:
+    reviewed: list[Flag]
+    refused: dict[int, str]     # flag id -> why it was not reviewed
+
+
+def review_flags(session: Session, flag_ids, actor: str, decision: str, comment: str) -> BulkReview:
+    """Several flags, one decision and one comment: each through ``review_flag`` (so each is
+    audit-logged on its own). A flag that cannot be reviewed is reported and the rest go ahead;
+    a bad decision, actor or comment refuses the whole batch before anything changes."""
+    ids = list(dict.fromkeys(flag_ids))
+    if not ids:
+        raise ReviewError("choose at least one flag")
+    if decision not in DECISIONS:
+        raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}")
+    if not (actor or "").strip():
+        raise ReviewError("actor is required")
+    if not (comment or "").strip():
+        raise ReviewError("a comment is required: say why the flags are confirmed or dismissed")
+    reviewed, refused = [], {}
+    for flag_id in ids:
+        try:
+            reviewed.append(review_flag(session, flag_id, actor, decision, comment))
+        except ReviewError as exc:   # raised before the flag is touched
+            refused[flag_id] = str(exc)
+    return BulkReview(reviewed, refused)
