@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 from flask import Blueprint, flash, redirect, request, url_for
 from sqlalchemy import select
 
 from dashboard import queries, svg
 from dashboard.auth import guard
-from dashboard.i18n import t
+from dashboard.i18n import shown, t
 from dashboard.supervise import handle_time_chart
 from dashboard.web import actor, choice_arg, db, or_404, render, safe_path
 from scoring.flags import AGENT_KINDS
@@ -31,33 +32,47 @@ PAGE_SIZE = 25
 SAMPLE = 5           # calls shown per finding in the queue; the rest are on its page
 COMMENT_MAX = 2000   # the form's maxlength
 FILTERS = ("state", "kind", "team", "agent", "period")
+ID = re.compile(r"[1-9][0-9]{0,9}")   # a flag id as the page writes it
 
 
-def _filters(source) -> tuple[QueueFilter, dict]:
-    """The queue's filters from ``source`` (the query string, or the bulk form's copy of it);
-    a value that is not one of the choices is dropped and the page says so."""
+def _options() -> dict:
     with db().session() as s:
         agents = list(s.execute(select(Agent.id, Agent.name, Agent.team).order_by(Agent.id)).all())
-        teams, periods = queries.teams(s), finding_periods(s)
-    state = choice_arg("state", (*STATES, "all"), "state", default="open", source=source)
-    kind = choice_arg("kind", AGENT_KINDS, "kind", source=source)
-    team = choice_arg("team", teams, "team", source=source)
-    agent_id = choice_arg("agent", [a.id for a in agents], "agent", source=source)
-    period = choice_arg("period", periods, "period", source=source)
-    chosen = {"state": state, "kind": kind, "team": team, "agent": agent_id, "period": period}
-    options = {"agents": agents, "teams": teams, "periods": periods, "kinds": AGENT_KINDS, "states": STATES}
-    return QueueFilter(state=None if state == "all" else state, kind=kind, agent_id=agent_id, team=team,
-                       period=period), {"chosen": chosen, **options}
+        return {"agents": agents, "teams": queries.teams(s), "periods": finding_periods(s), "kinds": AGENT_KINDS,
+                "states": STATES}
+
+
+def _allowed(options: dict) -> dict:
+    return {"state": (*STATES, "all"), "kind": AGENT_KINDS, "team": options["teams"],
+            "agent": [a.id for a in options["agents"]], "period": options["periods"]}
+
+
+LABELS = {"state": "state", "kind": "kind", "team": "team", "agent": "agent", "period": "period"}
+
+
+def _queue_filter(chosen: dict) -> QueueFilter:
+    state = chosen["state"] or "open"
+    return QueueFilter(state=None if state == "all" else state, kind=chosen["kind"], agent_id=chosen["agent"],
+                       team=chosen["team"], period=chosen["period"])
 
 
 def _page_number() -> int:
-    raw = (request.args.get("page") or "1").strip()
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+    raw = (request.args.get("page") or "").strip()
+    if not raw:
+        return 1
+    if raw.isdecimal() and 0 < int(raw) < 10**6:
+        return int(raw)
+    flash(t("bad_page", value=shown(raw)), "error")
+    return 1
 
 
 @bp.get("/flags")
 def index():
-    filters, ctx = _filters(request.args)
+    """The queue; a filter value that is not one of the choices is dropped and the page says so."""
+    options = _options()
+    chosen = {name: choice_arg(name, allowed, LABELS[name], default="open" if name == "state" else None)
+              for name, allowed in _allowed(options).items()}
+    filters, ctx = _queue_filter(chosen), {"chosen": chosen, **options}
     page_no = _page_number()
     with db().session() as s:
         page = list_findings(s, filters, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -114,17 +129,22 @@ def review_many():
     decision = request.form.get("decision")
     comment = (request.form.get("comment") or "").strip()
     back = safe_path(request.form.get("back")) or url_for("flags.index")
-    problem = _comment_problem(decision, comment)
+    scope = (request.form.get("scope") or "selected").strip()
+    # The form carries the queue's filters; one that is no longer a choice means the page is
+    # stale, and "all matching" would not be what the reader saw: refuse rather than guess.
+    chosen = {name: (request.form.get(name) or "").strip() or None for name in FILTERS}
+    stale = [name for name, allowed in _allowed(_options()).items() if chosen[name] and chosen[name] not in allowed]
+    problem = _comment_problem(decision, comment) or (t("bad_scope") if scope not in ("selected", "matching") else None) \
+        or (t("bulk_stale_filter", what=t(LABELS[stale[0]]), value=shown(chosen[stale[0]])) if stale else None)
     if problem:
         flash(problem, "error")
         return redirect(back)
-    if request.form.get("scope") == "matching":
-        filters, _ = _filters(request.form)
+    if scope == "matching":
         with db().session() as s:
-            ids = [f.id for f in list_findings(s, filters, limit=None).items]
+            ids = [f.id for f in list_findings(s, _queue_filter(chosen), limit=None).items]
     else:
         raw = request.form.getlist("ids")
-        ids = [int(v) for v in raw if v.isdigit() and 0 < int(v) < 2**31]
+        ids = [int(v) for v in raw if ID.fullmatch(v) and int(v) < 2**31]
         if len(ids) != len(raw):
             flash(t("bulk_bad_ids"), "error")
             return redirect(back)

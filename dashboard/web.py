@@ -41,11 +41,10 @@ def page_range(session, args) -> tuple[Range, dict]:
         return from_args({}, centre_tz(), today, known), known
 
 
-def choice_arg(name: str, allowed, label: str, default: str | None = None, source=None) -> str | None:
+def choice_arg(name: str, allowed, label: str, default: str | None = None) -> str | None:
     """A query filter that must be one of ``allowed``; empty means ``default``. Anything else
-    is not applied, and the page says so (``label`` names the filter). ``source``: where to
-    read it, default the query string (a form can carry a page's filters too)."""
-    raw = ((request.args if source is None else source).get(name) or "").strip()
+    is not applied, and the page says so (``label`` names the filter)."""
+    raw = (request.args.get(name) or "").strip()
     if not raw:
         return default
     if raw in allowed:

@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -79,18 +78,6 @@ def months(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return out
 
 
-def benjamini_hochberg(p_values: list[float], q: float) -> list[bool]:
-    """Which hypotheses to reject keeping the false discovery rate at q."""
-    m = len(p_values)
-    order = np.argsort(p_values)
-    passed = [p <= q * (i + 1) / m for i, p in enumerate(np.asarray(p_values)[order])]
-    cut = max((i for i, ok in enumerate(passed) if ok), default=-1)
-    reject = [False] * m
-    for i in order[: cut + 1]:
-        reject[int(i)] = True
-    return reject
-
-
 def cap_talk_times(session: Session, start: datetime, end: datetime, rules: Rules) -> dict[str, list[int]]:
     """Talk times of agent-ended legs near the cap, per agent (only the range the test reads)."""
     low = rules.cap_seconds - rules.cap_window_seconds - DEFAULT_SPAN
@@ -131,8 +118,8 @@ def cliff_flags(session: Session, period: tuple[datetime, datetime], rules: Rule
     tested = {a: _cliff(t, rules) for a, t in cap_talk_times(session, *period, rules).items()}
     tested = {a: r for a, r in tested.items() if not r.insufficient}
     agents = sorted(tested)
-    reject = benjamini_hochberg([tested[a].p_value for a in agents], rules.cliff_alpha) if agents else []
     q_values = bh_q_values([tested[a].p_value for a in agents])
+    reject = [q <= rules.cliff_alpha for q in q_values]   # Benjamini-Hochberg at the false discovery rate
     cut: dict[str, list[int]] = defaultdict(list)
     if any(reject):
         for o in period_outcomes(session, period, rules, outcomes):
