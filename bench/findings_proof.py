@@ -8,7 +8,7 @@ an `early_hangup` agent must get `early-hangup`, a `cap_cutter` `cap-cliff`, a
 finding (as a supervisor would, through `scoring.review.review_flag`) and ranks again: the
 composite's rank correlation with true quality, before and after the penalties.
 
-    python -m bench.findings_proof --scenario emulator/scenarios/gaming.toml --seeds 1-6 --calls 4000
+    python -m bench.findings_proof --scenario emulator/scenarios/gaming.toml --seeds 1-6 --calls 1500
 """
 from __future__ import annotations
 
@@ -120,12 +120,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenario", default="emulator/scenarios/gaming.toml")
     parser.add_argument("--seeds", type=_seeds, default=_seeds("1-6"), help="e.g. 1-6 or 3,5,2025")
-    parser.add_argument("--calls", type=int, default=4000, help="first contacts per seed")
+    parser.add_argument("--calls", type=int, default=2000, help="first contacts per seed")
+    parser.add_argument("--keep", type=Path, help="keep each seed's SQLite file in this directory")
     args = parser.parse_args()
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         for seed in tqdm(args.seeds, desc="seeds", unit="seed"):
-            runs.append(prove_findings(args.scenario, seed, args.calls, Path(tmp)))
+            runs.append(prove_findings(args.scenario, seed, args.calls, workdir))
             tqdm.write(json.dumps(runs[-1].row()))
     print(json.dumps(summary(runs), indent=2))
 
