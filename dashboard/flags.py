@@ -1,58 +1,186 @@
-"""The flag review queue: a supervisor confirms or dismisses each flag with a comment.
+"""The review queue: agent-level findings (agent × kind × month), a page at a time, each with
+its evidence and the calls behind it; one or many confirmed or dismissed with one comment.
 
-The decision itself (its checks, the state change and the audit entry) is
-``scoring.outcomes.review.review_flag``'s, as for ``flask flags review``; this page collects it
-and words a refusal in the reader's language.
+What is listed is ``scoring.review_queue.list_findings``'s (``flask flags list`` reads the
+same); every decision (state change and audit entry) is ``scoring.review.review_flag``'s.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
-from sqlalchemy import func, select
+import dataclasses
+import math
+import re
 
-from dashboard import queries
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext
+from sqlalchemy import select
+
+from dashboard import queries, svg
 from dashboard.auth import guard
-from dashboard.i18n import refusal, t
+from dashboard.i18n import N_, label, refusal, shown
+from dashboard.supervise import handle_time_chart
 from dashboard.web import actor, choice_arg, db, or_404, render, safe_path
-from scoring.outcomes.review import ReviewError, review_flag
-from store.flags import KINDS, STATES, Flag
+from scoring.outcomes.flags import AGENT_KINDS
+from scoring.outcomes.queue import QueueFilter, finding_periods, list_findings, period_range
+from scoring.outcomes.review import ReviewError, check_review, review_flag, review_flags
+from scoring.outcomes.rules import load_rules
+from store.agents import Agent
+from store.flags import STATES, Flag
 
 bp = Blueprint("flags", __name__)
 bp.before_request(guard("flags"))
 
-PAGE_SIZE = 100
+PAGE_SIZE = 25
+SAMPLE = 5           # calls shown per finding in the queue; the rest are on its page
+COMMENT_MAX = 2000   # the form's maxlength
+FILTERS = ("state", "kind", "team", "agent", "period")
+ID = re.compile(r"[1-9][0-9]{0,9}")   # a flag id as the page writes it
+
+
+def _options() -> dict:
+    with db().session() as s:
+        agents = list(s.execute(select(Agent.id, Agent.name, Agent.team).order_by(Agent.id)).all())
+        return {"agents": agents, "teams": queries.teams(s), "periods": finding_periods(s), "kinds": AGENT_KINDS,
+                "states": STATES}
+
+
+def _allowed(options: dict) -> dict:
+    return {"state": (*STATES, "all"), "kind": AGENT_KINDS, "team": options["teams"],
+            "agent": [a.id for a in options["agents"]], "period": options["periods"]}
+
+
+LABELS = {"state": N_("State"), "kind": N_("Kind"), "team": N_("Team"), "agent": N_("Agent"), "period": N_("Period")}
+
+
+def _queue_filter(chosen: dict) -> QueueFilter:
+    state = chosen["state"] or "open"
+    return QueueFilter(state=None if state == "all" else state, kind=chosen["kind"], agent_id=chosen["agent"],
+                       team=chosen["team"], period=chosen["period"])
+
+
+def _page_number() -> int:
+    raw = (request.args.get("page") or "").strip()
+    if not raw:
+        return 1
+    if raw.isdecimal() and 0 < int(raw) < 10**6:
+        return int(raw)
+    flash(gettext("“%(value)s” is not a page number; showing the first page.", value=shown(raw)), "error")
+    return 1
 
 
 @bp.get("/flags")
 def index():
-    state = choice_arg("state", (*STATES, "all"), "state", default="open")
-    kind = choice_arg("kind", KINDS, "kind")
-    query = select(Flag)
-    if state != "all":
-        query = query.where(Flag.state == state)
-    if kind:
-        query = query.where(Flag.kind == kind)
+    """The queue; a filter value that is not one of the choices is dropped and the page says so."""
+    options = _options()
+    chosen = {name: choice_arg(name, allowed, LABELS[name], default="open" if name == "state" else None)
+              for name, allowed in _allowed(options).items()}
+    filters, ctx = _queue_filter(chosen), {"chosen": chosen, **options}
+    page_no = _page_number()
     with db().session() as s:
-        agent_id = choice_arg("agent", queries.agent_ids(s), "agent")
-        if agent_id:
-            query = query.where(Flag.agent_id == agent_id)
-        rows = list(s.scalars(query.order_by(Flag.occurred_at.desc(), Flag.id.desc()).limit(PAGE_SIZE)))
-        counts = dict(s.execute(select(Flag.state, func.count()).group_by(Flag.state)).all())
-    return render("flags.html", rows=rows, state=state, kind=kind, kinds=KINDS, states=STATES, agent_id=agent_id,
-                  counts=counts)
+        page = list_findings(s, filters, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        if page_no > 1 and not page.items and page.total:
+            page_no = math.ceil(page.total / PAGE_SIZE)
+            page = list_findings(s, filters, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        counts = {st: list_findings(s, dataclasses.replace(filters, state=st), limit=1).total
+                  for st in STATES}
+        samples = {f.id: (f.evidence or {}).get("leg_ids", [])[:SAMPLE] for f in page.items}
+        legs = queries.legs_by_id(s, [i for ids in samples.values() for i in ids])
+    args = {k: v for k, v in ctx["chosen"].items() if v}
+    return render("flags.html", page=page, page_no=page_no, pages=max(1, math.ceil(page.total / PAGE_SIZE)),
+                  samples={fid: [legs[i] for i in ids if i in legs] for fid, ids in samples.items()},
+                  counts=counts, args=args, **ctx)
+
+
+@bp.get("/flags/<id:flag_id>")
+def show(flag_id):
+    rules = load_rules()
+    with db().session() as s:
+        flag = or_404(s.get(Flag, flag_id))
+        legs = queries.legs_by_id(s, (flag.evidence or {}).get("leg_ids", []))
+        start, end = (flag.occurred_at, flag.period_end) if flag.period_end else period_range(
+            f"{flag.occurred_at:%Y-%m}")
+        talk = queries.agent_ended_talk_times(s, start, end, agent_id=flag.agent_id).get(flag.agent_id, [])
+        agent = s.get(Agent, flag.agent_id)
+    month = f"{start:%Y-%m}"
+    title = gettext("%(agent)s: agent-ended talk times, %(period)s", agent=flag.agent_id, period=month)
+    thresholds = (flag.evidence or {}).get("threshold_seconds")
+    if flag.kind == "early-hangup" and isinstance(thresholds, dict) and thresholds:
+        short = max(thresholds.values())
+        upper = int(math.ceil((rules.cap_seconds + 300) / 10) * 10)
+        chart = svg.histogram(queries.bin_counts(talk, 10, upper), 10, short, window=short, title=title,
+                              cap_label=gettext("short"))
+        verdict = None
+    else:
+        chart, verdict = handle_time_chart(talk, rules, title)
+    return render("finding.html", flag=flag, agent=agent, legs=[legs[i] for i in sorted(legs, key=lambda i: (
+        legs[i].started_at, i))], chart=chart, verdict=verdict, rules=rules, period=f"{start:%Y-%m}")
+
+
+def _comment_problem(decision: str | None, comment: str) -> str | None:
+    """What the review would be refused for (``check_review``'s rules), in the reader's language."""
+    try:
+        check_review(decision or "", actor(), comment)
+    except ReviewError as exc:
+        return refusal(exc)
+    return None
+
+
+@bp.post("/flags/review")
+def review_many():
+    """Confirm or dismiss the ticked findings, or every finding the queue's filter matches."""
+    decision = request.form.get("decision")
+    comment = (request.form.get("comment") or "").strip()
+    back = safe_path(request.form.get("back")) or url_for("flags.index")
+    scope = (request.form.get("scope") or "selected").strip()
+    # The form carries the queue's filters; one that is no longer a choice means the page is
+    # stale, and "all matching" would not be what the reader saw: refuse rather than guess.
+    chosen = {name: (request.form.get(name) or "").strip() or None for name in FILTERS}
+    stale = [name for name, allowed in _allowed(_options()).items() if chosen[name] and chosen[name] not in allowed]
+    problem = _comment_problem(decision, comment) or (gettext("Choose the ticked findings or all matching the filter; nothing was done.") if scope not in ("selected", "matching") else None) \
+        or (gettext("%(what)s: “%(value)s” is no longer a choice, so the page was out of date; nothing was done.", what=gettext(LABELS[stale[0]]), value=shown(chosen[stale[0]])) if stale else None)
+    if problem:
+        flash(problem, "error")
+        return redirect(back)
+    if scope == "matching":
+        with db().session() as s:
+            ids = [f.id for f in list_findings(s, _queue_filter(chosen), limit=None).items]
+    else:
+        raw = request.form.getlist("ids")
+        ids = [int(v) for v in raw if ID.fullmatch(v) and int(v) < 2**31]
+        if len(ids) != len(raw):
+            flash(gettext("The selection was not understood; nothing was done."), "error")
+            return redirect(back)
+    if not ids:
+        flash(gettext("Tick at least one finding, or choose all matching the filter."), "error")
+        return redirect(back)
+    try:
+        with db().session() as s:
+            result = review_flags(s, ids, actor(), decision, comment)
+            done = len(result.reviewed)
+    except ReviewError as exc:
+        flash(gettext("Not reviewed: %(detail)s", detail=str(exc)), "error")
+        return redirect(back)
+    if done:
+        flash(gettext("Confirmed: %(n)s.", n=done) if decision == "confirm" else gettext("Dismissed: %(n)s.", n=done),
+              "ok")
+    if result.refused:
+        flash(gettext("Not reviewed: %(detail)s", detail="; ".join(f"#{i}: {why}" for i, why in result.refused.items())), "error")
+    return redirect(back)
 
 
 @bp.post("/flags/<id:flag_id>/review")
 def review(flag_id):
-    try:
-        with db().session() as s:
-            or_404(s.get(Flag, flag_id))
-            state = review_flag(s, flag_id, actor(), request.form.get("decision") or "",
-                                request.form.get("comment") or "").state
-    except ReviewError as exc:
-        if exc.key in ("bad_decision", "comment_required", "comment_long"):
-            flash(refusal(exc), "error")
-        else:
-            flash(t("review_refused", id=flag_id, detail=str(exc)), "error")
+    decision = request.form.get("decision")
+    comment = (request.form.get("comment") or "").strip()
+    problem = _comment_problem(decision, comment)
+    if problem:
+        flash(problem, "error")
     else:
-        flash(t("review_saved", id=flag_id, state=t(f"state_{state}")), "ok")
+        try:
+            with db().session() as s:
+                or_404(s.get(Flag, flag_id))
+                state = review_flag(s, flag_id, actor(), decision, comment).state
+        except (ValueError, LookupError) as exc:
+            flash(gettext("Flag %(id)s was not reviewed: %(detail)s", id=flag_id, detail=str(exc)), "error")
+        else:
+            flash(gettext("Flag %(id)s %(state)s.", id=flag_id, state=label("flag_state", state)), "ok")
     return redirect(safe_path(request.form.get("back")) or url_for("flags.index"))

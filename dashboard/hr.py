@@ -8,10 +8,11 @@ page polls it.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from dashboard.auth import guard
-from dashboard.i18n import refusal, t
+from dashboard.i18n import refusal
 from dashboard.templating import last_day
 from dashboard.web import actor, db, or_404, render
 from scoring.payroll.actions import start_export, start_lock
@@ -40,10 +41,10 @@ def periods():
 def _refusal(exc: PeriodError) -> str:
     """A refused lock or export in the reader's language."""
     if exc.key == "not_ended":
-        return t("not_ended", key=exc.params["key"], end=last_day(exc.params["ends_at"]))
+        return gettext("Period %(key)s ends %(end)s; it can be locked once it has ended.", key=exc.params["key"], end=last_day(exc.params["ends_at"]))
     if exc.key in ("already_locked", "bad_format"):
         return refusal(exc)
-    return t("lock_refused", key=request.view_args.get("key"), detail=str(exc))
+    return gettext("Period %(key)s was not locked: %(detail)s", key=request.view_args.get("key"), detail=str(exc))
 
 
 @bp.post("/periods/<key>/lock")
@@ -57,13 +58,13 @@ def lock(key):
         return redirect(url_for("hr.periods"))
     state = current_app.extensions["run_job"](job_id)
     if state == "done":
-        flash(t("locked", key=key), "ok")
+        flash(gettext("Period %(key)s locked.", key=key), "ok")
     elif state == "skipped":    # a worker holds it already
-        flash(t("lock_started", key=key, id=job_id), "ok")
+        flash(gettext("Period %(key)s is being locked by job %(id)s.", key=key, id=job_id), "ok")
     else:
         with db().session() as s:
             error = (s.get(Job, job_id).error or "").strip().splitlines()
-        flash(t("lock_refused", key=key, detail=error[-1] if error else state), "error")
+        flash(gettext("Period %(key)s was not locked: %(detail)s", key=key, detail=error[-1] if error else state), "error")
     return redirect(url_for("hr.periods"))
 
 
@@ -76,7 +77,7 @@ def export(key):
     except PeriodError as exc:
         flash(_refusal(exc), "error")
     else:
-        flash(t("export_queued", key=key, fmt=request.form.get("fmt", "csv"), id=job_id), "ok")
+        flash(gettext("Export of %(key)s (%(fmt)s) queued as job %(id)s.", key=key, fmt=request.form.get("fmt", "csv"), id=job_id), "ok")
     return redirect(url_for("hr.periods"))
 
 

@@ -70,7 +70,8 @@ LABELS: dict[str, dict[str, str]] = {
     "flag_kind": {"truncated": NP_("flag_kind", "cut short"), "cap-cut": NP_("flag_kind", "cut at the cap"),
                   "repeat-call": NP_("flag_kind", "repeat call"),
                   "cap-cliff": NP_("flag_kind", "calls piled up before the cap"),
-                  "survey-dodging": NP_("flag_kind", "survey dodging")},
+                  "survey-dodging": NP_("flag_kind", "survey dodging"),
+                  "early-hangup": NP_("flag_kind", "early hang-ups"), "repeat-calls": NP_("flag_kind", "repeat calls")},
     "ivr": {"language": NP_("ivr", "IVR: language"), "menu": NP_("ivr", "IVR: menu")},
     "ended": {"agent": NP_("ended", "agent"), "caller": NP_("ended", "caller"), "unknown": NP_("ended", "—")},
     "call_status": {"queued": NP_("call_status", "queued"), "initiated": NP_("call_status", "initiated"),
@@ -167,49 +168,6 @@ def refusal(exc) -> str:
     return gettext(msgid, **exc.params) if msgid else str(exc)
 
 
-# BEGIN legacy t(): keys of files not yet converted to gettext (f-convert.py removes this)
-LEGACY: dict[str, str] = {
-    'agent': N_("Agent"),
-    'all': N_("All"),
-    'already_locked': N_("Period %(key)s is already locked."),
-    'bad_decision': N_("Choose confirm or dismiss."),
-    'bad_format': N_("The format must be one of %(choices)s."),
-    'call': N_("Call"),
-    'comment': N_("Comment"),
-    'comment_long': N_("A comment can have at most %(n)s characters."),
-    'comment_required': N_("A comment is required."),
-    'confirm': N_("Confirm"),
-    'dismiss': N_("Dismiss"),
-    'evidence': N_("Evidence"),
-    'export_queued': N_("Export of %(key)s (%(fmt)s) queued as job %(id)s."),
-    'filter': N_("Show"),
-    'flags': N_("Flags"),
-    'kind': N_("Kind"),
-    'lock_refused': N_("Period %(key)s was not locked: %(detail)s"),
-    'locked': N_("Period %(key)s locked."),
-    'lock_started': N_("Period %(key)s is being locked by job %(id)s."),
-    'no_rows': N_("Nothing to show for this selection."),
-    'not_ended': N_("Period %(key)s ends %(end)s; it can be locked once it has ended."),
-    'occurred': N_("When"),
-    'reason': N_("Reason"),
-    'review_refused': N_("Flag %(id)s was not reviewed: %(detail)s"),
-    'review_saved': N_("Flag %(id)s %(state)s."),
-    'state': N_("State"),
-    'state_confirmed': N_("confirmed"),
-    'state_dismissed': N_("dismissed"),
-    'state_open': N_("open"),
-    'unavailable': N_("Not available yet: %(what)s."),
-}
-
-
-def t(key: str, /, **params) -> str:
-    return gettext(LEGACY[key], **params)
-
-
-_plain_input_error = InputError.__init__
-InputError.__init__ = lambda self, msgid, /, **params: _plain_input_error(  # type: ignore[method-assign]
-    self, LEGACY.get(msgid, msgid), **params)
-# END legacy t()
 
 
 def init_app(app: Flask) -> None:
@@ -222,5 +180,4 @@ def init_app(app: Flask) -> None:
             logging.getLogger(__name__).warning("%s is missing or older than its .po: run `make install` "
                                                 "(pybabel compile); pages show English until then", mo)
     babel.init_app(app, locale_selector=current_language, timezone_selector=_centre_timezone)
-    app.jinja_env.globals["t"] = t  # legacy t()
     app.jinja_env.globals.update(label=label, answer=answer, current_language=current_language)

@@ -144,3 +144,25 @@ def teams(session: Session) -> list[str]:
 
 def agent_ids(session: Session) -> set[str]:
     return set(session.scalars(select(Agent.id)))
+
+
+@dataclass(frozen=True)
+class LegRow:
+    leg_id: int
+    call_sid: str
+    started_at: datetime
+    queue: str
+    talk_seconds: int
+    ended_by: str | None
+
+
+def legs_by_id(session: Session, leg_ids: list[int]) -> dict[int, LegRow]:
+    """The legs behind a finding (its evidence's ``leg_ids``), with their call's start."""
+    out: dict[int, LegRow] = {}
+    ids = sorted(set(leg_ids))
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Leg.id, Leg.call_sid, Call.started_at, Leg.queue, Leg.talk_seconds, Leg.ended_by)
+            .join(Call, Call.sid == Leg.call_sid).where(Leg.id.in_(ids[i:i + 500])))
+        out.update((r[0], LegRow(r[0], r[1], r[2], r[3], r[4] or 0, r[5])) for r in rows)
+    return out

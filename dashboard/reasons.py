@@ -43,8 +43,24 @@ def _dodging(e: dict) -> str:
                     e["legs"], share=pct(e["share"]), expected=pct(e["expected_share"]))
 
 
+def _early_hangup(e: dict) -> str:
+    return ngettext("ended %(observed)s of %(num)s answered call (%(share)s) under the short-call threshold where "
+                    "peers on the same queues would give %(expected)s",
+                    "ended %(observed)s of %(num)s answered calls (%(share)s) under the short-call threshold where "
+                    "peers on the same queues would give %(expected)s",
+                    e["legs"], observed=e["observed"], share=pct(e["share"]), expected=pct(e["expected_share"]))
+
+
+def _repeat_calls(e: dict) -> str:
+    return ngettext("%(share)s of %(num)s answered call followed by a repeat call within %(hours)s h where peers "
+                    "on the same queues would give %(expected)s",
+                    "%(share)s of %(num)s answered calls followed by a repeat call within %(hours)s h where peers "
+                    "on the same queues would give %(expected)s",
+                    e["legs"], share=pct(e["share"]), hours=num(e["window_hours"]), expected=pct(e["expected_share"]))
+
+
 BUILDERS = {"truncated": _truncated, "cap-cut": _cap_cut, "repeat-call": _repeat, "cap-cliff": _cliff,
-            "survey-dodging": _dodging}
+            "survey-dodging": _dodging, "early-hangup": _early_hangup, "repeat-calls": _repeat_calls}
 
 
 def flag_reason(flag) -> str:

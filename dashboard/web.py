@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from dashboard.filters import FilterError, Range, from_args
 from dashboard.i18n import shown
-from dashboard.i18n import LEGACY  # legacy t()
 from store.payroll import PayPeriod
 
 
@@ -51,7 +50,6 @@ def choice_arg(name: str, allowed, label: str, default: str | None = None) -> st
         return default
     if raw in allowed:
         return raw
-    label = LEGACY.get(label, label)  # legacy t()
     flash(gettext("%(what)s: “%(value)s” is not a known value, so this filter was not applied.",
                   what=gettext(label), value=shown(raw)), "error")
     return default

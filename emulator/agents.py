@@ -6,7 +6,8 @@ hang up (need met, then a short linger) and when the agent would hang up
 according to the agent's behaviour:
 
 - honest:        ends a little after the need is met;
-- early_hangup:  on a share of calls ends well before the need is met;
+- early_hangup:  on a share of calls ends well before the need is met (at 25-60%
+                 of it, or `early_after_s` seconds in);
 - cap_cutter:    when a call would run past the handle-time cap, ends it a few
                  seconds before the cap, need met or not;
 - survey_dodger: never hangs up first; the caller does, so the post-call
@@ -79,7 +80,8 @@ class SimAgent:
         honest_end = need + rng.uniform(1.0, 6.0)
         agent_end, reason = honest_end, None
         if s.behaviour == "early_hangup" and rng.random() < s.early_prob:
-            agent_end, reason = need * rng.uniform(0.25, 0.6), "early_hangup"
+            cut = rng.uniform(*s.early_after_s) if s.early_after_s else need * rng.uniform(0.25, 0.6)
+            agent_end, reason = cut, "early_hangup"
         elif s.behaviour == "cap_cutter" and honest_end > cap_s - 15.0:
             agent_end, reason = cap_s - rng.uniform(2.0, 12.0), "cap"
         elif s.behaviour == "survey_dodger":

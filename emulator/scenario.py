@@ -33,6 +33,7 @@ class AgentSpec:
     talk_sigma: float = 0.5
     behaviour: str = "honest"
     early_prob: float = 0.5       # early_hangup: share of calls cut early
+    early_after_s: tuple[float, float] | None = None  # early_hangup: cut this many s in (uniform), else at 25-60% of the need
     wrap_up_s: float | None = 20.0  # console sets "available" this long after a leg; None: never
     break_s: float = 300.0        # away after a missed call, then back "available"
 
@@ -42,6 +43,10 @@ class AgentSpec:
         if not 0.0 <= self.quality <= 1.0:
             raise ValueError(f"agent {self.id}: quality must be in [0, 1]")
         self.ring_s = tuple(self.ring_s)
+        if self.early_after_s is not None:
+            self.early_after_s = tuple(self.early_after_s)
+            if len(self.early_after_s) != 2 or not 0 <= self.early_after_s[0] <= self.early_after_s[1]:
+                raise ValueError(f"agent {self.id}: early_after_s must be [low, high] seconds, 0 <= low <= high")
         self.name = self.name or self.id
 
 

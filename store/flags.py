@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, UTCDateTime, utcnow
 
-KINDS = ("truncated", "cap-cut", "cap-cliff", "repeat-call", "survey-dodging")
+# Leg verdicts, agent-level findings, and "repeat-call" (retired: stored history only).
+KINDS = ("truncated", "cap-cut", "cap-cliff", "repeat-call", "survey-dodging", "early-hangup", "repeat-calls")
 STATES = ("open", "confirmed", "dismissed")
 
 

@@ -7,14 +7,14 @@ from datetime import datetime
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from aftercall.cli.common import cli_user, db, run_here, time_range, when
 from scoring.outcomes.flags import centre_cliff
 from scoring.outcomes.recompute import recompute
-from scoring.outcomes.review import ReviewError, review_flag
+from scoring.outcomes.queue import DEFAULT_STATE, PERIOD, QueueFilter, list_findings
+from scoring.outcomes.review import ReviewError, review_flags
 from scoring.outcomes.rules import load_rules
-from store.flags import KINDS, STATES, Flag
+from store.flags import KINDS, STATES
 from store.jobs import submit
 
 flags_cli = AppGroup("flags", help="Gaming flags: recompute from stored calls, list, review.")
@@ -44,38 +44,47 @@ def flags_recompute(start, end, rules_file, run_now):
 
 
 @flags_cli.command("list")
-@click.option("--start", default=None)
+@click.option("--start", default=None, help="keep what overlaps [start, end)")
 @click.option("--end", default=None)
-@click.option("--kind", type=click.Choice(KINDS), default=None)
-@click.option("--state", type=click.Choice(STATES), default=None)
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="a leg kind lists those leg verdicts")
+@click.option("--state", type=click.Choice((*STATES, "all")), default=DEFAULT_STATE, show_default=True)
 @click.option("--agent", default=None)
-def flags_list(start, end, kind, state, agent):
-    """Flags as JSON lines, newest first (default: the last 30 days)."""
-    start_at, end_at = time_range(start, end)
-    query = select(Flag).where(Flag.occurred_at >= start_at, Flag.occurred_at < end_at)
-    for column, value in ((Flag.kind, kind), (Flag.state, state), (Flag.agent_id, agent)):
-        if value:
-            query = query.where(column == value)
+@click.option("--team", default=None)
+@click.option("--period", default=None, help="a finding period, YYYY-MM")
+def flags_list(start, end, kind, state, agent, team, period):
+    """What the review queue lists, as JSON lines, newest period first (default: open findings
+    of every period)."""
+    if period is not None and not PERIOD.match(period):
+        raise click.BadParameter("use YYYY-MM", param_hint="--period")
+    start_at, end_at = when(start, "--start"), when(end, "--end")
+    if start_at and end_at and end_at <= start_at:
+        raise click.BadParameter("--end must be after --start")
+    filters = QueueFilter(state=None if state == "all" else state, kind=kind, agent_id=agent, team=team,
+                          period=period, start=start_at, end=end_at)
     with db().session() as s:
-        for flag in s.scalars(query.order_by(Flag.occurred_at.desc(), Flag.id)):
+        for flag in list_findings(s, filters, limit=None).items:
             click.echo(json.dumps(flag.to_dict(), ensure_ascii=False))
 
 
 @flags_cli.command("review")
-@click.argument("flag_id", type=int)
+@click.argument("flag_ids", type=int, nargs=-1, required=True)
 @click.option("--confirm", "decision", flag_value="confirm")
 @click.option("--dismiss", "decision", flag_value="dismiss")
 @click.option("--comment", required=True)
 @click.option("--actor", default=lambda: cli_user(), show_default="cli:$USER")
-def flags_review(flag_id, decision, comment, actor):
-    """Confirm or dismiss a flag (audited)."""
+def flags_review(flag_ids, decision, comment, actor):
+    """Confirm or dismiss flags, one comment for all (each audited)."""
     if decision is None:
         raise click.UsageError("give --confirm or --dismiss")
     try:
         with db().session() as s:
-            click.echo(json.dumps(review_flag(s, flag_id, actor, decision, comment).to_dict(), ensure_ascii=False))
+            result = review_flags(s, flag_ids, actor, decision, comment)
+            for flag in result.reviewed:
+                click.echo(json.dumps(flag.to_dict(), ensure_ascii=False))
     except ReviewError as exc:
         raise click.ClickException(str(exc)) from exc
+    if result.refused:
+        raise click.ClickException("; ".join(f"flag {i}: {why}" for i, why in result.refused.items()))
 
 
 @flags_cli.command("cliff")

@@ -42,7 +42,7 @@ class LegOutcome:
     wait_seconds: int | None
     survey_reached: bool
     adequate: bool | None           # answer to "answered adequately?", None if not answered
-    truncated: str | None           # None | "short" | "inadequate"
+    truncated: bool                 # the agent ended it under the short-talk threshold
     threshold: Threshold | None     # the short-talk threshold applied (bridged legs)
     cap_cut: bool
     repeat_call_sid: str | None     # the caller called again within the window: FCR lost
@@ -156,9 +156,7 @@ def classify_legs(session: Session, start: datetime, end: datetime, rules: Rules
         handled = bool(r.bridged)
         threshold = thresholds.get(r.queue, thresholds[None]) if handled else None
         said_no = r.value == rules.adequate_no_value if r.value is not None else None
-        truncated = None
-        if handled and r.ended_by == "agent":
-            truncated = "short" if talk < threshold.seconds else ("inadequate" if said_no else None)
+        truncated = handled and r.ended_by == "agent" and talk < threshold.seconds
         repeat_sid = repeat_gap = None
         if (handled and last_handled.get(r.call_sid) == r.seq and r.next_at is not None
                 and (r.from_number or "").lower() not in rules.ignore_numbers

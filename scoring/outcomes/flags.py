@@ -1,9 +1,11 @@
 """Rules that turn outcomes into reviewable flags, and storing them so re-runs keep reviews.
 
-Leg rules (truncated, cap-cut, repeat-call) judge one call each. Agent rules (cap-cliff,
-survey-dodging) judge an agent's calendar month (UTC) against the smooth talk-time density
-or against peers on the same queues; many agents are tested at once, so significance is
-controlled with Benjamini-Hochberg at the configured false discovery rate.
+Leg rules (truncated, cap-cut) judge one call each: evidence, not review items. Agent rules
+(cap-cliff here; survey-dodging here and early-hangup, repeat-calls in ``scoring.outcomes.findings``,
+all three through ``scoring.outcomes.peers``) judge an agent's calendar month (UTC) against the smooth
+talk-time density or against peers on the same queues; many agents are tested at once, so
+significance is controlled with Benjamini-Hochberg at the configured false discovery rate.
+Those findings are what a supervisor reviews.
 """
 from __future__ import annotations
 
@@ -11,20 +13,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import numpy as np
-from scipy import stats
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from scoring.stats.cliff import DEFAULT_SPAN, CliffResult, detect_cliff
-from scoring.outcomes.classify import LegOutcome, started_between
+from scoring.outcomes.classify import LegOutcome, classify_legs, started_between
+from scoring.outcomes.peers import Tally, bh_q_values, outliers, peer_tests
 from scoring.outcomes.rules import Rules
+from scoring.stats.cliff import DEFAULT_SPAN, CliffResult, detect_cliff
 from store.base import utcnow
 from store.calls import Call, Leg
 from store.flags import Flag
 
-LEG_KINDS = ("truncated", "cap-cut", "repeat-call")
-AGENT_KINDS = ("cap-cliff", "survey-dodging")
+LEG_KINDS = ("truncated", "cap-cut")
+AGENT_KINDS = ("cap-cliff", "survey-dodging", "early-hangup", "repeat-calls")
+RETIRED_LEG_KINDS = ("repeat-call",)
+"""Kinds no rule raises any more (rules 2026-12-r1: a repeat call lowers FCR, the agent-level
+``repeat-calls`` finding replaced one flag per call). Recompute treats their stored flags like
+any finding the rules no longer raise: deleted if unreviewed, kept (not current) if reviewed."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +55,7 @@ def leg_flags(outcomes: list[LegOutcome], rules: Rules) -> list[FlagSpec]:
             t = o.threshold
             evidence = {"talk_seconds": o.talk_seconds, "ended_by": "agent", "threshold_seconds": t.seconds,
                         "threshold_source": t.source, "threshold_calls": t.calls, "adequate": o.adequate}
-            reason = (f"agent ended the call after {o.talk_seconds} s, under the {t.seconds} s short-call threshold"
-                      if o.truncated == "short" else
-                      f"agent ended the call after {o.talk_seconds} s and the caller said it was not answered adequately")
+            reason = f"agent ended the call after {o.talk_seconds} s, under the {t.seconds} s short-call threshold"
             out.append(FlagSpec(f"truncated:leg:{o.leg_id}", "truncated", reason=reason, evidence=evidence, **base))
         if o.cap_cut:
             out.append(FlagSpec(
@@ -60,12 +63,6 @@ def leg_flags(outcomes: list[LegOutcome], rules: Rules) -> list[FlagSpec]:
                 reason=f"agent ended the call at {o.talk_seconds} s, just under the {rules.cap_seconds} s cap",
                 evidence={"talk_seconds": o.talk_seconds, "cap_seconds": rules.cap_seconds,
                           "window_seconds": rules.cap_window_seconds}, **base))
-        if o.repeat_call_sid:
-            out.append(FlagSpec(
-                f"repeat-call:leg:{o.leg_id}", "repeat-call",
-                reason=f"the caller called again {o.repeat_gap_seconds / 3600:.1f} h later: no first-contact resolution",
-                evidence={"repeat_call_sid": o.repeat_call_sid, "gap_seconds": o.repeat_gap_seconds,
-                          "window_hours": rules.repeat_window_hours}, **base))
     return out
 
 
@@ -79,18 +76,6 @@ def months(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         out.append((cursor, nxt))
         cursor = nxt
     return out
-
-
-def benjamini_hochberg(p_values: list[float], q: float) -> list[bool]:
-    """Which hypotheses to reject keeping the false discovery rate at q."""
-    m = len(p_values)
-    order = np.argsort(p_values)
-    passed = [p <= q * (i + 1) / m for i, p in enumerate(np.asarray(p_values)[order])]
-    cut = max((i for i, ok in enumerate(passed) if ok), default=-1)
-    reject = [False] * m
-    for i in order[: cut + 1]:
-        reject[int(i)] = True
-    return reject
 
 
 def cap_talk_times(session: Session, start: datetime, end: datetime, rules: Rules) -> dict[str, list[int]]:
@@ -118,73 +103,63 @@ def centre_cliff(session: Session, start: datetime, end: datetime, rules: Rules)
     return _cliff(talk, rules)
 
 
-def _period_key(kind: str, agent_id: str, period: tuple[datetime, datetime]) -> str:
+def period_key(kind: str, agent_id: str, period: tuple[datetime, datetime]) -> str:
     return f"{kind}:agent:{agent_id}:{period[0]:%Y-%m}"
 
 
-def cliff_flags(session: Session, period: tuple[datetime, datetime], rules: Rules) -> list[FlagSpec]:
+def period_outcomes(session: Session, period: tuple[datetime, datetime], rules: Rules,
+                    outcomes: list[LegOutcome] | None) -> list[LegOutcome]:
+    """The period's leg outcomes, classified here unless the caller (a recompute) already did."""
+    return classify_legs(session, *period, rules) if outcomes is None else outcomes
+
+
+def cliff_flags(session: Session, period: tuple[datetime, datetime], rules: Rules,
+                outcomes: list[LegOutcome] | None = None) -> list[FlagSpec]:
     tested = {a: _cliff(t, rules) for a, t in cap_talk_times(session, *period, rules).items()}
     tested = {a: r for a, r in tested.items() if not r.insufficient}
     agents = sorted(tested)
-    reject = benjamini_hochberg([tested[a].p_value for a in agents], rules.cliff_alpha) if agents else []
+    q_values = bh_q_values([tested[a].p_value for a in agents])
+    reject = [q <= rules.cliff_alpha for q in q_values]   # Benjamini-Hochberg at the false discovery rate
+    cut: dict[str, list[int]] = defaultdict(list)
+    if any(reject):
+        for o in period_outcomes(session, period, rules, outcomes):
+            if o.cap_cut:
+                cut[o.agent_id].append(o.leg_id)
     out = []
-    for agent_id, hit in zip(agents, reject):
+    for agent_id, hit, q in zip(agents, reject, q_values):
         r = tested[agent_id]
         if not hit or r.observed <= r.expected:
             continue
         out.append(FlagSpec(
-            _period_key("cap-cliff", agent_id, period), "cap-cliff", agent_id, period[0],
+            period_key("cap-cliff", agent_id, period), "cap-cliff", agent_id, period[0],
             reason=(f"{r.observed} agent-ended calls in the {rules.cap_window_seconds} s before the "
                     f"{rules.cap_seconds} s cap where the smooth density predicts {r.expected:.1f}"),
             evidence={"observed": r.observed, "expected": round(r.expected, 2), "excess_ratio": round(r.excess_ratio, 2),
-                      "z": round(r.z, 2), "p_value": r.p_value, "calls_near": r.calls_near,
-                      "agents_tested": len(agents), "fdr": rules.cliff_alpha},
+                      "z": round(r.z, 2), "p_value": r.p_value, "q_value": q, "calls_near": r.calls_near,
+                      "agents_tested": len(agents), "fdr": rules.cliff_alpha,
+                      "test": "Poisson fit of the density around the cap, one-sided negative binomial, "
+                              "Benjamini-Hochberg", "leg_ids": cut[agent_id]},
             period_end=period[1]))
     return out
 
 
-def dodging_flags(session: Session, period: tuple[datetime, datetime], rules: Rules) -> list[FlagSpec]:
+def dodging_flags(session: Session, period: tuple[datetime, datetime], rules: Rules,
+                  outcomes: list[LegOutcome] | None = None) -> list[FlagSpec]:
     """Agents whose bridged legs end by caller hang-up (no survey) far more often than peers'
     on the same queues: observed vs the indirectly standardised peer expectation."""
-    rows = session.execute(
-        select(Leg.agent_id, Leg.queue, func.count(), func.sum(case((Leg.ended_by == "caller", 1), else_=0)))
-        .join(Call, Call.sid == Leg.call_sid)
-        .where(started_between(*period), Leg.bridged.is_(True))
-        .group_by(Leg.agent_id, Leg.queue)
-    ).all()
-    queue_n: dict[str, int] = defaultdict(int)
-    queue_c: dict[str, int] = defaultdict(int)
-    for _, queue, n, c in rows:
-        queue_n[queue] += n
-        queue_c[queue] += c
-    stats_by_agent: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])  # legs, caller-ended, expected
-    for agent_id, queue, n, c in rows:
-        peers = queue_n[queue] - n
-        if peers == 0:
-            continue  # nobody to compare with on this queue
-        s = stats_by_agent[agent_id]
-        s[0] += n
-        s[1] += c
-        s[2] += n * (queue_c[queue] - c) / peers
-    agents = sorted(a for a, s in stats_by_agent.items() if s[0] >= rules.dodging_min_legs)
-    p_values = []
-    for a in agents:
-        n, c, e = stats_by_agent[a]
-        p_values.append(float(stats.binom.sf(c - 1, n, min(max(e / n, 1e-9), 1.0))))
-    reject = benjamini_hochberg(p_values, rules.dodging_alpha) if agents else []
+    tally = Tally()
+    for o in period_outcomes(session, period, rules, outcomes):
+        if o.outcome == "handled":
+            tally.add(o.agent_id, o.queue, o.leg_id, o.ended_by == "caller")
+    tests = peer_tests(tally.rows(), min_legs=rules.dodging_min_legs, alpha=rules.dodging_alpha)
     out = []
-    for agent_id, hit, p in zip(agents, reject, p_values):
-        n, c, e = stats_by_agent[agent_id]
-        share, expected_share = c / n, e / n
-        if not hit or share - expected_share < rules.dodging_min_excess:
-            continue
+    for r in outliers(tests, rules.dodging_min_excess):
         out.append(FlagSpec(
-            _period_key("survey-dodging", agent_id, period), "survey-dodging", agent_id, period[0],
-            reason=(f"{share:.0%} of {n} answered calls ended by the caller (no survey) where peers on the same "
-                    f"queues would give {expected_share:.0%}"),
-            evidence={"legs": n, "caller_ended": c, "share": round(share, 4), "expected_share": round(expected_share, 4),
-                      "p_value": p, "agents_tested": len(agents), "fdr": rules.dodging_alpha,
-                      "min_excess": rules.dodging_min_excess},
+            period_key("survey-dodging", r.agent_id, period), "survey-dodging", r.agent_id, period[0],
+            reason=(f"{r.share:.0%} of {r.legs} answered calls ended by the caller (no survey) where peers on the "
+                    f"same queues would give {r.expected_share:.0%}"),
+            evidence={**r.evidence(rules.dodging_alpha, len(tests), rules.dodging_min_legs, rules.dodging_min_excess),
+                      "caller_ended": r.observed, "leg_ids": tally.leg_ids(r)},
             period_end=period[1]))
     return out
 

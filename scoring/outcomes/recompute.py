@@ -2,8 +2,10 @@
 
 Leg rules run in batches of calls so progress is visible and memory stays flat on large
 histories; thresholds derived from the data are computed once over the whole range first,
-so a batch boundary never changes a verdict. Agent rules run per calendar month. Each batch
-commits on its own: a crashed run resumes idempotently by running again.
+so a batch boundary never changes a verdict. Agent rules run per calendar month on the same
+leg verdicts (the same thresholds), so an early-hang-up finding lists exactly the agent's
+truncated legs. Stored flags of retired kinds are reconciled like any other finding the rules
+no longer raise. Each batch commits on its own: a crashed run resumes idempotently by running again.
 """
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from scoring.outcomes.flags import AGENT_KINDS, LEG_KINDS, cliff_flags, dodging_flags, leg_flags, months, store_flags
 from scoring.outcomes.classify import classify_legs, truncation_thresholds
+from scoring.outcomes.findings import early_hangup_flags, repeat_calls_flags
+from scoring.outcomes.flags import (AGENT_KINDS, LEG_KINDS, RETIRED_LEG_KINDS, cliff_flags, dodging_flags, leg_flags,
+                                    months, store_flags)
 from scoring.outcomes.rules import load_rules
 from store.calls import Call
 from store.jobs import job
@@ -60,12 +64,14 @@ def recompute(ctx, start=None, end=None, rules_file: str | None = None, batch_ca
     for i, (a, b) in enumerate(batches):
         with ctx.db.session() as s:
             specs = leg_flags(classify_legs(s, a, b, rules, thresholds), rules)
-            for k, v in store_flags(s, specs, LEG_KINDS, a, b, rules.version).items():
+            for k, v in store_flags(s, specs, LEG_KINDS + RETIRED_LEG_KINDS, a, b, rules.version).items():
                 totals[k] += v
         ctx.progress((i + 1) / steps, f"calls up to {b.isoformat()}")
     for j, period in enumerate(periods):
         with ctx.db.session() as s:
-            specs = cliff_flags(s, period, rules) + dodging_flags(s, period, rules)
+            outcomes = classify_legs(s, *period, rules, thresholds)
+            specs = [spec for rule in (cliff_flags, dodging_flags, early_hangup_flags, repeat_calls_flags)
+                     for spec in rule(s, period, rules, outcomes)]
             for k, v in store_flags(s, specs, AGENT_KINDS, *period, rules.version).items():
                 totals[k] += v
         ctx.progress((len(batches) + j + 1) / steps, f"agent rules for {period[0]:%Y-%m}")

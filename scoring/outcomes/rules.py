@@ -28,6 +28,12 @@ class Rules:
     dodging_min_legs: int
     dodging_min_excess: float
     dodging_alpha: float
+    early_min_legs: int
+    early_min_excess: float
+    early_alpha: float
+    repeat_min_legs: int
+    repeat_min_excess: float
+    repeat_alpha: float
     service_level_seconds: int
     short_abandon_seconds: int
 
@@ -75,6 +81,12 @@ def parse_rules(data: dict) -> Rules:
         dodging_min_legs=_get(data, "dodging", "min_legs", int, 1),
         dodging_min_excess=_get(data, "dodging", "min_excess", float, 0.0, 1.0),
         dodging_alpha=_get(data, "dodging", "alpha", float, 1e-6, 0.5),
+        early_min_legs=_get(data, "early_hangup", "min_legs", int, 1),
+        early_min_excess=_get(data, "early_hangup", "min_excess", float, 0.0, 1.0),
+        early_alpha=_get(data, "early_hangup", "alpha", float, 1e-6, 0.5),
+        repeat_min_legs=_get(data, "repeat_calls", "min_legs", int, 1),
+        repeat_min_excess=_get(data, "repeat_calls", "min_excess", float, 0.0, 1.0),
+        repeat_alpha=_get(data, "repeat_calls", "alpha", float, 1e-6, 0.5),
         service_level_seconds=_get(data, "sla", "service_level_seconds", int, 1),
         short_abandon_seconds=_get(data, "sla", "short_abandon_seconds", int, 0),
     )

@@ -30,7 +30,7 @@ class ScoringConfig:
     mean_rating_prior_weight: float = 10.0
     adequate_yes_value: int = 1
     csat_top_box_min: int = 4
-    penalised_flags: tuple[str, ...] = ("truncated", "cap-cut", "cap-cliff", "survey-dodging")
+    penalised_flags: tuple[str, ...] = ("truncated", "cap-cut", "cap-cliff", "survey-dodging", "early-hangup")
     weights: CompositeWeights = CompositeWeights()
     tiers: BonusTiers = BonusTiers()
 

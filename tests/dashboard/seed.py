@@ -82,6 +82,30 @@ def seed(db) -> dict:
                  agent_id="ann", occurred_at=START + timedelta(days=1), reason="short agent-ended call",
                  evidence={"talk_seconds": 20}, rule_version="2026-11-r1"),
         ]
+        october = (datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 11, 1, tzinfo=timezone.utc))
+        by_agent = {a: [leg for sid, leg in out["legs"].items() if int(sid[2:]) in range(i * CALLS_PER_AGENT + 1,
+                                                                                          (i + 1) * CALLS_PER_AGENT + 1)]
+                    for i, (a, _) in enumerate(AGENTS)}
+        peer_evidence = {"legs": CALLS_PER_AGENT, "observed": 9, "expected": 2.4, "share": 0.375, "expected_share": 0.1,
+                         "excess": 0.275, "p_value": 0.0002, "q_value": 0.0008, "agents_tested": 4, "fdr": 0.05,
+                         "test": "one-sided exact binomial vs peers on the same queues (indirect standardisation), "
+                                 "Benjamini-Hochberg",
+                         "by_queue": {"billing": {"legs": CALLS_PER_AGENT, "observed": 9, "peer_share": 0.1}}}
+        findings = [
+            Flag(key="cap-cliff:agent:dan:2026-10", kind="cap-cliff", agent_id=CUTTER, occurred_at=october[0],
+                 period_end=october[1], reason="12 agent-ended calls in the 30 s before the 780 s cap where the "
+                 "smooth density predicts 0.8", rule_version="2026-12-r1",
+                 evidence={"observed": 12, "expected": 0.8, "p_value": 1e-9, "q_value": 4e-9,
+                           "leg_ids": by_agent[CUTTER][::2]}),
+            Flag(key="early-hangup:agent:ann:2026-10", kind="early-hangup", agent_id="ann", occurred_at=october[0],
+                 period_end=october[1], reason="ended 9 of 24 answered calls (38%) under the short-call threshold",
+                 rule_version="2026-12-r1",
+                 evidence={**peer_evidence, "threshold_seconds": {"billing": 120}, "leg_ids": by_agent["ann"][:9]}),
+            Flag(key="survey-dodging:agent:cat:2026-10", kind="survey-dodging", agent_id="cat", occurred_at=october[0],
+                 period_end=october[1], reason="60% of 24 answered calls ended by the caller (no survey)",
+                 rule_version="2026-12-r1", evidence={**peer_evidence, "leg_ids": by_agent["cat"][:9]}),
+        ]
+        flags += findings
         s.add_all(flags)
         for key in PERIODS:
             get_or_create_period(s, key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -106,10 +107,11 @@ def test_supervisor_filters_drills_down_and_reviews_a_flag(server, page):
     shot(page, "call")
 
     page.goto(url + "/flags")
-    flag_id = server["info"]["flags"]["cap-cut"]
-    row = page.locator(f"#flag-{flag_id}")
-    row.locator("input[name=comment]").fill("Listened to the recording: cut at 12:52.")
-    row.locator("button[value=confirm]").click()
+    flag_id = server["info"]["flags"]["cap-cliff"]
+    page.locator(f"#finding-{flag_id} a.all-calls").click()
+    assert f"/flags/{flag_id}" in page.url and page.locator("#finding-calls tbody tr").count() == 12
+    page.locator("#review-one input[name=comment]").fill("Listened to the recording: cut at 12:52.")
+    page.locator("#review-one button[value=confirm]").click()
     page.wait_for_load_state()
     assert "confirmed" in page.locator(".flash.ok").inner_text()
     with server["db"].session() as s:
@@ -200,3 +202,56 @@ def test_no_page_scrolls_sideways_at_1366_by_768(server, chromium, lang):
                 shot(page, f"wide-{lang}-{path.strip('/').replace('/', '-').replace('?', '-')}")
         context.close()
     assert not wide, f"pages wider than the 1366 px window ({lang}): {wide}"
+
+
+def _september_findings(db) -> list[int]:
+    """Three open findings of their own month, so this test does not depend on the others' order."""
+    start, end = datetime(2026, 9, 1, tzinfo=timezone.utc), datetime(2026, 10, 1, tzinfo=timezone.utc)
+    with db.session() as s:
+        flags = [Flag(key=f"{kind}:agent:{agent}:2026-09", kind=kind, agent_id=agent, occurred_at=start,
+                      period_end=end, reason="test finding", evidence={"observed": 9, "expected": 2.0, "leg_ids": []},
+                      rule_version="2026-12-r1")
+                 for agent, kind in (("ann", "early-hangup"), ("bob", "repeat-calls"), ("cat", "early-hangup"))]
+        s.add_all(flags)
+        s.flush()
+        return [f.id for f in flags]
+
+
+def test_supervisor_bulk_reviews_findings_in_both_languages(server, page):
+    url, db = server["url"], server["db"]
+    ann, bob, cat = _september_findings(db)
+    login(page, url, "supervisor")
+    page.goto(url + "/flags")
+    page.select_option("#queue-filters select[name=period]", "2026-09")
+    page.click("#apply")
+    assert "period=2026-09" in page.url
+    assert page.locator("#shown").inner_text().startswith("1–3 of 3")
+    page.check(f"#finding-{ann} input[name=ids]")
+    page.check(f"#finding-{bob} input[name=ids]")
+    page.fill("#bulk input[name=comment]", "Listened to five calls of each.")
+    page.click("#bulk-confirm")
+    page.wait_for_load_state()
+    assert page.locator(".flash.ok").inner_text() == "Confirmed: 2."
+    assert "period=2026-09" in page.url and page.locator("#shown").inner_text().startswith("1–1 of 1")
+    shot(page, "findings-bulk-en")
+
+    page.click("button[value=ru]")
+    page.wait_for_load_state()
+    assert "Признаки накрутки" in page.locator("h1").inner_text()
+    page.select_option("#queue-filters select[name=agent]", "cat")
+    page.click("#apply")
+    assert page.locator("#shown").inner_text().startswith("1–1 из 1")
+    page.check("#bulk input[value=matching]")
+    page.fill("#bulk input[name=comment]", "Разобрали на планёрке: звонки были по делу.")
+    page.click("#bulk-dismiss")
+    page.wait_for_load_state()
+    assert page.locator(".flash.ok").inner_text() == "Отклонено: 1."
+    shot(page, "findings-bulk-ru")
+    with db.session() as s:
+        states = {i: (s.get(Flag, i).state, s.get(Flag, i).review_comment) for i in (ann, bob, cat)}
+        audit = s.scalars(select(AuditLog).where(AuditLog.target.in_([f"flag:{i}" for i in (ann, bob, cat)]))).all()
+    assert states == {ann: ("confirmed", "Listened to five calls of each."),
+                      bob: ("confirmed", "Listened to five calls of each."),
+                      cat: ("dismissed", "Разобрали на планёрке: звонки были по делу.")}
+    assert sorted((a.action, a.actor) for a in audit) == [("flag.confirm", USERS["supervisor"])] * 2 + [
+        ("flag.dismiss", USERS["supervisor"])]

@@ -1,7 +1,6 @@
 """The dashboard's own pieces: timeline and talk-time queries, SVG charts, date filters."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timezone
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo

@@ -37,7 +37,8 @@ from dashboard import EXEMPT_PREFIXES
 from dashboard.i18n import LANGUAGES
 from dashboard.supervise import SORTS
 from store.accounts import ROLES, ApiToken, hash_token
-from store.flags import KINDS, STATES
+from scoring.outcomes.flags import AGENT_KINDS
+from store.flags import STATES
 from store.models import Base
 from store.payroll import EXPORT_FORMATS, ExportFile
 from store.users import LOCALES
@@ -155,8 +156,15 @@ class Route:
         return set(self.ok or ({200} if self.method == "GET" else {302})) | {400} | ({404} if self.path else set())
 
 
+def QUEUE_FILTERS(agents) -> dict:
+    """The review queue's filters (on the page, and copied into its bulk form)."""
+    return {"state": choice([*STATES, "all"]), "kind": choice(AGENT_KINDS), "agent": choice(agents),
+            "team": choice(["north", "south"]), "period": choice(["2026-10"])}
+
+
 def routes(seeded: dict) -> list[Route]:
     agents = [a for a, _ in AGENTS]
+    flag_ids = [str(i) for i in seeded["flags"].values()]
     return [
         Route("GET", "/", None, ok=frozenset({302})),
         Route("GET", "/login", None, query={"next": free_text}),
@@ -177,9 +185,18 @@ def routes(seeded: dict) -> list[Route]:
                                                          "agent": choice(agents)}),
         Route("GET", "/calls/<sid>", "supervisor", "hr", path={"sid": ids([seeded["cut_sid"]])}),
         Route("GET", "/flags", "supervisor", "hr",
-              query={"state": choice([*STATES, "all"]), "kind": choice(KINDS), "agent": choice(agents)}),
+              query={**QUEUE_FILTERS(agents), "page": Field(st.integers(1, 3).map(str), unknown(()).filter(
+                  lambda v: not (v.strip().isdecimal() and 0 < int(v.strip()) < 10**6)))}),
+        Route("GET", "/flags/<id:flag_id>", "supervisor", "hr", path={"flag_id": ids(flag_ids)}),
+        Route("POST", "/flags/review", "supervisor", "hr",
+              form={**QUEUE_FILTERS(agents), "scope": choice(["selected", "matching"]),
+                    "ids": Field(st.lists(st.sampled_from(flag_ids), min_size=1, max_size=3, unique=True),
+                                 st.lists(unknown(flag_ids), min_size=1, max_size=3), many=True),
+                    "decision": choice(["confirm", "dismiss"], required=True),
+                    "comment": Field(short_text.filter(str.strip), st.sampled_from(["", "   "]), required=True),
+                    "back": free_text}),
         Route("POST", "/flags/<id:flag_id>/review", "supervisor", "hr",
-              path={"flag_id": ids([str(i) for i in seeded["flags"].values()])},
+              path={"flag_id": ids(flag_ids)},
               form={"decision": choice(["confirm", "dismiss"], required=True),
                     "comment": Field(short_text.filter(str.strip), st.sampled_from(["", "   "]), required=True),
                     "back": free_text}),

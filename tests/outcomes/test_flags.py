@@ -49,42 +49,54 @@ def test_recompute_keeps_reviews_and_never_duplicates(database, tmp_path):
         first = call(s, T0 + timedelta(hours=2), number="+15552220001", visits=[handled("bob", talk=300)])
         call(s, T0 + timedelta(hours=5), number="+15552220001")
         legs = {c.sid: c.legs[0].id for c in (short, capped, first)}
+        # One flag per repeat call, as rules 2026-11-r1 left them: one never reviewed, one confirmed.
+        s.add_all([Flag(key=f"repeat-call:leg:{legs[first.sid]}", kind="repeat-call", leg_id=legs[first.sid],
+                        call_sid=first.sid, agent_id="bob", occurred_at=first.started_at, reason="called again",
+                        evidence={}, rule_version="2026-11-r1"),
+                   Flag(key=f"repeat-call:leg:{legs[capped.sid]}", kind="repeat-call", leg_id=legs[capped.sid],
+                        call_sid=capped.sid, agent_id="ann", occurred_at=capped.started_at, reason="called again",
+                        evidence={}, rule_version="2026-11-r1", state="confirmed", reviewed_by="sup:old",
+                        review_comment="called back twice")])
     v1 = _rules_file(tmp_path, "v1", **{'short_talk_seconds = "auto"': "short_talk_seconds = 20"})
     job = _run(database, rules_file=v1, batch_calls=2)
-    assert job.progress == 1.0 and job.result["created"] == 3
+    assert job.progress == 1.0
+    assert (job.result["created"], job.result["deleted"], job.result["retired"]) == (2, 1, 1)
     flags = _flags(database)
     assert set(flags) == {f"truncated:leg:{legs[short.sid]}", f"cap-cut:leg:{legs[capped.sid]}",
-                          f"repeat-call:leg:{legs[first.sid]}"}
+                          f"repeat-call:leg:{legs[capped.sid]}"}
+    legacy = flags[f"repeat-call:leg:{legs[capped.sid]}"]   # retired rule: the review stays, not current
+    assert (legacy.state, legacy.current, legacy.rule_version, legacy.reviewed_by) == \
+        ("confirmed", False, "2026-11-r1", "sup:old")
     truncated = flags[f"truncated:leg:{legs[short.sid]}"]
     assert truncated.evidence["talk_seconds"] == 12 and truncated.evidence["threshold_seconds"] == 20
-    assert truncated.agent_id == "ann" and truncated.rule_version == "2026-11-r1" and truncated.state == "open"
+    assert truncated.agent_id == "ann" and truncated.rule_version == "2026-12-r1" and truncated.state == "open"
     with database.session() as s:
         review_flag(s, truncated.id, "sup:maria", "confirm", "listened to the recording: cut off mid-sentence")
         review_flag(s, flags[f"cap-cut:leg:{legs[capped.sid]}"].id, "sup:maria", "dismiss", "caller asked to stop")
-        assert confirmed_flag_counts(s, T0, T0 + timedelta(days=1)) == {"ann": {"truncated": 1}}
-        assert confirmed_flag_counts(s, T0 + timedelta(hours=1), T0 + timedelta(days=1)) == {}
+        assert confirmed_flag_counts(s, T0, T0 + timedelta(days=1)) == {"ann": {"truncated": 1, "repeat-call": 1}}
+        assert confirmed_flag_counts(s, T0 + timedelta(hours=2), T0 + timedelta(days=1)) == {}
         audit = s.scalars(select(AuditLog).order_by(AuditLog.id)).all()
         assert [(a.action, a.target, a.detail["comment"]) for a in audit] == [
             ("flag.confirm", f"flag:{truncated.id}", "listened to the recording: cut off mid-sentence"),
             ("flag.dismiss", f"flag:{flags[f'cap-cut:leg:{legs[capped.sid]}'].id}", "caller asked to stop")]
 
-    # New rules: the short call is no longer short, the repeat window no longer reaches.
+    # New rules: the short call is no longer short.
     v2 = _rules_file(tmp_path, "v2", **{'short_talk_seconds = "auto"': "short_talk_seconds = 10",
-                                        'version = "2026-11-r1"': 'version = "2026-11-r2"',
-                                        "window_hours = 72": "window_hours = 2"})
+                                        'version = "2026-12-r1"': 'version = "2026-12-r2"'})
     job = _run(database, rules_file=v2)
-    assert (job.result["deleted"], job.result["retired"], job.result["updated"]) == (1, 1, 1)
+    assert (job.result["deleted"], job.result["retired"], job.result["updated"]) == (0, 1, 1)
     flags = _flags(database)
-    assert set(flags) == {f"truncated:leg:{legs[short.sid]}", f"cap-cut:leg:{legs[capped.sid]}"}
+    assert len(flags) == 3
     kept = flags[f"truncated:leg:{legs[short.sid]}"]
     assert (kept.state, kept.current, kept.reviewed_by, kept.rule_version) == ("confirmed", False, "sup:maria",
-                                                                               "2026-11-r1")
+                                                                               "2026-12-r1")
     dismissed = flags[f"cap-cut:leg:{legs[capped.sid]}"]
-    assert (dismissed.state, dismissed.current, dismissed.rule_version) == ("dismissed", True, "2026-11-r2")
-    _run(database, rules_file=v2)
-    assert len(_flags(database)) == 2
+    assert (dismissed.state, dismissed.current, dismissed.rule_version) == ("dismissed", True, "2026-12-r2")
+    job = _run(database, rules_file=v2)
+    assert (job.result["created"], job.result["deleted"], job.result["retired"]) == (0, 0, 0)
+    assert len(_flags(database)) == 3
     with database.session() as s:
-        assert confirmed_flag_counts(s, T0, T0 + timedelta(days=1)) == {"ann": {"truncated": 1}}
+        assert confirmed_flag_counts(s, T0, T0 + timedelta(days=1)) == {"ann": {"truncated": 1, "repeat-call": 1}}
 
 
 def test_review_rejects_bad_input(db_session):

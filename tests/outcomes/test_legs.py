@@ -23,10 +23,11 @@ def test_truncation_and_cap_rules(db_session):
     over_cap = call(s, visits=[handled("ann", talk=781)])
     cap_by_caller = call(s, visits=[handled("ann", talk=770, ended_by="caller")])
     out = _by_call(classify_legs(s, T0, T0 + DAY, r))
-    assert out[short.sid].truncated == "short" and out[short.sid].threshold.source == "configured"
-    assert out[short_by_caller.sid].truncated is None
-    assert out[long_said_no.sid].truncated == "inadequate" and out[long_said_no.sid].adequate is False
-    assert out[long_said_yes.sid].truncated is None and out[long_said_yes.sid].adequate is True
+    assert out[short.sid].truncated is True and out[short.sid].threshold.source == "configured"
+    assert out[short_by_caller.sid].truncated is False
+    # "Not answered adequately" lowers the adequacy score; it does not make a long call truncated.
+    assert out[long_said_no.sid].truncated is False and out[long_said_no.sid].adequate is False
+    assert out[long_said_yes.sid].truncated is False and out[long_said_yes.sid].adequate is True
     assert [out[c.sid].cap_cut for c in (at_cap, over_cap, cap_by_caller)] == [True, False, False]
     assert not out[short.sid].survey_reached and out[long_said_no.sid].survey_reached
 
@@ -45,8 +46,8 @@ def test_auto_threshold_is_the_low_quantile_of_caller_ended_calls(db_session):
     assert th["billing"].seconds == 20 and th["billing"].calls == 10
     assert "tech" not in th and th[None].source == "centre"  # 1 tech call: falls back to the centre's 20th pct
     out = _by_call(classify_legs(s, T0, T0 + DAY, r))
-    assert out[cut.sid].truncated == "short" and out[kept.sid].truncated is None
-    assert out[tech.sid].truncated == "short" and out[tech.sid].threshold.source == "centre"
+    assert out[cut.sid].truncated is True and out[kept.sid].truncated is False
+    assert out[tech.sid].truncated is True and out[tech.sid].threshold.source == "centre"
     few = rules(truncated={"auto_min_calls": 100, "fallback_seconds": 30})
     assert truncation_thresholds(s, T0, T0 + DAY, few)[None].source == "fallback"
 

@@ -36,7 +36,7 @@ def test_agent_hang_up_with_no_then_a_repeat_call(twilio, database):
         leg = legs[0]
         assert (leg.agent_id, leg.outcome, leg.ended_by, leg.talk_seconds, leg.wait_seconds) == \
             ("alice", "handled", "agent", 184, 12)
-        assert leg.truncated == "inadequate" and leg.adequate is False
+        assert leg.truncated is False and leg.adequate is False     # said "no" after 184 s: not truncated
         assert leg.repeat_call_sid == "CA-again"
         assert leg.started_at == END_1 - timedelta(seconds=290)   # Twilio's time, not the server's
         calls = {c.call_sid: (c.outcome, c.queue_wait_seconds) for c in classify_calls(s, start, end)}

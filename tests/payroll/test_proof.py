@@ -28,6 +28,6 @@ def test_composite_tracks_true_quality(sqlite_template, tmp_path):
 
     truth = {a.id: a for a in load_scenario(SCENARIO).agents}
     gamers = {a for a, spec in truth.items() if spec.behaviour == "early_hangup"}
-    assert gamers <= result.flagged["truncated"]              # early hang-ups flagged as truncated
+    assert gamers <= result.flagged["early-hangup"]           # the early hang-up agent gets the agent-level finding
     dodger = next(c for c in result.cards if truth[c.agent_id].behaviour == "survey_dodger")
     assert dodger.surveys_completed < 0.2 * dodger.handled and dodger.multiplier < 1.0   # dodging never pays

@@ -1,7 +1,7 @@
 """Scorecards from stored calls: shrinkage and intervals, case mix, FCR, tiers, trace."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from scipy import stats
@@ -104,6 +104,23 @@ def test_confirmed_flags_penalise_and_calls_per_shift_never_scores(build, db_ses
     assert cards["b"].calls_per_shift > cards["a"].calls_per_shift
     assert cards["b"].composite.penalty == 0
     assert [f["kind"] for f in trace(db_session, "a", *OCT, "confirmed_flags")] == ["truncated", "repeat-call"]
+
+
+def test_a_confirmed_early_hangup_finding_lowers_the_composite(build, db_session):
+    for agent in "abc":
+        build.agent(agent)
+        build.answers(agent, 20, 5)
+    month = (datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 11, 1, tzinfo=timezone.utc))
+    for agent, kind, state in (("a", "early-hangup", "confirmed"), ("b", "early-hangup", "open"),
+                               ("c", "repeat-calls", "confirmed")):
+        db_session.add(Flag(key=f"{kind}:agent:{agent}:2026-10", kind=kind, agent_id=agent, occurred_at=month[0],
+                            period_end=month[1], reason="test", evidence={}, rule_version="t", state=state))
+    db_session.flush()
+    cards = by_id(build_scorecards(db_session, *OCT))
+    assert cards["a"].composite.penalty == pytest.approx(5.0 * 100 / 25)            # one finding per 25 calls
+    assert cards["a"].composite.score == pytest.approx(cards["b"].composite.score - 20.0)
+    assert cards["b"].composite.penalty == 0                                        # open: unproven
+    assert cards["c"].composite.penalty == 0 and cards["c"].confirmed_flags == {"repeat-calls": 1}   # FCR prices it
 
 
 def test_team_filter_summary_trend_and_trace(build, db_session):
