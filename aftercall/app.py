@@ -25,6 +25,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     menu = load_menu(settings.menu_file)
     app.config["MENU"] = menu
     app.config["SURVEY"] = load_survey(settings.survey_file, set(menu.languages))
+    from aftercall.followups import setup as followup_setup
+    app.config["FOLLOWUPS"] = followup_setup(settings)
     app.extensions["db"] = db or Database(settings.database_url)
     app.extensions["answer_spool"] = AnswerSpool(settings.answer_spool_dir)
     if settings.skip_signature:
@@ -38,6 +40,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.register_blueprint(payroll_api)
     from webhooks.openapi import bp as openapi
     app.register_blueprint(openapi)
+    from webhooks.calls_api import bp as calls_api
+    from webhooks.followup_voice import bp as followup_voice
+    from webhooks.sms import bp as sms
+    app.register_blueprint(sms)
+    app.register_blueprint(followup_voice)
+    app.register_blueprint(calls_api)
     import dashboard
     dashboard.init_app(app)
 

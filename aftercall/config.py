@@ -49,6 +49,12 @@ class Settings:
     answer_spool_dir: Path = INSTANCE / "spool"
     spool_replay_seconds: int = 30
     rollup_seconds: int = 900
+    followups: bool = False
+    followup_file: Path = ROOT / "survey" / "followup.toml"
+    followup_seconds: int = 60
+    twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -70,4 +76,10 @@ class Settings:
             answer_spool_dir=Path(env.get("ANSWER_SPOOL_DIR") or INSTANCE / "spool"),
             spool_replay_seconds=_int(env, "ANSWER_SPOOL_REPLAY_SECONDS", 30),
             rollup_seconds=_int(env, "SCORECARD_ROLLUP_SECONDS", 900),
+            followups=_bool(env.get("FOLLOWUPS_ENABLED")),
+            followup_file=Path(env.get("FOLLOWUP_FILE") or ROOT / "survey" / "followup.toml"),
+            followup_seconds=_int(env, "FOLLOWUP_SECONDS", 60),
+            twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/"),
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
         )

@@ -20,7 +20,9 @@ from typing import Callable
 
 from sqlalchemy import func, or_, select, update
 
+from aftercall.clock import Every
 from aftercall.config import Settings
+from aftercall.followups import FollowupScheduler
 from scoring.outcomes import recompute  # noqa: F401  (defines jobs)
 from scoring.payroll import jobs as payroll_jobs  # noqa: F401  (defines jobs)
 from scoring.scorecards.rollup import missing_days, refresh
@@ -136,20 +138,6 @@ def run_pending_once(db: Database) -> int:
     return len(ids)
 
 
-class Every:
-    """A worker chore's clock: ``due()`` is true once per ``seconds`` (and at the first call)."""
-
-    def __init__(self, seconds: float):
-        self.seconds, self.next_at = max(seconds, 1), 0.0
-
-    def due(self) -> bool:
-        now = time.monotonic()
-        if now < self.next_at:
-            return False
-        self.next_at = now + self.seconds
-        return True
-
-
 class SpoolReplayer:
     """Replays the survey answer spool (``ANSWER_SPOOL_DIR``) every ``ANSWER_SPOOL_REPLAY_SECONDS``.
 
@@ -205,9 +193,10 @@ class RollupScheduler:
 
 def work(settings: Settings, db: Database, stop: threading.Event | None = None, poll: float = 1.0) -> None:
     """The worker process: RQ worker plus outbox relay with Redis, else the embedded loop;
-    both replay the survey answer spool and schedule the scorecard rollup on their clocks."""
+    both replay the survey answer spool, schedule the scorecard rollup and (``FOLLOWUPS_ENABLED``)
+    the follow-up surveys on their clocks."""
     stop = stop or threading.Event()
-    chores = (SpoolReplayer(settings, db), RollupScheduler(settings, db))
+    chores = (SpoolReplayer(settings, db), RollupScheduler(settings, db), FollowupScheduler(settings, db))
     if not settings.redis_url:
         log.info("no REDIS_URL: running jobs in-process from the database outbox")
         while not stop.is_set():

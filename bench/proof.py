@@ -48,14 +48,17 @@ class ProofRun:
     """Agent ids per flag kind (open or confirmed) after the recompute."""
 
 
-def simulate(db: Database, scenario_path: str, seed: int, calls: int):
-    """Drive `calls` first contacts through the app into `db`, then recompute flags; returns the scenario."""
+def simulate(db: Database, scenario_path: str, seed: int, calls: int, truth: list | None = None):
+    """Drive `calls` first contacts through the app into `db`, then recompute flags; returns the
+    scenario (and appends the emulator's truth of every call to ``truth`` if given)."""
     scenario = dataclasses.replace(load_scenario(scenario_path), seed=seed, calls=calls, start=START)
     with db.session() as s:
         s.add(ApiToken(name="emulator", role="admin", token_hash=hash_token(scenario.api_token)))
     settings = Settings.from_env({"DATABASE_URL": db.url, "TWILIO_AUTH_TOKEN": scenario.auth_token,
                                   "SECRET_KEY": "proof"})
-    run(scenario, create_app(settings, db=db), progress=False)
+    result = run(scenario, create_app(settings, db=db), progress=False)
+    if truth is not None:
+        truth.extend(result.truth)
     with db.session() as s:
         job = submit(s, recompute, start=START.isoformat(), end=END.isoformat())
     if jobs.run(db, job.id) != "done":

@@ -314,7 +314,7 @@ def _compare_leg(miss, key: str, want: LegTruth, leg: Leg, got_answers: list[Sur
         allowed = {"canceled", "unknown"} if want.dial_status == "canceled" else {want.dial_status}
         if leg.dial_status not in allowed:
             miss("leg", key, "DialCallStatus", want.dial_status, leg.dial_status)
-    offered = leg.survey_state != "not-offered"
+    offered = leg.survey_state in ("offered", "finished")   # the in-call survey ("follow-up" is later)
     if offered != agent_ended(want):
         miss("leg", key, "survey offered", agent_ended(want), leg.survey_state)
 

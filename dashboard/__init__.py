@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter
 from dashboard.auth import can, login_manager
 
 csrf = CSRFProtect()
-EXEMPT_PREFIXES = ("/voice/", "/api/")
+EXEMPT_PREFIXES = ("/voice/", "/api/", "/sms/", "/followup/voice/")   # Twilio-signed or token-authenticated
 DEFAULT_SESSION_HOURS = 8.0
 MAX_ID = 2**31 - 1   # PostgreSQL INTEGER
 

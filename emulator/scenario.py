@@ -87,6 +87,33 @@ class Callers:
 
 
 @dataclass
+class Followups:
+    """How callers treat a follow-up survey (SMS or call-back), and the REST API's faults.
+
+    Shares of SMS recipients: ``reply`` answer every question (of those, ``wrong_first``
+    first send something unreadable, ``late`` reply after the expiry), ``stop`` opt out,
+    ``garbage`` send only unreadable text; the rest never reply. Of call-backs: ``answer``
+    a person answers and takes the survey, ``machine`` voicemail picks up; the rest ring out.
+    ``rest_faults``: probability per create request of each ``emulator.twilio_rest.FAULTS``.
+    """
+
+    reply: float = 0.45
+    wrong_first: float = 0.15
+    late: float = 0.05
+    stop: float = 0.04
+    garbage: float = 0.04
+    answer: float = 0.5
+    machine: float = 0.2
+    reply_delay_min: tuple[float, float] = (1.0, 180.0)
+    rest_faults: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reply_delay_min = tuple(self.reply_delay_min)
+        if self.reply + self.stop + self.garbage > 1 or self.answer + self.machine > 1:
+            raise ValueError("followups: shares add up to more than 1")
+
+
+@dataclass
 class Faults:
     """Delivery faults Twilio is documented to produce, and its retry settings.
 
@@ -134,6 +161,7 @@ class Scenario:
     callers: Callers = field(default_factory=Callers)
     faults: Faults = field(default_factory=Faults)
     timing: Timing = field(default_factory=Timing)
+    followups: Followups = field(default_factory=Followups)
 
     def epoch(self) -> dt.datetime:
         if self.start is not None:
@@ -144,7 +172,8 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: dict) -> "Scenario":
         data = dict(data)
-        nested = {"arrivals": Arrivals, "callers": Callers, "faults": Faults, "timing": Timing}
+        nested = {"arrivals": Arrivals, "callers": Callers, "faults": Faults, "timing": Timing,
+                  "followups": Followups}
         kwargs = {}
         for name, typ in nested.items():
             if name in data:

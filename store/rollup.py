@@ -25,7 +25,7 @@ class ScorecardCell(Base):
     """One agent's counts in one mix cell on one day."""
 
     __tablename__ = "scorecard_cells"
-    __table_args__ = (UniqueConstraint("day", "agent_id", "queue", "language", "reason"),)
+    __table_args__ = (UniqueConstraint("day", "agent_id", "queue", "language", "reason", "channel"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(ForeignKey("scorecard_days.day", ondelete="CASCADE"))
@@ -33,6 +33,7 @@ class ScorecardCell(Base):
     queue: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(8))
     reason: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8), server_default="")
     handled: Mapped[int] = mapped_column(Integer)
     offered: Mapped[int] = mapped_column(Integer)
     talk_seconds: Mapped[int] = mapped_column(Integer)
@@ -45,6 +46,10 @@ class ScorecardCell(Base):
     rating_sq: Mapped[int] = mapped_column(Integer)
     fcr_n: Mapped[int] = mapped_column(Integer)
     fcr_repeats: Mapped[int] = mapped_column(Integer)
+    legs: Mapped[int] = mapped_column(Integer, server_default="0")
+    incall_completed: Mapped[int] = mapped_column(Integer, server_default="0")
+    followups_sent: Mapped[int] = mapped_column(Integer, server_default="0")
+    followups_answered: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 def forget_days_touched_by(session: Session, *starts: datetime | None) -> None:

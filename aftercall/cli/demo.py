@@ -1,17 +1,18 @@
 """``flask demo``: a demo call centre on first start: agents, a week of emulated calls."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from accounts.tokens import create_token
 from emulator.agents import HttpConsole
 from emulator.runner import run
 from emulator.scenario import load_scenario
 from emulator.transport import Target
-from accounts.tokens import create_token
 from store.calls import Call
 
 DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "emulator" / "scenarios" / "demo.toml"
@@ -22,8 +23,11 @@ DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "emulator" / "scenarios" /
               default=str(DEMO_SCENARIO), show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when calls are already stored.")
 @click.option("--truth", "truth_path", default=None, help="Write the emulator's ground truth here (JSON lines).")
-def demo_command(scenario_path, if_empty, truth_path):
-    """Seed agents and emulated traffic through the real webhooks (in-process, signed)."""
+@click.option("--no-followups", is_flag=True, help="Skip the follow-up surveys (SMS and call-backs) after the calls.")
+def demo_command(scenario_path, if_empty, truth_path, no_followups):
+    """Seed agents and emulated traffic through the real webhooks (in-process, signed), then
+    the follow-up surveys of the callers who left, through Twilio's REST client against the
+    emulator's stand-in (``aftercall.followup_sim``)."""
     db = current_app.extensions["db"]
     settings = current_app.config["SETTINGS"]
     with db.session() as s:
@@ -43,3 +47,12 @@ def demo_command(scenario_path, if_empty, truth_path):
     finally:
         target.close()
     click.echo(result.summary())
+    if not no_followups:
+        from aftercall.followup_sim import play_followups
+        start = scenario.epoch()
+        decisions, callers, _rest = play_followups(db, scenario, result.truth, start,
+                                                   start + timedelta(days=scenario.days),
+                                                   base_url=settings.public_base_url or "http://localhost")
+        asked = sum(n for k, n in decisions.items() if not k.startswith("skipped"))
+        click.echo(f"follow-ups: {asked} sent of {sum(decisions.values())} legs decided; "
+                   + ", ".join(f"{k} {n}" for k, n in sorted(decisions.items())))

@@ -169,7 +169,7 @@ def classify_legs(session: Session, start: datetime, end: datetime, rules: Rules
             started_at=r.started_at,
             outcome="handled" if handled else (r.dial_status or "in-progress"),
             ended_by=r.ended_by, talk_seconds=talk, wait_seconds=r.queue_seconds,
-            survey_reached=r.survey_state != "not-offered",
+            survey_reached=r.survey_state in ("offered", "finished"),   # in the call; not "follow-up"
             adequate=None if said_no is None else not said_no,
             truncated=truncated, threshold=threshold,
             cap_cut=handled and r.ended_by == "agent" and cap_from <= talk < cap,

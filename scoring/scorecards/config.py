@@ -11,7 +11,10 @@ from zoneinfo import ZoneInfo
 from scoring.stats.composite import BonusTiers, CompositeWeights, Tier
 
 DEFAULT_FILE = Path(__file__).parent.parent / "scoring.toml"
-MIX_COLUMNS = ("queue", "language", "reason")
+MIX_COLUMNS = ("queue", "language", "reason", "channel")
+"""``channel``: how the leg's survey was answered (``call``, ``sms``, ``callback``; its satisfaction
+answer's channel, else its adequacy answer's; empty without answers): an SMS answer an hour
+later is not the same as one on the line, so each is compared with its own kind."""
 
 
 @dataclass(frozen=True)

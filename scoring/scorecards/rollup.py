@@ -35,8 +35,8 @@ from store.rollup import ScorecardCell, ScorecardDay
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(hours=6)   # a Twilio call lasts at most 4 h (Dial timeLimit); webhook retries take minutes
-VERSION = 1                  # bump when what a cell counts changes
-MIX = ("queue", "language", "reason")
+VERSION = 2                  # bump when what a cell counts changes (2: channel, the follow-up funnel)
+MIX = ("queue", "language", "reason", "channel")
 
 
 def rollup_key(cfg: ScoringConfig, rules: Rules) -> str:
@@ -147,10 +147,10 @@ def _stored(session: Session, days: list[date]) -> Tally:
     if not days:
         return tally
     C = ScorecardCell
-    mix = (C.agent_id, C.queue, C.language, C.reason)
+    mix = (C.agent_id, *(getattr(C, name) for name in MIX))
     sums = select(*mix, *(func.sum(getattr(C, name)) for name in COUNTS)).where(C.day.in_(days)).group_by(*mix)
-    for agent, queue, language, reason, *counts in session.execute(sums):
-        tally.add(agent, (queue, language, reason), counts)
+    for agent, *rest in session.execute(sums):
+        tally.add(agent, tuple(rest[:len(MIX)]), rest[len(MIX):])
     worked = select(C.agent_id, func.count(func.distinct(C.day))).where(C.day.in_(days), C.handled > 0)
     tally.shift_days = {agent: int(n) for agent, n in session.execute(worked.group_by(C.agent_id))}
     return tally

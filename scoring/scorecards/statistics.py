@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from scoring import metrics
 from scoring.outcomes.flags import confirmed_flag_counts
 from scoring.scorecards.config import MIX_COLUMNS, ScoringConfig, load_config
-from scoring.scorecards.tally import FCR_AT, Tally
+from scoring.scorecards.tally import FCR_AT, FUNNEL, FUNNEL_AT, Tally
 from scoring.stats.casemix import DEFAULT_CELL_PRIOR, AdjustedRate, case_mix_adjust
 from scoring.stats.composite import CompositeBreakdown, bonus_tier, composite, rank
 from scoring.stats.shrinkage import BetaPrior, Estimate, bayesian_average, fit_beta_prior, shrink_many, wilson_interval
@@ -50,6 +50,8 @@ class AgentScorecard:
     insufficient: bool
     rank: int | None = None
     case_mix: dict[str, AdjustedRate] = field(default_factory=dict)
+    funnel: dict[str, int] = field(default_factory=dict)
+    """Legs, in-call surveys completed, follow-ups sent, follow-ups answered (``FUNNEL``)."""
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -170,10 +172,12 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
     # In a fixed order: float sums then do not depend on the order the database grouped in.
     ordered = sorted(tally.cells.items(), key=lambda kv: (kv[0][0], tuple(str(v) for v in kv[0][1])))
     cells = [(agent, mix, *c[:FCR_AT]) for (agent, mix), c in ordered]
-    fcr_cells = [(agent, mix, *c[FCR_AT:]) for (agent, mix), c in ordered if c[FCR_AT]]
+    fcr_cells = [(agent, mix, *c[FCR_AT:FUNNEL_AT]) for (agent, mix), c in ordered if c[FCR_AT]]
     legs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4, dtype=int))
-    for agent, _mix, handled, offered, talk, completed, *_ in cells:
-        legs[agent] += (handled, offered, talk, completed)
+    funnel: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(FUNNEL), dtype=int))
+    for (agent, _mix), c in ordered:
+        legs[agent] += c[:4]
+        funnel[agent] += c[FUNNEL_AT:]
     answers = [(c[0], c[1], *c[6:]) for c in cells]
     agents = sorted({agent for agent, _mix in tally.cells})
     info = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(agents)))}
@@ -207,7 +211,8 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
             multiplier=tier.multiplier if tier else cfg.insufficient_multiplier,
             insufficient=breakdown.insufficient,
             case_mix={k: v for k, v in (("adequacy", adq_adj.get(a)), ("csat", csat_adj.get(a)),
-                                          ("fcr", fcr_adj.get(a))) if v is not None}))
+                                          ("fcr", fcr_adj.get(a))) if v is not None},
+            funnel={name: int(v) for name, v in zip(FUNNEL, funnel[a])}))
     if team is not None:
         cards = [c for c in cards if c.team == team]
     ranks = rank({c.agent_id: c.composite for c in cards})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from scoring.outcomes.rules import load_rules
 from scoring.scorecards.config import MIX_COLUMNS, ScoringConfig
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer
+from store.followups import Followup
 
 WORK_MEM = "128MB"
 """PostgreSQL memory per hash/sort for the scorecard queries (SET LOCAL, this transaction
@@ -28,20 +29,26 @@ def in_range(start: datetime, end: datetime):
     return and_(Call.started_at >= start, Call.started_at < end)
 
 
-def _mix_exprs():
-    return {"queue": Leg.queue, "language": func.coalesce(Leg.language, ""), "reason": QueueEntry.reason}
+def _mix_exprs(channel=None):
+    return {"queue": Leg.queue, "language": func.coalesce(Leg.language, ""), "reason": QueueEntry.reason,
+            "channel": channel}
 
 
+FUNNEL = ("legs", "incall_completed", "followups_sent", "followups_answered")
 COUNTS = ("handled", "offered", "talk_seconds", "completed", "adequate_n", "adequate_yes", "csat_n", "csat_top",
-          "rating_sum", "rating_sq", "fcr_n", "fcr_repeats")
+          "rating_sum", "rating_sq", "fcr_n", "fcr_repeats", *FUNNEL)
 """What a scorecard is built from, per agent and mix cell: plain counts, so the counts of
-disjoint time ranges add up (``scoring.scorecards.rollup`` stores them per day)."""
+disjoint time ranges add up (``scoring.scorecards.rollup`` stores them per day). ``offered``
+counts legs asked by any channel (in the call, or a follow-up sent), ``completed`` legs
+answered by any."""
 FCR_AT = COUNTS.index("fcr_n")
+FUNNEL_AT = COUNTS.index("legs")
+FOLLOWUP_CHANNELS = ("sms", "callback")
 
 
 @dataclass
 class Tally:
-    """Counts per (agent, (queue, language, reason)) in ``COUNTS`` order, and days worked per agent."""
+    """Counts per (agent, (queue, language, reason, channel)) in ``COUNTS`` order, and days worked per agent."""
     cells: dict[tuple[str, tuple], list[int]] = field(default_factory=dict)
     shift_days: dict[str, int] = field(default_factory=dict)
 
@@ -64,7 +71,8 @@ def live_tally(session: Session, start: datetime, end: datetime, cfg: ScoringCon
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     tally = Tally(shift_days=_shift_days(session, start, end))
     for agent, mix, *counts in _leg_cells(session, start, end, cfg):
-        tally.add(agent, mix, counts)
+        tally.add(agent, mix, counts[:FCR_AT])
+        tally.add(agent, mix, counts[FCR_AT:], offset=FUNNEL_AT)
     for agent, mix, n, repeats in _fcr_cells(session, start, end):
         tally.add(agent, mix, (n, repeats), offset=FCR_AT)
     return tally
@@ -72,13 +80,15 @@ def live_tally(session: Session, start: datetime, end: datetime, cfg: ScoringCon
 
 def _leg_cells(session: Session, start, end, cfg: ScoringConfig) -> list[tuple]:
     """One pass over the range's legs, per (agent, mix cell): handled, offered, talk seconds,
-    completed surveys, adequacy n/yes and CSAT n/top-box/sum/sum of squares. Each leg has at
-    most one answer per question, so the two outer joins never multiply rows."""
+    completed surveys, adequacy n/yes and CSAT n/top-box/sum/sum of squares, then the funnel
+    (``FUNNEL``). Each leg has at most one answer per question and one follow-up, so the outer
+    joins never multiply rows."""
     bridged = Leg.bridged.is_(True)
     adq, sat = aliased(SurveyAnswer), aliased(SurveyAnswer)
     answered = lambda a, q: and_(a.leg_id == Leg.id, a.question == q, a.status == "answered")  # noqa: E731
     has_adq, has_sat = adq.id.is_not(None), sat.id.is_not(None)
-    mix = [_mix_exprs()[m] for m in MIX_COLUMNS]
+    by = lambda channels: or_(adq.channel.in_(channels), sat.channel.in_(channels))  # noqa: E731
+    mix = [_mix_exprs(func.coalesce(sat.channel, adq.channel, ""))[m] for m in MIX_COLUMNS]
     q = (select(Leg.agent_id, *mix,
                 func.sum(case((bridged, 1), else_=0)),
                 func.sum(case((Leg.survey_state != "not-offered", 1), else_=0)),
@@ -89,11 +99,17 @@ def _leg_cells(session: Session, start, end, cfg: ScoringConfig) -> list[tuple]:
                 func.sum(case((has_sat, 1), else_=0)),
                 func.sum(case((sat.value >= cfg.csat_top_box_min, 1), else_=0)),
                 func.sum(func.coalesce(sat.value, 0)),
-                func.sum(func.coalesce(sat.value * sat.value, 0)))
+                func.sum(func.coalesce(sat.value * sat.value, 0)),
+                func.count(),
+                func.sum(case((by(("call",)), 1), else_=0)),
+                func.sum(case((Followup.sent_at.is_not(None), 1), else_=0)),
+                func.sum(case((by(FOLLOWUP_CHANNELS), 1), else_=0)))
          .join(Call, Call.sid == Leg.call_sid).join(QueueEntry, QueueEntry.id == Leg.entry_id)
          .outerjoin(adq, answered(adq, "adequate")).outerjoin(sat, answered(sat, "satisfaction"))
+         .outerjoin(Followup, Followup.leg_id == Leg.id)
          .where(in_range(start, end)).group_by(Leg.agent_id, *mix))
-    return [(r[0], tuple(r[1:4]), *r[4:]) for r in session.execute(q)]
+    width = len(MIX_COLUMNS)
+    return [(r[0], tuple(r[1:1 + width]), *r[1 + width:]) for r in session.execute(q)]
 
 
 def _shift_days(session: Session, start, end) -> dict[str, int]:
@@ -143,8 +159,9 @@ def last_bridged():
 def _fcr_cells(session: Session, start, end) -> list[tuple]:
     """Per (agent, mix cell): handled first contacts charged to the agent, and repeats among them."""
     nxt, repeat = next_calls(session, start, end)
-    mix = [_mix_exprs()[m] for m in MIX_COLUMNS]
+    mix = [_mix_exprs()[m] for m in MIX_COLUMNS if m != "channel"]   # FCR is no survey answer: channel ""
     q = (select(Leg.agent_id, *mix, func.count(), func.sum(case((repeat, 1), else_=0)))
          .join(nxt, nxt.c.sid == Leg.call_sid).join(QueueEntry, QueueEntry.id == Leg.entry_id)
          .where(nxt.c.at >= start, nxt.c.at < end, last_bridged()).group_by(Leg.agent_id, *mix))
-    return [(r[0], tuple(r[1:4]), int(r[4]), int(r[5] or 0)) for r in session.execute(q)]
+    width = len(mix)
+    return [(r[0], (*r[1:1 + width], ""), int(r[1 + width]), int(r[2 + width] or 0)) for r in session.execute(q)]

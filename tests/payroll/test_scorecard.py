@@ -131,9 +131,9 @@ def test_team_filter_summary_trend_and_trace(build, db_session):
 
 def test_aggregate_cells_adjustment_equals_answer_level_casemix():
     from scoring.scorecards.statistics import _adjust, _adjust_answers
-    cells = [("a", ("billing", "en", "menu"), 30, 24), ("a", ("tech", "ru", "menu"), 5, 1),
-             ("b", ("tech", "en", "menu"), 40, 18), ("b", ("tech", "ru", "transfer-back"), 7, 2),
-             ("c", ("billing", "en", "menu"), 12, 11), ("c", ("sales", "en", "default"), 0, 0)]
+    cells = [("a", ("billing", "en", "menu", "call"), 30, 24), ("a", ("tech", "ru", "menu", "call"), 5, 1),
+             ("b", ("tech", "en", "menu", "call"), 40, 18), ("b", ("tech", "ru", "transfer-back", "sms"), 7, 2),
+             ("c", ("billing", "en", "menu", "call"), 12, 11), ("c", ("sales", "en", "default", "call"), 0, 0)]
     cfg = ScoringConfig()
     fast, reference = _adjust(cells, cfg), _adjust_answers([c for c in cells if c[2]], cfg)
     assert fast.keys() == reference.keys()

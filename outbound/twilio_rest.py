@@ -1,0 +1,68 @@
+"""Twilio's REST API (Messages, Calls) through the ``twilio`` package, as a follow-up ``Sender``.
+
+``TWILIO_API_BASE_URL`` points the client at another host (the emulator's stand-in in
+tests, the demo and ``flask simulate``): the API domain's ``base_url`` is replaced, the
+paths stay Twilio's (``/2010-04-01/Accounts/{AccountSid}/Messages.json``). Errors become
+``survey.followups.SendError``: 429 and 5xx are retryable (5xx ambiguous: Twilio may have
+created the resource), a timeout or lost connection is retryable and ambiguous, any other
+4xx (21610 unsubscribed, 21211 invalid number…) is final.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from survey.followups import SendError
+
+DEFAULT_BASE_URL = "https://api.twilio.com"
+TIMEOUT_SECONDS = 10
+MACHINE_DETECTION = "Enable"   # twilio.com/docs/voice/answering-machine-detection: AnsweredBy on the url request
+
+
+class TwilioSender:
+    def __init__(self, account_sid: str, auth_token: str, *, from_number: str = "", messaging_service_sid: str = "",
+                 base_url: str = DEFAULT_BASE_URL, timeout: float = TIMEOUT_SECONDS):
+        if not account_sid or not auth_token:
+            raise ValueError("follow-ups need TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        if not from_number and not messaging_service_sid:
+            raise ValueError("follow-ups need TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        self.client.api.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.from_number, self.service = from_number, messaging_service_sid
+
+    def send_sms(self, *, to: str, body: str, status_callback: str) -> tuple[str, str]:
+        sender = {"messaging_service_sid": self.service} if self.service else {"from_": self.from_number}
+        message = self._call(self.client.messages.create, to=to, body=body, status_callback=status_callback,
+                             **sender)
+        return message.sid, message.status
+
+    def start_call(self, *, to: str, url: str, status_callback: str) -> tuple[str, str]:
+        if not self.from_number:
+            raise SendError("a call-back needs TWILIO_FROM_NUMBER (a Messaging Service cannot place calls)")
+        call = self._call(self.client.calls.create, to=to, from_=self.from_number, url=url, method="POST",
+                          status_callback=status_callback, status_callback_method="POST",
+                          status_callback_event=["completed"], machine_detection=MACHINE_DETECTION)
+        return call.sid, call.status
+
+    def find_sent(self, *, channel: str, to: str, since: datetime) -> tuple[str, str] | None:
+        # Not ``date_sent_after``: a message still queued has no date_sent yet.
+        listing = self.client.messages.list if channel == "sms" else self.client.calls.list
+        found = [r for r in self._call(listing, to=to, limit=20)
+                 if (r.direction or "").startswith("outbound") and r.date_created is not None
+                 and r.date_created >= since]
+        return (found[0].sid, found[0].status) if found else None
+
+    @staticmethod
+    def _call(fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except TwilioRestException as exc:
+            server = exc.status >= 500
+            raise SendError(f"Twilio {exc.status} {exc.code}: {exc.msg}", code=exc.code, status=exc.status,
+                            retryable=exc.status == 429 or server, ambiguous=server) from exc
+        except requests.RequestException as exc:   # timeout, connection refused or reset
+            raise SendError(f"Twilio unreachable: {type(exc).__name__}", retryable=True, ambiguous=True) from exc

@@ -1,0 +1,19 @@
+"""JSON API: one call with its legs, survey answers (question, value, channel) and follow-ups."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from survey.call_record import call_record
+from webhooks.security import api_error, require_token
+
+bp = Blueprint("calls_api", __name__, url_prefix="/api/calls")
+
+
+@bp.get("/<call_sid>")
+@require_token("supervisor", "admin")
+def show(call_sid):
+    if len(call_sid) > 64:
+        return api_error(400, "CallSid is at most 64 characters")
+    with current_app.extensions["db"].session() as s:
+        record = call_record(s, call_sid)
+    return jsonify(record) if record is not None else api_error(404, f"no call {call_sid!r}")

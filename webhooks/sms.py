@@ -1,0 +1,85 @@
+"""Twilio's Messaging webhooks for follow-up surveys: incoming SMS and message status.
+
+``POST /sms/incoming`` (the number's "A message comes in" URL) answers Messaging TwiML: a
+``<Message>`` (the next question, a re-ask, thanks, a polite word to a number we did not
+ask) or an empty ``<Response/>``. Twilio may deliver a message twice: the reply is keyed on
+``MessageSid`` and stored with its TwiML (``WebhookEvent``), so a duplicate gets the same
+answer and stores nothing. ``POST /sms/status`` is the ``StatusCallback`` of the messages
+we send. Both are signed (403 otherwise). Neither ever answers an error to Twilio for bad
+input: a garbage body is a reply we cannot read, and an unknown SID is ignored.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from twilio.twiml.messaging_response import MessagingResponse
+
+from store.base import utcnow
+from store.calls import WebhookEvent
+from survey import followups
+from webhooks.security import require_twilio
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+STEP = "sms-incoming"
+
+
+def clock():
+    """Now, for follow-up decisions; the emulator proof replaces it with simulated time."""
+    return current_app.extensions.get("followup_clock", utcnow)()
+
+
+def messaging_twiml(text: str | None) -> Response:
+    resp = MessagingResponse()
+    if text:
+        resp.message(text)
+    return Response(str(resp), status=200, mimetype="text/xml")
+
+
+def _form() -> dict:
+    return {k.replace("\x00", ""): v.replace("\x00", "") for k, v in request.form.to_dict().items()}
+
+
+@bp.post("/incoming")
+@require_twilio
+def incoming():
+    params = _form()
+    sid = params.get("MessageSid", "").strip()
+    if not sid or len(sid) > 64:
+        log.warning("incoming SMS without a usable MessageSid")
+        return messaging_twiml(None)
+    fs = current_app.config["FOLLOWUPS"]
+    db = current_app.extensions["db"]
+    try:
+        with db.session() as s:
+            stored = s.scalar(select(WebhookEvent.twiml).where(WebhookEvent.call_sid == sid, WebhookEvent.step == STEP))
+            if stored is not None:
+                return Response(stored, status=200, mimetype="text/xml")
+            text = followups.sms_reply(s, fs.policy, fs.survey, number=params.get("From", ""),
+                                       body=params.get("Body", ""), opt_out_type=params.get("OptOutType", ""),
+                                       now=clock())
+            body = messaging_twiml(text).get_data(as_text=True)
+            s.add(WebhookEvent(call_sid=sid, step=STEP, endpoint=request.path, params=params, twiml=body))
+        return Response(body, status=200, mimetype="text/xml")
+    except IntegrityError:   # the same MessageSid handled concurrently: answer as it did
+        with db.session() as s:
+            stored = s.scalar(select(WebhookEvent.twiml).where(WebhookEvent.call_sid == sid, WebhookEvent.step == STEP))
+        return Response(stored or str(MessagingResponse()), status=200, mimetype="text/xml")
+
+
+@bp.post("/status")
+@require_twilio
+def status():
+    params = _form()
+    sid, state = params.get("MessageSid", "").strip(), params.get("MessageStatus", "").strip()
+    code = params.get("ErrorCode", "").strip()
+    if not sid or not state or len(sid) > 64 or len(state) > 20:
+        return Response("", status=204)
+    with current_app.extensions["db"].session() as s:
+        if not followups.message_status(s, sid, state, int(code) if code.isdigit() and len(code) < 9 else None,
+                                        clock()):
+            log.info("status callback for a message that is not a follow-up: %s", sid)
+    return Response("", status=204)
