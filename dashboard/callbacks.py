@@ -75,7 +75,8 @@ def set_state(task_id):
     note = request.form.get("note")
     try:
         with db().session() as s:
-            change_state(s, task_id, request.form.get("state") or "", actor=actor(), note=note.strip() if note else None)
+            change_state(s, task_id, request.form.get("state") or "", actor=actor(),
+                         note=note.strip() if note else None)
     except CallbackError as exc:
         _refused(task_id, exc)
     else:

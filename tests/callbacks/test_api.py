@@ -30,7 +30,8 @@ def api(app, database, team, twilio):
         for n in range(4):
             s.execute(update(CallbackTask).where(CallbackTask.call_sid == f"CA-{n}")
                       .values(due_at=utcnow() + timedelta(days=n - 2, hours=1)))
-        s.execute(update(CallbackTask).where(CallbackTask.call_sid == "CA-s").values(due_at=utcnow() - timedelta(hours=1)))
+        s.execute(update(CallbackTask).where(CallbackTask.call_sid == "CA-s")
+                  .values(due_at=utcnow() - timedelta(hours=1)))
     return app.test_client()
 
 
@@ -107,5 +108,6 @@ def test_unknown_tasks_tokens_and_roles(api, database):
 
 def test_the_call_record_shows_each_legs_task(api, database):
     legs = api.get("/api/calls/CA-3", headers=SUP).json["legs"]
-    assert [(leg["callback_task"]["reason"], leg["callback_task"]["state"]) for leg in legs] == [("adequacy-no", "open")]
+    assert [(leg["callback_task"]["reason"], leg["callback_task"]["state"]) for leg in legs] == [
+        ("adequacy-no", "open")]
     assert "caller_number" not in legs[0]["callback_task"]
