@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.register_blueprint(sms)
     app.register_blueprint(followup_voice)
     app.register_blueprint(calls_api)
+    from webhooks.callbacks_api import bp as callbacks_api
+    app.register_blueprint(callbacks_api)
     import dashboard
     dashboard.init_app(app)
 

@@ -55,6 +55,9 @@ class Settings:
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_from_number: str = ""
     twilio_messaging_service_sid: str = ""
+    callback_sweep_seconds: int = 60
+    callback_lookback_days: int = 14
+    callback_due_hours: int = 0
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -82,4 +85,7 @@ class Settings:
             twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/"),
             twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+            callback_sweep_seconds=_int(env, "CALLBACK_SWEEP_SECONDS", 60),
+            callback_lookback_days=_int(env, "CALLBACK_LOOKBACK_DAYS", 14),
+            callback_due_hours=_int(env, "CALLBACK_DUE_HOURS", 0),
         )

@@ -21,6 +21,7 @@ AREAS = {
     "scorecards": ("supervisor", "hr"),
     "calls": ("supervisor",),
     "flags": ("supervisor",),
+    "callbacks": ("supervisor",),
     "periods": ("hr",),
     "admin": (),
 }

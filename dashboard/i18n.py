@@ -105,6 +105,15 @@ LABELS: dict[str, dict[str, str]] = {
     "tier": {"none": NP_("tier", "no tier"), "bronze": NP_("tier", "bronze"), "silver": NP_("tier", "silver"),
              "gold": NP_("tier", "gold"), "platinum": NP_("tier", "platinum"),
              "insufficient-data": NP_("tier", "none (insufficient data)")},
+    "task_state": {"todo": NP_("task_state", "to do"), "any": NP_("task_state", "any state"),
+                   "open": NP_("task_state", "open"), "called": NP_("task_state", "called"),
+                   "resolved": NP_("task_state", "resolved"), "not-reached": NP_("task_state", "not reached"),
+                   "declined": NP_("task_state", "declined")},
+    "task_reason": {"adequacy-no": NP_("task_reason", "question not answered"),
+                    "low-rating": NP_("task_reason", "rated 1–2"),
+                    "abandoned-after-transfer": NP_("task_reason", "hung up waiting for an agent again")},
+    "task_scope": {"mine": NP_("task_scope", "Mine"), "team": NP_("task_scope", "My teams"),
+                   "all": NP_("task_scope", "All")},
     "metric": {"adequacy": NP_("metric", "Adequacy"), "csat": NP_("metric", "CSAT"), "fcr": NP_("metric", "FCR")},
     "language": {"en": NP_("language", "English"), "ru": NP_("language", "Russian")},
     "audit_action": {"user.login": NP_("audit_action", "logged in"),
@@ -159,6 +168,12 @@ REFUSALS: dict[str, str] = {
     "bad_period": N_("“%(value)s” is not a pay period."),
     "bad_format": N_("The format must be one of %(choices)s."),
     "already_locked": N_("Period %(key)s is already locked."),
+    "no_task": N_("There is no call-back task %(value)s."),
+    "bad_state": N_("The state must be one of %(choices)s."),
+    "bad_transition": N_("A task that is %(old)s cannot become %(new)s; from %(old)s it may become %(choices)s."),
+    "note_long": N_("An outcome note can have at most %(n)s characters."),
+    "not_supervisor": N_("%(value)s is not an active supervisor or admin."),
+    "bad_team": N_("A team name needs 1 to %(n)s characters."),
 }
 
 

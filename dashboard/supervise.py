@@ -8,6 +8,7 @@ from flask import Blueprint, request
 from flask_babel import gettext
 from sqlalchemy import select
 
+from callbacks.worklist import recovery
 from dashboard import queries, svg
 from dashboard.auth import can, guard
 from dashboard.i18n import N_
@@ -80,13 +81,17 @@ def scorecards():
                               short_abandon_seconds=rules.short_abandon_seconds)
         team_rows = sla_report(s, rng.start, rng.end, by="team", sla_seconds=rules.service_level_seconds,
                                short_abandon_seconds=rules.short_abandon_seconds)
+        recovered = {"team": recovery(s, rng.start, rng.end, "team"), "agent": recovery(s, rng.start, rng.end, "agent")}
+    if team:
+        recovered["team"] = {k: v for k, v in recovered["team"].items() if k == team}
+        recovered["agent"] = {k: v for k, v in recovered["agent"].items() if k in {r.agent_id for r in cards}}
     rows = sort_rows(list(cards), sort, direction)
     if team:
         team_rows = [r for r in team_rows if r.key == team]
     return render("scorecards.html", rng=rng, periods=known, team=team, teams=teams, rows=rows,
                   sort=sort, direction=direction, sla_queues=sla_rows,
                   sla=sla_total(team_rows if team else sla_rows), cx=_cx_total(rows),
-                  sla_seconds=rules.service_level_seconds)
+                  sla_seconds=rules.service_level_seconds, recovered=recovered)
 
 
 def _trend_chart(points: list[dict]) -> str:

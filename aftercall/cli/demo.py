@@ -9,12 +9,14 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from accounts.tokens import create_token
+from callbacks.tasks import open_tasks
 from emulator.agents import HttpConsole
 from emulator.runner import run
 from emulator.scenario import load_scenario
 from emulator.transport import Target
 from store.calls import Call
 
+DEMO_LOOKBACK_DAYS = 36500
 DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "emulator" / "scenarios" / "demo.toml"
 
 
@@ -68,3 +70,6 @@ def demo_command(scenario_path, if_empty, truth_path, no_followups):
         asked = sum(n for k, n in decisions.items() if not k.startswith("skipped"))
         click.echo(f"follow-ups: {asked} sent of {sum(decisions.values())} legs decided; "
                    + ", ".join(f"{k} {n}" for k, n in sorted(decisions.items())))
+    with db.session() as s:   # the demo's calls are on simulated days: look back over all of them
+        opened = open_tasks(s, current_app.config["MENU"].hours, lookback_days=DEMO_LOOKBACK_DAYS)
+    click.echo(f"call-back tasks: {len(opened)} opened (see /callbacks, scope All)")

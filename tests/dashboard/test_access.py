@@ -18,6 +18,7 @@ PAGES = {
     "/agents/dan": {"supervisor", "hr", "admin"},
     "/calls": {"supervisor", "admin"},
     "/flags": {"supervisor", "admin"},
+    "/callbacks": {"supervisor", "admin"},
     "/hr/periods": {"hr", "admin"},
     "/hr/audit": {"hr", "admin"},
     "/admin/users": {"admin"},

@@ -32,12 +32,15 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from accounts.users import EMAIL
+from callbacks.tasks import open_tasks
+from callbacks.worklist import SCOPES, STATE_FILTERS
 from callflow.agents import AGENT_ID, PHONE
 from dashboard import EXEMPT_PREFIXES
 from dashboard.i18n import LANGUAGES
 from dashboard.supervise import SORTS
 from store.accounts import ROLES, ApiToken, hash_token
 from scoring.outcomes.flags import AGENT_KINDS
+from store.callbacks import REASONS, TASK_STATES
 from store.flags import STATES
 from store.models import Base
 from store.payroll import EXPORT_FORMATS, ExportFile
@@ -200,6 +203,18 @@ def routes(seeded: dict) -> list[Route]:
               form={"decision": choice(["confirm", "dismiss"], required=True),
                     "comment": Field(short_text.filter(str.strip), st.sampled_from(["", "   "]), required=True),
                     "back": free_text}),
+        Route("GET", "/callbacks", "supervisor", "hr",
+              query={"scope": choice(SCOPES), "state": choice(STATE_FILTERS), "reason": choice(REASONS),
+                     "team": choice(["north", "south"]), "agent": choice(agents), "overdue": choice(["1"]),
+                     "page": Field(st.integers(1, 10**6 - 1).map(str), unknown(()).filter(
+                         lambda v: not (v.strip().isascii() and v.strip().isdigit() and 0 < int(v) < 10**6)))}),
+        Route("POST", "/callbacks/<id:task_id>/state", "supervisor", "hr",
+              path={"task_id": ids([str(i) for i in seeded["tasks"]])},
+              form={"state": choice(TASK_STATES, required=True), "note": lengths(500), "back": free_text}),
+        Route("POST", "/callbacks/<id:task_id>/assign", "supervisor", "hr",
+              path={"task_id": ids([str(i) for i in seeded["tasks"]])},
+              form={"owner": Field(st.sampled_from(seeded["supervisors"] or ["1"]),
+                                   unknown(seeded["supervisors"]), required=True), "back": free_text}),
         Route("GET", "/hr/periods", "hr", "supervisor"),
         Route("POST", "/hr/periods/<key>/lock", "hr", "supervisor",
               path={"key": ids(PERIODS, ("2020-01", "2030-12", "2026-W47", "2026-13"))}),
@@ -235,7 +250,8 @@ def routes(seeded: dict) -> list[Route]:
 
 
 # Routes are built from the seeded ids, but parametrised by name so collection needs no database.
-ROUTE_NAMES = [str(r) for r in routes({"cut_sid": "", "flags": {}, "export": "", "other_users": [], "token": ""})]
+ROUTE_NAMES = [str(r) for r in routes({"cut_sid": "", "flags": {}, "export": "", "other_users": [], "token": "",
+                                        "tasks": [], "supervisors": []})]
 
 
 @pytest.fixture
@@ -251,6 +267,8 @@ def seeded(app, database):
     from store.users import User
     with database.session() as s:
         out["other_users"] = [str(u.id) for u in s.scalars(select(User).where(User.role != "admin"))]
+        out["supervisors"] = [str(u.id) for u in s.scalars(select(User).where(User.role.in_(["supervisor", "admin"])))]
+        out["tasks"] = [t.id for t in open_tasks(s, app.config["MENU"].hours, lookback_days=100000)]
     return out
 
 

@@ -1,0 +1,45 @@
+"""Wiring call-back tasks into the worker: the sweep that opens them on a clock.
+
+Tasks are read from the stored answers (``callbacks.triggers``), not opened by the survey
+webhook, so the answer's hot path stays one statement; a "no" gets its task within
+``CALLBACK_SWEEP_SECONDS`` (default 60) of being stored, while the worker runs.
+"""
+from __future__ import annotations
+
+import logging
+
+from aftercall.clock import Every
+from aftercall.config import Settings
+from callbacks.tasks import open_tasks
+from ivr.menu import load_menu
+from store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def sweep(settings: Settings, db: Database, now=None) -> int:
+    """Open the tasks owed now; returns how many opened. The ``flask callbacks sweep`` command
+    and the worker's clock both run this."""
+    schedule = load_menu(settings.menu_file).hours
+    with db.session() as s:
+        return len(open_tasks(s, schedule, now=now, lookback_days=settings.callback_lookback_days,
+                              due_hours=settings.callback_due_hours or None))
+
+
+class CallbackSweeper:
+    """The worker's call-back clock (``CALLBACK_SWEEP_SECONDS``)."""
+
+    def __init__(self, settings: Settings, db: Database):
+        self.settings, self.db, self.clock = settings, db, Every(settings.callback_sweep_seconds)
+
+    def tick(self) -> int:
+        if not self.clock.due():
+            return 0
+        try:
+            opened = sweep(self.settings, self.db)
+        except Exception:  # the database is away: the next tick looks again
+            log.warning("opening call-back tasks failed", exc_info=True)
+            return 0
+        if opened:
+            log.info("opened %d call-back tasks", opened)
+        return opened

@@ -1,0 +1,100 @@
+"""The call-back worklist: a supervisor's tasks (mine / my teams' / all), overdue first, a
+page at a time, with the state change and the reassignment forms.
+
+The query is ``callbacks.worklist.worklist`` and the changes ``callbacks.tasks``', as for the
+JSON API and ``flask callbacks``; this page collects them and words a refusal in the
+reader's language. Caller numbers are masked here.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_babel import gettext
+from sqlalchemy import select
+
+from callbacks.errors import CallbackError
+from callbacks.tasks import NEXT, SUPERVISING_ROLES, change_state, reassign
+from callbacks.worklist import SCOPES, STATE_FILTERS, Filters, is_overdue, worklist
+from dashboard import queries
+from dashboard.auth import guard
+from dashboard.i18n import N_, label, refusal, shown
+from dashboard.web import actor, choice_arg, db, render, safe_path
+from store.agents import Agent
+from store.base import utcnow
+from store.callbacks import REASONS
+from store.users import User
+
+bp = Blueprint("callbacks", __name__)
+bp.before_request(guard("callbacks"))
+PAGE_SIZE = 25
+
+
+def mask(number: str) -> str:
+    """A caller's number as the dashboard shows it: the last four digits only."""
+    digits = "".join(c for c in number if c.isdigit())
+    return "•••" + digits[-4:] if len(digits) > 4 else "•••"
+
+
+@bp.get("/callbacks")
+def index():
+    scope = choice_arg("scope", SCOPES, N_("Whose"), default="mine")
+    state = choice_arg("state", STATE_FILTERS, N_("State"), default="todo")
+    reason = choice_arg("reason", REASONS, N_("Reason"))
+    overdue = choice_arg("overdue", ("1",), N_("overdue")) == "1"
+    raw_page, page = (request.args.get("page") or "").strip(), 1
+    if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) < 10**6:
+        page = int(raw_page)
+    elif raw_page:
+        flash(gettext("%(what)s: “%(value)s” is not a known value, so this filter was not applied.", what=gettext("Page"), value=shown(raw_page)), "error")
+    with db().session() as s:
+        teams = sorted({team for team in s.scalars(select(Agent.team)) if team})
+        team = choice_arg("team", teams, N_("Team"))
+        agent_id = choice_arg("agent", queries.agent_ids(s), N_("Agent"))
+        now = utcnow()
+        result = worklist(s, Filters(scope=scope, user_id=current_user.id, state=state, reason=reason, team=team,
+                                     agent_id=agent_id, overdue=overdue), page, PAGE_SIZE, now=now)
+        owners = {u.id: u for u in s.scalars(select(User).where(User.active.is_(True),
+                                                                User.role.in_(SUPERVISING_ROLES)).order_by(User.email))}
+        rows = [{"task": task, "overdue": is_overdue(task, now), "caller": mask(task.caller_number),
+                 "owner": owners.get(task.owner_id), "next": NEXT[task.state]} for task in result.tasks]
+    query = {"scope": scope, "state": state, "reason": reason, "team": team, "agent": agent_id,
+             "overdue": "1" if overdue else None}
+    return render("callbacks.html", rows=rows, result=result, scopes=SCOPES, states=STATE_FILTERS, reasons=REASONS,
+                  teams=teams, query=query, owners=list(owners.values()))
+
+
+def _back():
+    return redirect(safe_path(request.form.get("back")) or url_for("callbacks.index"))
+
+
+def _refused(task_id, exc: CallbackError):
+    flash(gettext("Task %(id)s was not changed: %(detail)s", id=task_id, detail=refusal(exc)), "error")
+
+
+@bp.post("/callbacks/<id:task_id>/state")
+def set_state(task_id):
+    note = request.form.get("note")
+    try:
+        with db().session() as s:
+            change_state(s, task_id, request.form.get("state") or "", actor=actor(),
+                         note=note.strip() if note else None)
+    except CallbackError as exc:
+        _refused(task_id, exc)
+    else:
+        flash(gettext("Task %(id)s: %(state)s.", id=task_id, state=label("task_state", request.form["state"])), "ok")
+    return _back()
+
+
+@bp.post("/callbacks/<id:task_id>/assign")
+def assign(task_id):
+    raw = request.form.get("owner") or ""
+    owner = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
+    try:
+        with db().session() as s:
+            user = reassign(s, task_id, owner, actor=actor())
+            email = s.get(User, user.owner_id).email
+    except CallbackError as exc:
+        _refused(task_id, exc)
+    else:
+        flash(gettext("Task %(id)s assigned to %(email)s.", id=task_id, email=email), "ok")
+    return _back()

@@ -1,0 +1,44 @@
+"""Call-back fixtures: two teams' agents, their supervisors, and a caller who answers the survey."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from accounts.users import create_user
+from callbacks.tasks import set_team_supervisor
+from callflow.agents import create_agent
+from tests.voice.driver import ScriptedCall
+
+QUEUES = {"billing", "tech", "sales", "general"}
+CALL_AT = datetime(2026, 11, 20, 10, 5, tzinfo=timezone.utc)     # the driver's status callback time
+SWEEP_AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)    # Friday 15:00 in Moscow
+
+
+@pytest.fixture
+def team(database):
+    """Alice (team north, supervised by sup@) and Carol (team south, no supervisor named)."""
+    with database.session() as s:
+        create_agent(s, {"id": "alice", "name": "Alice", "team": "north", "skills": ["billing", "general"],
+                         "presence": "available"}, QUEUES)
+        create_agent(s, {"id": "carol", "name": "Carol", "team": "south", "skills": ["tech"],
+                         "presence": "available"}, QUEUES)
+        sup = create_user(s, "sup@example.com", "correct horse battery", "supervisor", actor="test")
+        other = create_user(s, "sup2@example.com", "correct horse battery", "supervisor", actor="test")
+        hr = create_user(s, "hr@example.com", "correct horse battery", "hr", actor="test")
+        s.flush()
+        set_team_supervisor(s, "north", sup.id, actor="test")
+        return {"sup": sup.id, "sup2": other.id, "hr": hr.id}
+
+
+def surveyed(twilio, sid: str, keys: str, *, option: str = "1", caller: str = "+15550001111") -> ScriptedCall:
+    """A call answered by an agent who hung up, then the survey answered with ``keys`` (one per
+    question); the final status callback comes unless the caller went back to an agent."""
+    call = ScriptedCall(twilio, sid, caller=caller)
+    dial = call.to_agent(option=option)
+    call.end_dial(dial, agent_hung_up=True)
+    for key in keys:
+        call.press(key)
+    if not call.has("Enqueue"):
+        call.status(at=CALL_AT)
+    return call

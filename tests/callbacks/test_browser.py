@@ -1,0 +1,102 @@
+"""The call-back worklist in a real headless Chromium, in English and Russian: the supervisor
+sees their team's tasks overdue first, records a call and its outcome, and pages through."""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from aftercall.app import create_app
+from callbacks.tasks import open_tasks, set_team_supervisor
+from store.callbacks import CallbackTask
+from store.db import Database
+from store.users import User
+from tests.conftest import make_settings
+from tests.dashboard.seed import PASSWORD, USERS, seed
+from tests.dashboard.test_browser import ARGS, CHROMIUM, shot
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sqlite_template):
+    path = tmp_path_factory.mktemp("browser-callbacks") / "aftercall.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    seed(db)
+    app = create_app(make_settings(db), db=db)
+    with db.session() as s:
+        sup = s.scalar(select(User).where(User.email == USERS["supervisor"]))
+        set_team_supervisor(s, "north", sup.id, actor="test")
+        opened = open_tasks(s, app.config["MENU"].hours, lookback_days=100000)
+        assert opened
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "db": db}
+    httpd.shutdown()
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1366, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+def test_supervisor_works_the_list_in_english_and_russian(server, page):
+    url, db = server["url"], server["db"]
+    page.goto(url + "/login")
+    page.fill("input[name=email]", USERS["supervisor"])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login")
+    page.wait_for_load_state()
+    page.click("text=Call-backs")
+    assert "/callbacks" in page.url
+    with db.session() as s:
+        mine = s.scalar(select(CallbackTask.id).where(CallbackTask.team == "north").order_by(CallbackTask.due_at,
+                                                                                                CallbackTask.id))
+        south = s.scalar(select(CallbackTask.id).where(CallbackTask.team == "south"))
+    rows = page.locator("table.tasks tbody tr")
+    assert rows.count() >= 1 and rows.first.get_attribute("id") == f"task-{mine}"
+    assert page.locator(f"#task-{south}").count() == 0          # another team's: under "All" only
+    assert page.locator("#pager").inner_text().startswith("Page 1 of")
+    shot(page, "callbacks-en")
+
+    row = page.locator(f"#task-{mine}")
+    row.locator("form.task-state select[name=state]").select_option("called")
+    row.locator("form.task-state input[name=note]").fill("left a message")
+    row.locator("form.task-state button").click()
+    page.wait_for_load_state()
+    assert f"Task {mine}: called." in page.locator(".flash").inner_text()
+    assert "left a message" in page.locator(f"#task-{mine}").inner_text()
+
+    page.click("#scope-all")
+    assert page.locator(f"#task-{south}").count() == 1
+    assert "unassigned" in page.locator(f"#task-{south}").inner_text()
+
+    page.click("button[name=lang][value=ru]")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Задачи перезвона"
+    assert page.locator("#pager").inner_text().startswith("Страница 1 из")
+    assert "звонили" in page.locator(f"#task-{mine}").inner_text()
+    page.locator(f"#task-{mine} form.task-state select[name=state]").select_option("resolved")
+    page.locator(f"#task-{mine} form.task-state button").click()
+    page.wait_for_load_state()
+    assert f"Задача {mine}: решена." in page.locator(".flash").inner_text()
+    shot(page, "callbacks-ru")
+    with db.session() as s:
+        assert s.get(CallbackTask, mine).state == "resolved"
