@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from aftercall.demo import demo_window
+from aftercall.cli.demo import demo_window
 from emulator import HttpConsole, Target, load_scenario, run
 from aftercall.cli.simulate import simulate_command
 
