@@ -79,14 +79,18 @@ class Context:
         self.by_phone = {a.spec.phone: a for a in self.agents.values() if a.spec.phone}
         self.epoch = self.scenario.epoch()
 
-    def chore(self, fn: Callable[[], None] | None, at: float) -> None:
-        """An agent-console request at simulated time `at` (no-op for NullConsole)."""
-        if fn is None:
+    def chore(self, at: float, *fns: Callable[[], None] | None) -> None:
+        """Agent-console requests at simulated time `at`, each sent only after the one
+        before it has answered (an agent's presence must not overtake its
+        registration in the thread pool); None entries (NullConsole) are skipped."""
+        requests = [fn for fn in fns if fn is not None]
+        if not requests:
             return
 
         def proc():
             yield
-            yield Http(fn)
+            for fn in requests:
+                yield Http(fn)
         self.engine.spawn(proc(), at)
 
 
@@ -463,7 +467,7 @@ class Call:
         difficulty = self.sc.callers.difficulty.get(leg.queue or "", 0.0)
         leg.resolved = self.caller.resolve(agent.spec.quality, leg.cut_short, difficulty)
         if agent.spec.wrap_up_s is not None:
-            self.ctx.chore(self.ctx.console.presence(agent.spec.id, "available"), self.now + agent.spec.wrap_up_s)
+            self.ctx.chore(self.now + agent.spec.wrap_up_s, self.ctx.console.presence(agent.spec.id, "available"))
         params = {"DialCallStatus": "completed", "DialCallSid": dial_sid,
                   "DialCallDuration": str(int(round(talk))), "DialBridged": "true"}
         if hung_up_by == "caller":
@@ -490,7 +494,7 @@ class Call:
         for agent, outcome in outcomes:
             if agent and outcome.status == "no-answer" and self.now >= agent.away_until:
                 agent.away_until = self.now + agent.spec.break_s
-                self.ctx.chore(self.ctx.console.presence(agent.spec.id, "available"), agent.away_until)
+                self.ctx.chore(agent.away_until, self.ctx.console.presence(agent.spec.id, "available"))
         if action is None:
             return None
         return (yield from self.fetch(action, method, {

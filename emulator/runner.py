@@ -110,8 +110,7 @@ def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int =
         engine.spawn(call.process(), at)
 
     for spec in scenario.agents:
-        ctx.chore(console.register(spec), -2.0)
-        ctx.chore(console.presence(spec.id, "available"), -1.0)
+        ctx.chore(-1.0, console.register(spec), console.presence(spec.id, "available"))
     for i, at in enumerate(arrivals):
         start_call(rng.choice(numbers), at, index=i)
 

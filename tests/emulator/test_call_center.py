@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from aftercall.demo import demo_window
+from aftercall.cli.demo import demo_window
 from emulator import HttpConsole, Target, load_scenario, run
 from aftercall.cli.simulate import simulate_command
 
-from .toy_apps import API_TOKEN, TOKEN, call_center_app
+from .conftest import make_scenario
+from .toy_apps import API_TOKEN, TOKEN, call_center_app, scripted_app
 
 SMOKE = Path(__file__).parents[2] / "emulator" / "scenarios" / "smoke.toml"
 DEMO = SMOKE.with_name("demo.toml")
@@ -98,6 +99,25 @@ def test_concurrent_calls_against_a_live_server_over_http():
     pct = result.percentiles()
     assert pct["/voice/incoming"]["n"] >= 40 and pct["/voice/incoming"]["p99_ms"] > 0
     assert all(e["url"].startswith(base) for e in app.config["LOG"])
+
+
+def test_an_agents_presence_is_sent_only_after_its_registration_has_answered():
+    """Requests run in a thread pool; a presence update that overtook the agent's
+    registration would reach an app that does not know the agent yet."""
+    presence_sent = threading.Event()
+    overtaken: list[bool] = []
+
+    class Console:
+        def register(self, spec):
+            # the registration is still in flight while it waits: a presence sent meanwhile sets the event
+            return lambda: overtaken.append(presence_sent.wait(0.5))
+
+        def presence(self, agent_id, presence):
+            return presence_sent.set
+
+    scenario = make_scenario(calls=0, agents=[{"id": "a1"}])
+    run(scenario, scripted_app({}), progress=False, console=Console(), concurrency=4)
+    assert overtaken == [False] and presence_sent.is_set()
 
 
 def test_cli_prints_summary_and_writes_truth(tmp_path):
