@@ -158,6 +158,8 @@ REFUSALS: dict[str, str] = {
     "bad_period": N_("“%(value)s” is not a pay period."),
     "bad_format": N_("The format must be one of %(choices)s."),
     "already_locked": N_("Period %(key)s is already locked."),
+    "reason_required": N_("Say why the period is locked now: a reason is required."),
+    "reason_long": N_("A reason can have at most %(n)s characters."),
 }
 
 
@@ -171,9 +173,7 @@ def refusal(exc) -> str:
 LEGACY: dict[str, str] = {
     'agent': N_("Agent"),
     'all': N_("All"),
-    'already_locked': N_("Period %(key)s is already locked."),
     'bad_decision': N_("Choose confirm or dismiss."),
-    'bad_format': N_("The format must be one of %(choices)s."),
     'call': N_("Call"),
     'comment': N_("Comment"),
     'comment_long': N_("A comment can have at most %(n)s characters."),
@@ -181,15 +181,10 @@ LEGACY: dict[str, str] = {
     'confirm': N_("Confirm"),
     'dismiss': N_("Dismiss"),
     'evidence': N_("Evidence"),
-    'export_queued': N_("Export of %(key)s (%(fmt)s) queued as job %(id)s."),
     'filter': N_("Show"),
     'flags': N_("Flags"),
     'kind': N_("Kind"),
-    'lock_refused': N_("Period %(key)s was not locked: %(detail)s"),
-    'locked': N_("Period %(key)s locked."),
-    'lock_started': N_("Period %(key)s is being locked by job %(id)s."),
     'no_rows': N_("Nothing to show for this selection."),
-    'not_ended': N_("Period %(key)s ends %(end)s; it can be locked once it has ended."),
     'occurred': N_("When"),
     'reason': N_("Reason"),
     'review_refused': N_("Flag %(id)s was not reviewed: %(detail)s"),
