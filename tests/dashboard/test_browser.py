@@ -122,7 +122,9 @@ def test_hr_locks_a_period_and_downloads_its_export(server, page):
     url = server["url"]
     login(page, url, "hr")
     page.goto(url + "/hr/periods")
-    page.locator(f"#period-{PERIOD} button.lock").click()
+    page.locator(f"#period-{PERIOD} a.lock").click()           # the confirmation page
+    page.fill("textarea[name=reason]", "October is final")
+    page.click("#confirm-lock")
     page.wait_for_load_state()
     assert page.locator(f"#period-{PERIOD} .state").inner_text() == "locked"
     page.locator(f"#period-{PERIOD} select[name=fmt]").select_option("csv")
