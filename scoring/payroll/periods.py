@@ -37,7 +37,7 @@ COLUMNS = (
     "confirmed_flags", "flag_penalty", "composite", "tier", "multiplier", "insufficient", "rank",
     "previous_tier", "previous_multiplier", "multiplier_delta",
 )
-"""The pay-row contract shared by CSV, XLSX and JSON exports (documented in the README, "Exports (contracts)")."""
+"""The pay-row contract shared by CSV, XLSX and JSON exports (documented in docs/hr.md, "Columns (the contract)")."""
 
 PAY_FIELDS = ("handled", "surveys_offered", "surveys_completed", "adequacy_raw", "csat_raw", "fcr_raw",
               "confirmed_flags", "insufficient", "tier", "multiplier")
