@@ -20,6 +20,7 @@ from scoring.payroll.actions import REASON_MAX, start_export, start_lock
 from scoring.payroll.jobs import EXPORT_JOBS
 from scoring.payroll.periods import PeriodError, known_period, known_periods, lock_preview
 from store.accounts import AuditLog, audit
+from store.base import utcnow
 from store.jobs import Job
 from store.payroll import EXPORT_FORMATS, ExportFile
 
@@ -36,7 +37,8 @@ def periods():
         export_jobs = list(s.scalars(select(Job).where(Job.func.in_(EXPORT_JOBS)).order_by(Job.id.desc()).limit(20)))
         files = list(s.scalars(select(ExportFile).order_by(ExportFile.id.desc()).limit(50)))
     busy = any(j.state in ("pending", "queued", "running") for j in export_jobs)
-    return render("periods.html", rows=rows, jobs=export_jobs, files=files, formats=EXPORT_FORMATS, busy=busy)
+    return render("periods.html", rows=rows, jobs=export_jobs, files=files, formats=EXPORT_FORMATS, busy=busy,
+                  now=utcnow())
 
 
 def _refusal(exc: PeriodError) -> str:
