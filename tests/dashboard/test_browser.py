@@ -178,7 +178,7 @@ def test_russian_interface_and_handle_time_picture(server, page):
 WIDE_PAGES = {
     "supervisor": ["/scorecards", f"/scorecards?period={PERIOD}", f"/agents/dan?period={PERIOD}", "/handle-time",
                    "/calls", "/flags", "/flags?state=all"],
-    "hr": ["/hr/periods", "/hr/audit", f"/scorecards?period={PERIOD}"],
+    "hr": ["/hr/periods", "/hr/periods/2026-11/lock", "/hr/audit", f"/scorecards?period={PERIOD}"],
     "admin": ["/admin/users", "/admin/agents", "/admin/tokens", "/admin/definitions"],
 }
 
