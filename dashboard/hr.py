@@ -1,9 +1,10 @@
 """HR: pay periods, locking, exports and the audit log.
 
 Locking and exporting are the payroll use cases the JSON API and the CLI share
-(``scoring.payroll.actions``): each starts a job. A lock runs in the foreground, so the
-page says at once whether the period is locked; an export is left to the worker and the
-page polls it.
+(``scoring.payroll.actions``): each starts a job. A lock is irreversible, so it goes through
+a confirmation page that shows what will be frozen and asks why (the reason goes to the audit
+log); it runs in the foreground, so the page says at once whether the period is locked. An
+export is left to the worker and the page polls it.
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from dashboard.auth import guard
 from dashboard.i18n import refusal
 from dashboard.templating import last_day
 from dashboard.web import actor, db, or_404, render
-from scoring.payroll.actions import start_export, start_lock
+from scoring.payroll.actions import REASON_MAX, start_export, start_lock
 from scoring.payroll.jobs import EXPORT_JOBS
-from scoring.payroll.periods import PeriodError, list_periods
+from scoring.payroll.periods import PeriodError, known_period, known_periods, lock_preview
 from store.accounts import AuditLog, audit
+from store.base import utcnow
 from store.jobs import Job
-from store.payroll import EXPORT_FORMATS, ExportFile, PayPeriod
+from store.payroll import EXPORT_FORMATS, ExportFile
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(guard("periods"))
@@ -31,30 +33,47 @@ AUDIT_PAGE = 200
 @bp.get("/periods")
 def periods():
     with db().session() as s:
-        rows = list_periods(s)
+        rows = known_periods(s)
         export_jobs = list(s.scalars(select(Job).where(Job.func.in_(EXPORT_JOBS)).order_by(Job.id.desc()).limit(20)))
         files = list(s.scalars(select(ExportFile).order_by(ExportFile.id.desc()).limit(50)))
     busy = any(j.state in ("pending", "queued", "running") for j in export_jobs)
-    return render("periods.html", rows=rows, jobs=export_jobs, files=files, formats=EXPORT_FORMATS, busy=busy)
+    return render("periods.html", rows=rows, jobs=export_jobs, files=files, formats=EXPORT_FORMATS, busy=busy,
+                  now=utcnow())
 
 
 def _refusal(exc: PeriodError) -> str:
     """A refused lock or export in the reader's language."""
     if exc.key == "not_ended":
-        return gettext("Period %(key)s ends %(end)s; it can be locked once it has ended.", key=exc.params["key"], end=last_day(exc.params["ends_at"]))
-    if exc.key in ("already_locked", "bad_format"):
+        return gettext("Period %(key)s ends %(end)s; it can be locked once it has ended.",
+                       key=exc.params["key"], end=last_day(exc.params["ends_at"]))
+    if exc.key in ("already_locked", "bad_format", "reason_required", "reason_long"):
         return refusal(exc)
     return gettext("Period %(key)s was not locked: %(detail)s", key=request.view_args.get("key"), detail=str(exc))
+
+
+@bp.get("/periods/<key>/lock")
+def confirm_lock(key):
+    """What locking means and what it will freeze, with the reason field: the lock button's page."""
+    try:
+        with db().session() as s:
+            period = or_404(known_period(s, key))   # only a period the periods page lists
+            preview = lock_preview(s, key)
+    except PeriodError as exc:
+        flash(_refusal(exc), "error")
+        return redirect(url_for("hr.periods"))
+    return render("lock.html", period=period, preview=preview, reason_max=REASON_MAX)
 
 
 @bp.post("/periods/<key>/lock")
 def lock(key):
     try:
         with db().session() as s:
-            or_404(s.get(PayPeriod, key))   # only a period this page lists, never a new one
-            job_id = start_lock(s, key, actor()).id
+            or_404(known_period(s, key))   # only a period the periods page lists, never a new one
+            job_id = start_lock(s, key, actor(), reason=request.form.get("reason", "")).id
     except PeriodError as exc:
         flash(_refusal(exc), "error")
+        if exc.key in ("reason_required", "reason_long"):     # back to the confirmation, to give one
+            return redirect(url_for("hr.confirm_lock", key=key))
         return redirect(url_for("hr.periods"))
     state = current_app.extensions["run_job"](job_id)
     if state == "done":
@@ -64,20 +83,22 @@ def lock(key):
     else:
         with db().session() as s:
             error = (s.get(Job, job_id).error or "").strip().splitlines()
-        flash(gettext("Period %(key)s was not locked: %(detail)s", key=key, detail=error[-1] if error else state), "error")
+        flash(gettext("Period %(key)s was not locked: %(detail)s", key=key, detail=error[-1] if error else state),
+              "error")
     return redirect(url_for("hr.periods"))
 
 
 @bp.post("/periods/<key>/export")
 def export(key):
+    fmt = request.form.get("fmt", "csv")
     try:
         with db().session() as s:
-            or_404(s.get(PayPeriod, key))
-            job_id = start_export(s, key, request.form.get("fmt", "csv"), actor()).id
+            or_404(known_period(s, key))
+            job_id = start_export(s, key, fmt, actor()).id
     except PeriodError as exc:
         flash(_refusal(exc), "error")
     else:
-        flash(gettext("Export of %(key)s (%(fmt)s) queued as job %(id)s.", key=key, fmt=request.form.get("fmt", "csv"), id=job_id), "ok")
+        flash(gettext("Export of %(key)s (%(fmt)s) queued as job %(id)s.", key=key, fmt=fmt, id=job_id), "ok")
     return redirect(url_for("hr.periods"))
 
 

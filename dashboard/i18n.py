@@ -168,12 +168,8 @@ REFUSALS: dict[str, str] = {
     "bad_period": N_("“%(value)s” is not a pay period."),
     "bad_format": N_("The format must be one of %(choices)s."),
     "already_locked": N_("Period %(key)s is already locked."),
-    "no_task": N_("There is no call-back task %(value)s."),
-    "bad_state": N_("The state must be one of %(choices)s."),
-    "bad_transition": N_("A task that is %(old)s cannot become %(new)s; from %(old)s it may become %(choices)s."),
-    "note_long": N_("An outcome note can have at most %(n)s characters."),
-    "not_supervisor": N_("%(value)s is not an active supervisor or admin."),
-    "bad_team": N_("A team name needs 1 to %(n)s characters."),
+    "reason_required": N_("Say why the period is locked now: a reason is required."),
+    "reason_long": N_("A reason can have at most %(n)s characters."),
 }
 
 

@@ -116,6 +116,22 @@ def day(value) -> str:
     return NONE if value is None else format_skeleton("yMMMd", value, locale=get_locale())
 
 
+def period_name(period) -> str:
+    """A pay period as the reader says it: "November 2026" / "ноябрь 2026 г." for a month
+    (its key is "2026-11"), its first and last day for a week."""
+    if len(period.key) == 7:
+        return local(period.starts_at, "month")
+    return f"{local(period.starts_at, '%Y-%m-%d')} – {last_day(period.ends_at)}"
+
+
+def flag_when(flag) -> str:
+    """When a finding happened: its month for a monthly finding (it has a ``period_end``), else
+    its date and time."""
+    if flag.period_end is None:
+        return local(flag.occurred_at)
+    return local(flag.occurred_at + (flag.period_end - flag.occurred_at) / 2, "month")
+
+
 def week(schedule) -> list[tuple[str, list[str]]]:
     """Business hours as (day name, ["09:00–18:00", ...]) from Monday, in the reader's language;
     a span with no end is open until midnight."""
@@ -133,5 +149,5 @@ def penalty(value) -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, rate=rate, mmss=mmss, local=local,
                                  last_day=last_day, num=num, count=count, seconds=seconds, pvalue=pvalue, size=size,
-                                 day=day, penalty=penalty)
+                                 day=day, penalty=penalty, period_name=period_name, flag_when=flag_when)
     app.jinja_env.globals.update(week=week)

@@ -7,11 +7,9 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user
 from flask_babel import gettext
-from sqlalchemy import select
-
 from dashboard.filters import FilterError, Range, from_args
 from dashboard.i18n import shown
-from store.payroll import PayPeriod
+from scoring.payroll.periods import KnownPeriod, known_periods
 
 
 def db():
@@ -26,20 +24,21 @@ def actor() -> str:
     return current_user.email
 
 
-def periods(session) -> dict[str, tuple[datetime, datetime]]:
-    return {p.key: (p.starts_at, p.ends_at)
-            for p in session.scalars(select(PayPeriod).order_by(PayPeriod.starts_at.desc()))}
+def periods(session) -> dict[str, KnownPeriod]:
+    """The periods a Period dropdown offers (``known_periods``), newest first, by key."""
+    return {p.key: p for p in known_periods(session)}
 
 
-def page_range(session, args) -> tuple[Range, dict]:
+def page_range(session, args) -> tuple[Range, dict[str, KnownPeriod]]:
     """The range asked for, or the default one with the error flashed; plus the period list."""
     known = periods(session)
+    bounds = {key: (p.starts_at, p.ends_at) for key, p in known.items()}
     today = datetime.now(centre_tz()).date()
     try:
-        return from_args(args, centre_tz(), today, known), known
+        return from_args(args, centre_tz(), today, bounds), known
     except FilterError as exc:
         flash(exc.say(), "error")
-        return from_args({}, centre_tz(), today, known), known
+        return from_args({}, centre_tz(), today, bounds), known
 
 
 def choice_arg(name: str, allowed, label: str, default: str | None = None) -> str | None:

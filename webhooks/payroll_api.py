@@ -72,8 +72,13 @@ def bonus(key):
 @bp.post("/periods/<key>/lock")
 @require_token("hr")
 def lock(key):
+    """Body (optional): ``{"reason": "..."}``, audit-logged with the lock like the dashboard's."""
+    body = request.get_json(silent=True)
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if reason is not None and not isinstance(reason, str):
+        return api_error(400, "reason must be a string")
     with _db().session() as s:
-        return _started(actions.start_lock(s, key, _actor()))
+        return _started(actions.start_lock(s, key, _actor(), reason=reason))
 
 
 @bp.post("/periods/<key>/recompute")

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from aftercall.cli.common import db, run_quietly
 from scoring.payroll.actions import start_export, start_lock
-from scoring.payroll.periods import PeriodError, list_periods
+from scoring.payroll.periods import PeriodError, known_periods
 from store.payroll import EXPORT_FORMATS, ExportFile
 
 export_cli = AppGroup("export", help="Bonus exports for payroll and pay-period locks.")
@@ -47,11 +47,12 @@ def bonus(period_key, fmt, output, actor):
 @export_cli.command("lock")
 @click.option("--period", "period_key", required=True)
 @click.option("--actor", default=None)
-def lock(period_key, actor):
+@click.option("--reason", default=None, help="Why it is locked now, for the audit log")
+def lock(period_key, actor, reason):
     """Lock a finished period: its export is frozen; later changes become adjustments."""
     try:
         with db().session() as s:
-            job_id = start_lock(s, period_key, _actor(actor)).id
+            job_id = start_lock(s, period_key, _actor(actor), reason=reason).id
     except PeriodError as exc:
         raise click.ClickException(str(exc)) from exc
     result = run_quietly(job_id)
@@ -60,7 +61,7 @@ def lock(period_key, actor):
 
 @export_cli.command("periods")
 def periods():
-    """List known pay periods."""
+    """List pay periods: stored ones, every month (or week) with calls and the current one."""
     with db().session() as s:
-        for p in list_periods(s):
+        for p in known_periods(s):
             click.echo(f"{p.key:<10} {p.state:<7} {p.locked_by or '':<20} {p.checksum or ''}")

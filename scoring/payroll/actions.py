@@ -18,10 +18,30 @@ from store.jobs import Job, submit
 from store.payroll import EXPORT_FORMATS
 
 
-def start_lock(session: Session, key: str, actor: str, *, now: datetime | None = None) -> Job:
-    """Refuse a period that cannot be locked now, else submit its lock."""
+REASON_MAX = 500
+
+
+def lock_reason(reason: str | None) -> str | None:
+    """Why a person locks, for the audit log: None when the entry point did not ask (the API
+    and the CLI may omit it), else a non-blank text of at most ``REASON_MAX`` characters."""
+    if reason is None:
+        return None
+    reason = reason.strip()
+    if not reason:
+        raise PeriodError("a reason for the lock is required", "reason_required")
+    if len(reason) > REASON_MAX or "\x00" in reason:
+        raise PeriodError(f"a reason can have at most {REASON_MAX} characters (and no NUL)", "reason_long",
+                          n=REASON_MAX)
+    return reason
+
+
+def start_lock(session: Session, key: str, actor: str, *, reason: str | None = None,
+               now: datetime | None = None) -> Job:
+    """Refuse a period that cannot be locked now (or a blank reason), else submit its lock."""
+    reason = lock_reason(reason)
     check_lockable(get_or_create_period(session, key), now or utcnow())
-    return submit(session, lock, created_by=actor, period_key=key, actor=actor)
+    extra = {"reason": reason} if reason is not None else {}
+    return submit(session, lock, created_by=actor, period_key=key, actor=actor, **extra)
 
 
 def start_export(session: Session, key: str, fmt: str, actor: str) -> Job:

@@ -34,12 +34,12 @@ def recompute_scorecards(ctx, period_keys: list[str], team: str = "") -> dict:
 
 
 @job("scoring.payroll_jobs.lock")
-def lock(ctx, period_key: str, actor: str) -> dict:
+def lock(ctx, period_key: str, actor: str, reason: str | None = None) -> dict:
     ctx.progress(0.0, f"locking {period_key}")
     with ctx.db.session() as s:
         period = get_or_create_period(s, period_key)
         if period.state != "locked":
-            period = lock_period(s, period_key, actor)
+            period = lock_period(s, period_key, actor, reason=reason)
         return {"period": period_key, "checksum": period.checksum, "locked_by": period.locked_by}
 
 

@@ -11,9 +11,10 @@ import hashlib
 import json
 import math
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from scoring.outcomes.rules import load_rules
@@ -36,7 +37,7 @@ COLUMNS = (
     "confirmed_flags", "flag_penalty", "composite", "tier", "multiplier", "insufficient", "rank",
     "previous_tier", "previous_multiplier", "multiplier_delta",
 )
-"""The pay-row contract shared by CSV, XLSX and JSON exports (documented in the README, "Exports (contracts)")."""
+"""The pay-row contract shared by CSV, XLSX and JSON exports (documented in docs/hr.md, "Columns (the contract)")."""
 
 PAY_FIELDS = ("handled", "surveys_offered", "surveys_completed", "adequacy_raw", "csat_raw", "fcr_raw",
               "confirmed_flags", "insufficient", "tier", "multiplier")
@@ -91,8 +92,56 @@ def period_key_for(at: datetime, config: ScoringConfig | None = None) -> str:
 
 
 def list_periods(session: Session) -> list[PayPeriod]:
-    """Known periods, newest first."""
+    """Stored periods (ever locked, exported or asked for), newest first."""
     return list(session.scalars(select(PayPeriod).order_by(PayPeriod.starts_at.desc())))
+
+
+@dataclass(frozen=True)
+class KnownPeriod:
+    """A period HR can act on: a stored ``pay_periods`` row, or a period with calls (or the
+    current one) that nothing has stored yet (``stored`` False, so "open")."""
+
+    key: str
+    starts_at: datetime
+    ends_at: datetime
+    state: str = "open"
+    locked_at: datetime | None = None
+    locked_by: str | None = None
+    checksum: str | None = None
+    stored: bool = False
+
+    @classmethod
+    def of(cls, row: PayPeriod) -> "KnownPeriod":
+        return cls(row.key, row.starts_at, row.ends_at, row.state, row.locked_at, row.locked_by, row.checksum, True)
+
+
+def known_periods(session: Session, now: datetime | None = None,
+                  config: ScoringConfig | None = None) -> list[KnownPeriod]:
+    """Every period with calls, the current one and every stored one, newest first; computed
+    from the calls' dates, so listing a period never creates its row (locking or exporting does)."""
+    cfg = config or load_config()
+    now = now or utcnow()
+    found = {p.key: KnownPeriod.of(p) for p in list_periods(session)}
+    current = period_key_for(now, cfg)
+    found.setdefault(current, KnownPeriod(current, *period_bounds(current, cfg)))
+    first, last = session.execute(select(func.min(Call.started_at), func.max(Call.started_at))).one()
+    if first is not None:
+        key = period_key_for(first, cfg)
+        while True:
+            start, end = period_bounds(key, cfg)
+            if start > last:
+                break
+            if key not in found and session.scalar(select(exists().where(Call.started_at >= start,
+                                                                         Call.started_at < end))):
+                found[key] = KnownPeriod(key, start, end)
+            key = period_key_for(end, cfg)
+    return sorted(found.values(), key=lambda p: p.starts_at, reverse=True)
+
+
+def known_period(session: Session, key: str, now: datetime | None = None,
+                 config: ScoringConfig | None = None) -> KnownPeriod | None:
+    """``key`` if ``known_periods`` lists it, else None."""
+    return next((p for p in known_periods(session, now, config) if p.key == key), None)
 
 
 def get_or_create_period(session: Session, key: str, config: ScoringConfig | None = None) -> PayPeriod:
@@ -201,7 +250,31 @@ def period_rows(session: Session, key: str, config: ScoringConfig | None = None)
     return period, score_rows(session, period, cfg) + adjustments
 
 
-def check_lockable(period: PayPeriod, now: datetime) -> None:
+@dataclass(frozen=True)
+class LockPreview:
+    """What a lock would freeze now: the person confirming it sees these numbers."""
+
+    key: str
+    agents: int
+    handled: int
+    adjustments: int
+    checksum: str
+
+
+def lock_preview(session: Session, key: str, *, now: datetime | None = None,
+                 config: ScoringConfig | None = None) -> LockPreview:
+    """The rows ``lock_period`` would freeze if nothing changes first (refused like the lock
+    itself); computed without storing anything."""
+    cfg = config or load_config()
+    period = known_period(session, key, now, cfg) or KnownPeriod(key, *period_bounds(key, cfg))
+    check_lockable(period, now or utcnow())
+    rows = score_rows(session, period, cfg)
+    adjustments, _ = pending_adjustments(session, period, cfg)
+    return LockPreview(key, len(rows), sum(r["handled"] for r in rows), len(adjustments),
+                       checksum({"rows": rows, "adjustments": adjustments}))
+
+
+def check_lockable(period: PayPeriod | KnownPeriod, now: datetime) -> None:
     """A period can be locked once, after it has ended."""
     if period.state == "locked":
         raise PeriodError(f"period {period.key} is already locked (by {period.locked_by} at "
@@ -211,9 +284,10 @@ def check_lockable(period: PayPeriod, now: datetime) -> None:
                           "not_ended", key=period.key, ends_at=period.ends_at)
 
 
-def lock_period(session: Session, key: str, actor: str, *, now: datetime | None = None,
-                config: ScoringConfig | None = None) -> PayPeriod:
-    """Freeze the period's pay rows (and the adjustments it carries); audit-logged."""
+def lock_period(session: Session, key: str, actor: str, *, reason: str | None = None,
+                now: datetime | None = None, config: ScoringConfig | None = None) -> PayPeriod:
+    """Freeze the period's pay rows (and the adjustments it carries); audit-logged with the
+    reason the person gave, if any."""
     cfg = config or load_config()
     now = now or utcnow()
     get_or_create_period(session, key, cfg)
@@ -229,6 +303,7 @@ def lock_period(session: Session, key: str, actor: str, *, now: datetime | None 
         source = session.get(PayPeriod, source_key)
         source.settled, source.settled_at = source_rows, now
     audit(session, actor, "period.lock", key, at=now, checksum=period.checksum, rows=len(rows),
-          adjustments=len(adjustments), adjusted_periods=sorted(current))
+          adjustments=len(adjustments), adjusted_periods=sorted(current),
+          **({"reason": reason} if reason is not None else {}))
     session.flush()
     return period

@@ -63,12 +63,18 @@ def test_locking_needs_a_known_finished_period(browser, database):
     with database.session() as s:
         get_or_create_period(s, current)
     browser.login("hr")
-    assert browser.post("/hr/periods/2020-01/lock").status_code == 404     # was created and locked
+    assert browser.post("/hr/periods/2020-01/lock", {"reason": "x"}).status_code == 404   # was created and locked
+    assert browser.get("/hr/periods/2020-01/lock").status_code == 404
     browser.post("/lang", {"lang": "ru", "back": "/"})
-    browser.post(f"/hr/periods/{current}/lock")
+    browser.post(f"/hr/periods/{current}/lock", {"reason": "конец месяца"})
     assert flashes(browser) == [f"Период {current} заканчивается {last_day}; закрыть его можно после окончания."]
-    browser.post(f"/hr/periods/{PERIOD}/lock")
-    browser.post(f"/hr/periods/{PERIOD}/lock")
+    confirm = browser.get(f"/hr/periods/{current}/lock")        # no confirmation page for it either
+    assert confirm.status_code == 302 and confirm.headers["Location"].endswith("/hr/periods")
+    assert flashes(browser) == [f"Период {current} заканчивается {last_day}; закрыть его можно после окончания."]
+    browser.post(f"/hr/periods/{PERIOD}/lock", {"reason": "   "})
+    assert flashes(browser) == ["Укажите, почему период закрывается: причина обязательна."]
+    browser.post(f"/hr/periods/{PERIOD}/lock", {"reason": "цифры окончательны"})
+    browser.post(f"/hr/periods/{PERIOD}/lock", {"reason": "цифры окончательны"})
     assert flashes(browser) == [f"Период {PERIOD} закрыт.", f"Период {PERIOD} уже закрыт."]
     with database.session() as s:
         assert s.get(PayPeriod, "2020-01") is None and s.get(PayPeriod, current).state == "open"

@@ -124,7 +124,9 @@ def test_hr_locks_a_period_and_downloads_its_export(server, page):
     url = server["url"]
     login(page, url, "hr")
     page.goto(url + "/hr/periods")
-    page.locator(f"#period-{PERIOD} button.lock").click()
+    page.locator(f"#period-{PERIOD} a.lock").click()           # the confirmation page
+    page.fill("textarea[name=reason]", "October is final")
+    page.click("#confirm-lock")
     page.wait_for_load_state()
     assert page.locator(f"#period-{PERIOD} .state").inner_text() == "locked"
     page.locator(f"#period-{PERIOD} select[name=fmt]").select_option("csv")
@@ -178,7 +180,7 @@ def test_russian_interface_and_handle_time_picture(server, page):
 WIDE_PAGES = {
     "supervisor": ["/scorecards", f"/scorecards?period={PERIOD}", f"/agents/dan?period={PERIOD}", "/handle-time",
                    "/calls", "/flags", "/flags?state=all"],
-    "hr": ["/hr/periods", "/hr/audit", f"/scorecards?period={PERIOD}"],
+    "hr": ["/hr/periods", "/hr/periods/2026-11/lock", "/hr/audit", f"/scorecards?period={PERIOD}"],
     "admin": ["/admin/users", "/admin/agents", "/admin/tokens", "/admin/definitions"],
 }
 

@@ -20,11 +20,11 @@ def _bearer(database, role: str) -> dict:
 def test_dashboard_api_and_cli_lock_through_one_job_and_audit_alike(app, browser, database):
     october, november = PERIODS
     browser.login("hr")
-    browser.post(f"/hr/periods/{october}/lock")
+    browser.post(f"/hr/periods/{october}/lock", {"reason": "October is final"})
     assert flashes(browser) == [f"Period {october} locked."]
 
     client, hr = app.test_client(), _bearer(database, "hr")
-    started = client.post(f"/api/payroll/periods/{november}/lock", headers=hr)
+    started = client.post(f"/api/payroll/periods/{november}/lock", headers=hr, json={"reason": "payroll run"})
     assert started.status_code == 202
     assert jobs.run(database, started.json["job"]["id"]) == "done"
 
@@ -32,7 +32,7 @@ def test_dashboard_api_and_cli_lock_through_one_job_and_audit_alike(app, browser
     assert again.status_code == 409 and again.json["error"].startswith(f"period {october} is already locked")
     cli = app.test_cli_runner().invoke(args=["export", "lock", "--period", october])
     assert cli.exit_code == 1 and f"period {october} is already locked" in cli.output
-    browser.post(f"/hr/periods/{october}/lock")
+    browser.post(f"/hr/periods/{october}/lock", {"reason": "again"})
     assert flashes(browser) == [f"Period {october} is already locked."]
 
     with database.session() as s:
@@ -42,6 +42,7 @@ def test_dashboard_api_and_cli_lock_through_one_job_and_audit_alike(app, browser
     assert sorted(entries) == sorted(PERIODS)
     assert (entries[october].actor, entries[november].actor) == (USERS["hr"], "token:hr-client")
     assert entries[october].detail.keys() == entries[november].detail.keys()
+    assert (entries[october].detail["reason"], entries[november].detail["reason"]) == ("October is final", "payroll run")
 
 
 def test_a_flag_review_is_checked_the_same_from_the_dashboard_and_the_cli(app, browser, database, seeded):

@@ -216,8 +216,14 @@ def routes(seeded: dict) -> list[Route]:
               form={"owner": Field(st.sampled_from(seeded["supervisors"] or ["1"]),
                                    unknown(seeded["supervisors"]), required=True), "back": free_text}),
         Route("GET", "/hr/periods", "hr", "supervisor"),
-        Route("POST", "/hr/periods/<key>/lock", "hr", "supervisor",
+        Route("GET", "/hr/periods/<key>/lock", "hr", "supervisor", ok=frozenset({200, 302}),   # 302: locked already
               path={"key": ids(PERIODS, ("2020-01", "2030-12", "2026-W47", "2026-13"))}),
+        Route("POST", "/hr/periods/<key>/lock", "hr", "supervisor",
+              path={"key": ids(PERIODS, ("2020-01", "2030-12", "2026-W47", "2026-13"))},
+              form={"reason": Field(short_text.filter(str.strip),
+                                    st.one_of(st.sampled_from(["", "   "]),
+                                              st.text(no_nul, min_size=501, max_size=900)
+                                              .filter(lambda v: len(v.strip()) > 500)), required=True)}),
         Route("POST", "/hr/periods/<key>/export", "hr", "supervisor",
               path={"key": ids(PERIODS, ("2020-01", "2026-W47"))}, form={"fmt": choice(EXPORT_FORMATS)}),
         Route("GET", "/hr/exports/<id:export_id>", "hr", "supervisor", path={"export_id": ids([seeded["export"]])}),

@@ -102,3 +102,19 @@ def test_an_export_row_of_the_former_dashboard_job_still_runs(database):
     with database.session() as s:
         job = s.scalar(select(Job))
         assert job.state == "done" and s.get(ExportFile, job.result["export_id"]).filename == "bonus-2026-09-provisional.csv"
+
+
+def test_a_lock_reason_is_optional_for_the_api_and_cli_and_audited_when_given(app, database):
+    seed(database)
+    client, hr = app.test_client(), token(database, "hr")
+    for body in ({"reason": ""}, {"reason": "  "}, {"reason": 5}, {"reason": "x" * 501}):
+        assert client.post("/api/payroll/periods/2026-09/lock", json=body, headers=hr).status_code == 400, body
+    refused = app.test_cli_runner().invoke(args=["export", "lock", "--period", "2026-09", "--reason", " "])
+    assert refused.exit_code == 1 and "a reason for the lock is required" in refused.output
+    with database.session() as s:
+        assert not s.scalars(select(Job)).all()
+    done = app.test_cli_runner().invoke(args=["export", "lock", "--period", "2026-09", "--reason", "September run"])
+    assert done.exit_code == 0, done.output
+    with database.session() as s:
+        entry = s.scalar(select(AuditLog).where(AuditLog.action == "period.lock"))
+        assert entry.detail["reason"] == "September run" and entry.actor.startswith("cli:")
