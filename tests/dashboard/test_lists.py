@@ -99,13 +99,13 @@ def test_the_agent_page_is_in_sections_with_paged_lists(browser, database):
             add_call(s, f"CA9{i:031d}", CUTTER, START + timedelta(days=2, minutes=i), 100, "caller", {})
     browser.login("supervisor")
     text = page(browser, f"/agents/{CUTTER}?period={PERIOD}")
-    for section in ("summary", "trends", "handle-time", "flags", "calls"):
+    for section in ("summary", "trends", "handle-time", "agent-flags", "agent-calls"):
         assert f'id="{section}"' in text and f'href="#{section}"' in text
     assert counts(text) == ["1–1 of 1 flag"] * 2 + ["1–25 of 54 calls"] * 2
     second = page(browser, f"/agents/{CUTTER}?period={PERIOD}&calls_page=2")
     assert counts(second)[2] == "26–50 of 54 calls"
     link = re.search(r'rel="next" href="([^"]+)"', second).group(1)
-    assert "calls_page=3" in html.unescape(link) and link.endswith("#calls")
+    assert "calls_page=3" in html.unescape(link) and link.endswith("#agent-calls")
 
 
 # --- search and filters -----------------------------------------------------------------------
