@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.i18n import N_, InputError, shown
@@ -105,9 +105,15 @@ def count_calls(session: Session, f: CallFilter) -> int:
     return session.scalar(select(func.count()).select_from(_selection(f).subquery()))
 
 
-def list_calls(session: Session, f: CallFilter, *, offset: int = 0, limit: int | None = 200) -> list[CallRow]:
-    """The selection's calls, newest first, from ``offset``; with an agent, only their legs and answers."""
-    query = _selection(f).order_by(Call.started_at.desc(), Call.sid).offset(offset)
+def list_calls(session: Session, f: CallFilter, *, offset: int = 0, limit: int | None = 200,
+               after: CallRow | None = None) -> list[CallRow]:
+    """The selection's calls, newest first, from ``offset`` (or those listed after ``after``);
+    with an agent, only their legs and answers."""
+    query = _selection(f)
+    if after is not None:
+        query = query.where(or_(Call.started_at < after.started_at,
+                                and_(Call.started_at == after.started_at, Call.sid > after.sid)))
+    query = query.order_by(Call.started_at.desc(), Call.sid).offset(offset)
     calls = list(session.scalars(query.limit(limit) if limit else query))
     sids = [c.sid for c in calls]
     legs_by_call: dict[str, list[Leg]] = {}
@@ -129,6 +135,18 @@ def list_calls(session: Session, f: CallFilter, *, offset: int = 0, limit: int |
                             sum(leg.talk_seconds or 0 for leg in legs if leg.bridged),
                             last.ended_by if last else None, answers.get(c.sid, {})))
     return rows
+
+
+def iter_calls(session: Session, f: CallFilter, chunk: int = 2000):
+    """Every call of the selection in the list's order, read ``chunk`` at a time (a CSV of a
+    busy month must not hold a million rows in memory)."""
+    last = None
+    while True:
+        rows = list_calls(session, f, limit=chunk, after=last)
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last = rows[-1]
 
 
 def queues(session: Session) -> list[str]:

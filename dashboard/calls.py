@@ -59,17 +59,20 @@ def download():
     """The list as shown (same selection and order), every page, in the reader's language."""
     with db().session() as s:
         f, rng, _ = _selection(s)
-        if (refused := refused_filter()) is not None:
-            return refused
-        rows = call_list.list_calls(s, f, limit=None)
+    if (refused := refused_filter()) is not None:
+        return refused
     tz = centre_tz()
     header = [gettext("Started"), "CallSid", gettext("Caller"), gettext("Agents"), gettext("Talk (s)"),
               gettext("Ended by"), gettext("Adequacy"), gettext("CSAT 1–5"), gettext("Status")]
-    body = ([c.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), c.sid, c.caller, " ".join(c.agents),
-             c.talk_seconds if c.agents else None, label("ended", c.ended_by or "unknown"),
-             answer("adequate", c.answers["adequate"]) if "adequate" in c.answers else None,
-             c.answers.get("satisfaction"), label("call_status", c.status)] for c in rows)
-    return csv_response(f"calls-{rng.first_day}-{rng.last_day}.csv", header, body)
+
+    def body():
+        with db().session() as s:
+            for c in call_list.iter_calls(s, f):
+                yield [c.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), c.sid, c.caller, " ".join(c.agents),
+                       c.talk_seconds if c.agents else None, label("ended", c.ended_by or "unknown"),
+                       answer("adequate", c.answers["adequate"]) if "adequate" in c.answers else None,
+                       c.answers.get("satisfaction"), label("call_status", c.status)]
+    return csv_response(f"calls-{rng.first_day}-{rng.last_day}.csv", header, body())
 
 
 @bp.get("/calls/<sid>")

@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from flask import Response, render_template, session
+from flask import Response, render_template, session, stream_with_context
 from flask_babel import gettext
 
 from scoring.payroll.exports import safe_text
@@ -23,10 +23,19 @@ def refused_filter() -> Response | None:
     return None
 
 
-def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
+def _line(row: list) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in (header, *rows):
-        writer.writerow([safe_text(v) if isinstance(v, str) else ("" if v is None else v) for v in row])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+    csv.writer(out, lineterminator="\r\n").writerow(
+        [safe_text(v) if isinstance(v, str) else ("" if v is None else v) for v in row])
+    return out.getvalue()
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
+    """Streamed: ``rows`` may be a generator that reads the database as the file is sent
+    (the request context stays open for it, so gettext and the session still work)."""
+    def lines():
+        yield "\ufeff" + _line(header)
+        for row in rows:
+            yield _line(row)
+    return Response(stream_with_context(lines()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

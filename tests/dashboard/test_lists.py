@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from dashboard.call_list import CallFilter, count_calls, mask, parse_search
+from dashboard.call_list import CallFilter, count_calls, iter_calls, mask, parse_search
 from dashboard.csv_out import csv_response
 from scoring.outcomes.rules import load_rules
 from scoring.outcomes.sla import sla_report, sla_total
@@ -167,7 +167,9 @@ def test_count_calls_matches_the_list(db_session, seeded):
     from dashboard.call_list import list_calls
     wide = (START - timedelta(days=1), START + timedelta(days=60))
     for f in (CallFilter(*wide), CallFilter(*wide, team="south"), CallFilter(*wide, search=parse_search("0001"))):
-        assert count_calls(db_session, f) == len(list_calls(db_session, f, limit=None))
+        everything = list_calls(db_session, f, limit=None)
+        assert count_calls(db_session, f) == len(everything)
+        assert list(iter_calls(db_session, f, chunk=7)) == everything          # chunked, same rows, same order
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -214,7 +216,7 @@ def test_scorecards_csv_follows_the_page_sort_and_defuses_formulas(browser, data
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(app):
     with app.test_request_context():
         resp = csv_response("x.csv", ["a", "b"], [["=1+1", -3], ["@SUM(A1)", "+x"], ["\tcmd", None]])
-    assert rows_of(resp)[1:] == [["'=1+1", "-3"], ["'@SUM(A1)", "'+x"], ["'\tcmd", ""]]
+        assert rows_of(resp)[1:] == [["'=1+1", "-3"], ["'@SUM(A1)", "'+x"], ["'\tcmd", ""]]
 
 
 # --- n → calls ---------------------------------------------------------------------------------
