@@ -1,28 +1,78 @@
-"""The calls list and one call's timeline (supervisors)."""
+"""The calls list (paged, searchable, as CSV) and one call's timeline (supervisors)."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, flash, request
+from flask_babel import gettext
 from sqlalchemy import or_, select
 
-from dashboard.i18n import N_
-from dashboard import queries
+from dashboard import call_list, queries
 from dashboard.auth import guard
-from dashboard.web import choice_arg, db, or_404, page_range, render
+from dashboard.call_list import OUTCOMES, CallFilter
+from dashboard.csv_out import csv_response, refused_filter
+from dashboard.i18n import N_, InputError, answer, label
+from dashboard.paging import paged
+from dashboard.web import centre_tz, choice_arg, db, or_404, page_range, render
 from store.flags import Flag
 
 bp = Blueprint("calls", __name__)
 bp.before_request(guard("calls"))
 
 
+def _selection(s):
+    """The range and filters of the query string (a bad one is flashed and not applied)."""
+    rng, known = page_range(s, request.args)
+    teams = queries.teams(s)
+    agents = sorted(queries.agent_ids(s))
+    queues = call_list.queues(s)
+    try:
+        search = call_list.parse_search(request.args.get("q"))
+    except InputError as exc:
+        flash(exc.say(), "error")
+        search = None
+    f = CallFilter(rng.start, rng.end, agent_id=choice_arg("agent", agents, N_("Agent")),
+                   team=choice_arg("team", teams, N_("Team")), queue=choice_arg("queue", queues, N_("Queue")),
+                   outcome=choice_arg("outcome", OUTCOMES, N_("Outcome")), search=search)
+    return f, rng, {"periods": known, "teams": teams, "agents": agents, "queues": queues}
+
+
+def shown_args(f: CallFilter, rng) -> dict:
+    """The query string of this selection, for links that keep it (CSV, pages)."""
+    args = {"agent": f.agent_id, "team": f.team, "queue": f.queue, "outcome": f.outcome,
+            "q": (request.args.get("q") or "").strip() if f.search else None, **rng.args()}
+    return {k: v for k, v in args.items() if v}
+
+
 @bp.get("/calls")
 def index():
     with db().session() as s:
-        rng, known = page_range(s, request.args)
-        teams = queries.teams(s)
-        team = choice_arg("team", teams, N_("Team"))
-        agent_id = choice_arg("agent", queries.agent_ids(s), N_("Agent"))
-        rows = queries.list_calls(s, rng.start, rng.end, agent_id=agent_id, team=team)
-    return render("calls.html", rng=rng, periods=known, rows=rows, agent_id=agent_id, team=team, teams=teams)
+        f, rng, choices = _selection(s)
+        page = paged(call_list.count_calls(s, f))
+        rows = call_list.list_calls(s, f, offset=page.offset, limit=page.size)
+    return render("calls.html", rng=rng, rows=rows, page=page, f=f, q=request.args.get("q", ""),
+                  outcomes=OUTCOMES, team=f.team, args=shown_args(f, rng),
+                  range_extra={k: v for k, v in shown_args(f, rng).items() if k in ("agent", "queue", "outcome", "q")},
+                  **choices)
+
+
+@bp.get("/calls.csv")
+def download():
+    """The list as shown (same selection and order), every page, in the reader's language."""
+    with db().session() as s:
+        f, rng, _ = _selection(s)
+    if (refused := refused_filter()) is not None:
+        return refused
+    tz = centre_tz()
+    header = [gettext("Started"), "CallSid", gettext("Caller"), gettext("Agents"), gettext("Talk (s)"),
+              gettext("Ended by"), gettext("Adequacy"), gettext("CSAT 1–5"), gettext("Status")]
+
+    def body():
+        with db().session() as s:
+            for c in call_list.iter_calls(s, f):
+                yield [c.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), c.sid, c.caller, " ".join(c.agents),
+                       c.talk_seconds if c.agents else None, label("ended", c.ended_by or "unknown"),
+                       answer("adequate", c.answers["adequate"]) if "adequate" in c.answers else None,
+                       c.answers.get("satisfaction"), label("call_status", c.status)]
+    return csv_response(f"calls-{rng.first_day}-{rng.last_day}.csv", header, body())
 
 
 @bp.get("/calls/<sid>")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dashboard.auth import guard
 from dashboard.i18n import refusal
+from dashboard.paging import paged
 from dashboard.templating import last_day
 from dashboard.web import actor, db, or_404, render
 from scoring.payroll.actions import REASON_MAX, start_export, start_lock
@@ -27,7 +28,7 @@ from store.payroll import EXPORT_FORMATS, ExportFile
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(guard("periods"))
 
-AUDIT_PAGE = 200
+AUDIT_PAGE = 100
 
 
 @bp.get("/periods")
@@ -124,5 +125,6 @@ def audit_log():
     if who:
         query = query.where(AuditLog.actor == who)
     with db().session() as s:
-        rows = list(s.scalars(query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE)))
-    return render("audit.html", rows=rows, action=action, actor=who)
+        page = paged(s.scalar(select(func.count()).select_from(query.subquery())), size=AUDIT_PAGE)
+        rows = list(s.scalars(query.order_by(AuditLog.id.desc()).offset(page.offset).limit(page.size)))
+    return render("audit.html", rows=rows, page=page, action=action, actor=who)

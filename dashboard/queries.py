@@ -1,5 +1,5 @@
 """Read-only queries the dashboard needs and no scoring module provides: a call's
-timeline, call lists and the agent-ended talk-time distribution. No Flask here.
+timeline and the agent-ended talk-time distribution. No Flask here.
 
 A call belongs to a period by ``Call.started_at`` (Twilio's time), never by when a row
 was written.
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.agents import Agent
-from store.calls import Call, Leg, SurveyAnswer, WebhookEvent
+from store.calls import Call, Leg, WebhookEvent
 
 IVR_STEPS = ("language", "menu")
 
@@ -62,50 +62,6 @@ def call_timeline(session: Session, call_sid: str) -> tuple[Call, list[Event]] |
                 "leg_id": leg.id, "agent_id": answer.agent_id, "question": answer.question,
                 "value": answer.value, "status": answer.status}))
     return call, events
-
-
-@dataclass(frozen=True)
-class CallRow:
-    sid: str
-    started_at: datetime
-    from_number: str
-    language: str | None
-    status: str
-    duration: int | None
-    agents: tuple[str, ...]
-    talk_seconds: int
-    ended_by: str | None
-    answers: dict
-
-
-def list_calls(session: Session, start: datetime, end: datetime, *, agent_id: str | None = None,
-               team: str | None = None, limit: int = 200) -> list[CallRow]:
-    """Calls started in [start, end), newest first; with an agent or team, only calls they had a leg in."""
-    query = select(Call).where(Call.started_at >= start, Call.started_at < end)
-    if agent_id or team:
-        legs = select(Leg.call_sid).join(Agent, Agent.id == Leg.agent_id)
-        legs = legs.where(Leg.agent_id == agent_id) if agent_id else legs.where(Agent.team == team)
-        query = query.where(Call.sid.in_(legs))
-    calls = list(session.scalars(query.order_by(Call.started_at.desc()).limit(limit)))
-    sids = [c.sid for c in calls]
-    legs_by_call: dict[str, list[Leg]] = {}
-    answers: dict[str, dict] = {}
-    if sids:
-        for leg in session.scalars(select(Leg).where(Leg.call_sid.in_(sids)).order_by(Leg.seq)):
-            legs_by_call.setdefault(leg.call_sid, []).append(leg)
-        for a in session.scalars(select(SurveyAnswer).where(SurveyAnswer.call_sid.in_(sids))
-                                 .order_by(SurveyAnswer.id)):
-            if a.status == "answered" and (agent_id is None or a.agent_id == agent_id):
-                answers.setdefault(a.call_sid, {})[a.question] = a.value
-    rows = []
-    for c in calls:
-        legs = [leg for leg in legs_by_call.get(c.sid, []) if agent_id is None or leg.agent_id == agent_id]
-        last = next((leg for leg in reversed(legs) if leg.bridged), None)
-        rows.append(CallRow(c.sid, c.started_at, c.from_number, c.language, c.status, c.duration,
-                            tuple(dict.fromkeys(leg.agent_id for leg in legs)),
-                            sum(leg.talk_seconds or 0 for leg in legs if leg.bridged),
-                            last.ended_by if last else None, answers.get(c.sid, {})))
-    return rows
 
 
 def agent_ended_talk_times(session: Session, start: datetime, end: datetime, *,

@@ -129,6 +129,8 @@ def sla_total(rows: list[SlaRow]) -> dict:
     return {
         "offered": offered, "handled": handled, "abandoned": abandoned,
         "short_abandons": sum(r.short_abandons for r in rows),
+        # the rest of offered, so offered = handled + abandoned + redirected + failed
+        "redirected": sum(r.redirected for r in rows), "failed": sum(r.failed for r in rows),
         "service_level": metrics.rate(sum(r.answered_within for r in rows), offered),
         "abandonment_rate": metrics.rate(abandoned, offered),
         "asa_seconds": metrics.asa(waited, handled),

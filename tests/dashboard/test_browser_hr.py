@@ -8,7 +8,7 @@ import csv
 import io
 import shutil
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest

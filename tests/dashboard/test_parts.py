@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import queries, svg
+from dashboard import call_list, queries, svg
+from dashboard.call_list import CallFilter
 from dashboard.filters import BAD_TO, FilterError, from_args
 from tests.dashboard.seed import CUTTER, START
 
@@ -36,10 +37,10 @@ def test_agent_ended_talk_times_leave_caller_hangups_out(db_session, seeded):
 
 
 def test_list_calls_filters_by_agent_and_time(db_session, seeded):
-    rows = queries.list_calls(db_session, *WIDE, agent_id=CUTTER)
+    rows = call_list.list_calls(db_session, CallFilter(*WIDE, agent_id=CUTTER))
     assert len(rows) == 24 and all(r.agents == (CUTTER,) for r in rows)
     assert rows == sorted(rows, key=lambda r: r.started_at, reverse=True)
-    assert len(queries.list_calls(db_session, *WIDE, team="north")) == 48
+    assert len(call_list.list_calls(db_session, CallFilter(*WIDE, team="north"))) == 48
 
 
 def test_bin_counts():

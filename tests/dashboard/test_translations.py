@@ -87,7 +87,9 @@ def english_words() -> list[tuple[str, re.Pattern]]:
 def pages(seeded) -> list[str]:
     agent = seeded.get("cutter", "dan")
     return ["/scorecards", f"/scorecards?period={PERIOD}", "/handle-time", f"/agents/{agent}?period={PERIOD}",
-            "/calls", f"/calls/{seeded['cut_sid']}", "/flags", "/flags?state=all", "/hr/periods", "/hr/audit",
+            "/calls", f"/calls?period={PERIOD}&outcome=handled&queue=billing", f"/calls?period={PERIOD}&q=0001",
+            f"/calls?period={PERIOD}&q=x&page=x", f"/agents/{agent}/calls/adequacy?period={PERIOD}",
+            f"/agents/{agent}/calls/fcr?period={PERIOD}", f"/calls/{seeded['cut_sid']}", "/flags", "/flags?state=all", "/hr/periods", "/hr/audit",
             "/admin/users", "/admin/agents", "/admin/tokens", "/admin/definitions"]
 
 

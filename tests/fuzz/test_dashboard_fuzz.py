@@ -36,8 +36,10 @@ from callbacks.tasks import open_tasks
 from callbacks.worklist import SCOPES, STATE_FILTERS
 from callflow.agents import AGENT_ID, PHONE
 from dashboard import EXEMPT_PREFIXES
-from dashboard.i18n import LANGUAGES
-from dashboard.supervise import SORTS
+from dashboard.call_list import OUTCOMES, parse_search
+from dashboard.i18n import LANGUAGES, InputError
+from dashboard.paging import MAX_PAGE
+from dashboard.supervise import SORTS, TRACED
 from store.accounts import ROLES, ApiToken, hash_token
 from scoring.outcomes.flags import AGENT_KINDS
 from store.callbacks import REASONS, TASK_STATES
@@ -122,6 +124,24 @@ day = Field(st.dates(date(2026, 1, 1), date(2026, 12, 31)).map(date.isoformat),
 period = choice(PERIODS)
 free_text = Field()                                       # anything but NUL is fine (a search box)
 RANGE = {"period": period, "from": day, "to": day}
+
+
+def _is_page(value: str) -> bool:
+    v = value.strip()
+    return v.isascii() and v.isdigit() and 1 <= int(v) <= MAX_PAGE
+
+
+def _is_search(value: str) -> bool:
+    try:
+        parse_search(value)
+    except InputError:
+        return False
+    return True
+
+
+page = Field(st.integers(1, 40).map(str), unknown(()).filter(lambda v: not _is_page(v)))
+search = Field(st.sampled_from(["0001", "+1555 000-0012", "15550000012", "CA000001", "CAnope"]),
+               unknown(()).filter(lambda v: not _is_search(v)))
 short_text = st.text(no_nul, max_size=40)
 password = st.text(no_nul, min_size=10, max_size=60)
 active = Field(st.sampled_from(["0", "1"]), unknown(("0", "1")))
@@ -168,6 +188,8 @@ def QUEUE_FILTERS(agents) -> dict:
 def routes(seeded: dict) -> list[Route]:
     agents = [a for a, _ in AGENTS]
     flag_ids = [str(i) for i in seeded["flags"].values()]
+    calls_query = {**RANGE, "team": choice(["north", "south"]), "agent": choice(agents), "queue": choice(["billing"]),
+                   "outcome": choice(OUTCOMES), "q": search, "page": page}
     return [
         Route("GET", "/", None, ok=frozenset({302})),
         Route("GET", "/login", None, query={"next": free_text}),
@@ -182,10 +204,16 @@ def routes(seeded: dict) -> list[Route]:
                                       | unknown(["dashboard.css"]), path=True)}),
         Route("GET", "/scorecards", "supervisor",
               query={**RANGE, "team": choice(["north", "south"]), "sort": choice(SORTS), "dir": choice(["asc", "desc"])}),
-        Route("GET", "/agents/<agent_id>", "supervisor", path={"agent_id": ids(agents)}, query=RANGE),
+        Route("GET", "/scorecards.csv", "supervisor",
+              query={**RANGE, "team": choice(["north", "south"]), "sort": choice(SORTS), "dir": choice(["asc", "desc"])}),
+        Route("GET", "/agents/<agent_id>", "supervisor", path={"agent_id": ids(agents)},
+              query={**RANGE, "calls_page": page, "flags_page": page}),
+        Route("GET", "/agents/<agent_id>/calls/<metric>", "supervisor",
+              path={"agent_id": ids(agents), "metric": ids(TRACED, ("confirmed_flags", "x", "0"))},
+              query={**RANGE, "page": page}),
         Route("GET", "/handle-time", "supervisor", query={**RANGE, "team": choice(["north", "south"])}),
-        Route("GET", "/calls", "supervisor", "hr", query={**RANGE, "team": choice(["north", "south"]),
-                                                         "agent": choice(agents)}),
+        Route("GET", "/calls", "supervisor", "hr", query=calls_query),
+        Route("GET", "/calls.csv", "supervisor", "hr", query=calls_query),
         Route("GET", "/calls/<sid>", "supervisor", "hr", path={"sid": ids([seeded["cut_sid"]])}),
         Route("GET", "/flags", "supervisor", "hr",
               query={**QUEUE_FILTERS(agents), "page": Field(st.integers(1, 3).map(str), unknown(()).filter(
@@ -227,7 +255,7 @@ def routes(seeded: dict) -> list[Route]:
         Route("POST", "/hr/periods/<key>/export", "hr", "supervisor",
               path={"key": ids(PERIODS, ("2020-01", "2026-W47"))}, form={"fmt": choice(EXPORT_FORMATS)}),
         Route("GET", "/hr/exports/<id:export_id>", "hr", "supervisor", path={"export_id": ids([seeded["export"]])}),
-        Route("GET", "/hr/audit", "hr", "supervisor", query={"action": free_text, "actor": free_text}),
+        Route("GET", "/hr/audit", "hr", "supervisor", query={"action": free_text, "actor": free_text, "page": page}),
         Route("GET", "/admin/users", "admin", "hr"),
         Route("POST", "/admin/users", "admin", "supervisor",
               form={"email": Field(st.from_regex(r"[a-z]{1,12}@example\.(com|org)", fullmatch=True),
