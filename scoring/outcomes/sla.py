@@ -1,7 +1,7 @@
 """Classic contact-center SLA figures per queue, agent or team, set-based in one query.
 
 The unit is a queue visit (``QueueEntry``): what the ACD calls a contact offered to a queue.
-Definitions (docs/outcomes.md):
+Definitions (docs/scoring.md):
 
 * offered = finished visits − short abandons; visits still waiting or talking are counted
   apart (``in_progress``) and left out of every rate.

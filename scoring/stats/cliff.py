@@ -35,7 +35,7 @@ DEFAULT_ALPHA = 0.05
 DEFAULT_MIN_CALLS = 30
 """Fewer calls than this in the fitted range plus window -> insufficient data, no verdict.
 Below ~30 a three-parameter fit over ~100 bins is guesswork; above it the test is at or
-below its nominal false-positive rate in simulation (see docs/scoring-methods.md)."""
+below its nominal false-positive rate in simulation (see docs/scoring.md)."""
 
 
 @dataclass(frozen=True)
