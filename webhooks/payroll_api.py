@@ -91,7 +91,10 @@ def recompute(key):
 @bp.post("/periods/<key>/exports")
 @require_token("hr")
 def start_export(key):
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    body = {} if body is None else body
+    if not isinstance(body, dict) or not isinstance(body.get("format", "csv"), str):
+        return api_error(400, 'the body must be a JSON object whose "format" is a string, e.g. {"format": "csv"}')
     with _db().session() as s:
         return _started(actions.start_export(s, key, body.get("format", "csv"), _actor()))
 
