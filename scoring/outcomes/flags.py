@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from scoring.outcomes.classify import LegOutcome, classify_legs, started_between
-from scoring.outcomes.peers import Tally, bh_q_values, outliers, peer_tests
+from scoring.outcomes.peers import PeerTest, Tally, bh_q_values, outliers, peer_tests
 from scoring.outcomes.rules import Rules
 from scoring.stats.cliff import DEFAULT_SPAN, CliffResult, detect_cliff
 from store.base import utcnow
@@ -143,25 +144,35 @@ def cliff_flags(session: Session, period: tuple[datetime, datetime], rules: Rule
     return out
 
 
+def peer_flags(kind: str, period: tuple[datetime, datetime], outcomes: list[LegOutcome],
+               hit: Callable[[LegOutcome], bool], *, min_legs: int, alpha: float, min_excess: float,
+               reason: Callable[[PeerTest], str], evidence: Callable[[PeerTest], dict] = lambda r: {}
+               ) -> list[FlagSpec]:
+    """Agents whose share of answered calls with ``hit`` stands out from peers on the same
+    queues (indirect standardisation, one-sided test, Benjamini-Hochberg): one finding each,
+    with the test's numbers, ``evidence(r)`` and the calls behind it."""
+    tally = Tally()
+    for o in outcomes:
+        if o.outcome == "handled":
+            tally.add(o.agent_id, o.queue, o.leg_id, hit(o))
+    tests = peer_tests(tally.rows(), min_legs=min_legs, alpha=alpha)
+    return [FlagSpec(period_key(kind, r.agent_id, period), kind, r.agent_id, period[0], reason=reason(r),
+                     evidence={**r.evidence(alpha, len(tests), min_legs, min_excess), **evidence(r),
+                               "leg_ids": tally.leg_ids(r)},
+                     period_end=period[1])
+            for r in outliers(tests, min_excess)]
+
+
 def dodging_flags(session: Session, period: tuple[datetime, datetime], rules: Rules,
                   outcomes: list[LegOutcome] | None = None) -> list[FlagSpec]:
     """Agents whose bridged legs end by caller hang-up (no survey) far more often than peers'
     on the same queues: observed vs the indirectly standardised peer expectation."""
-    tally = Tally()
-    for o in period_outcomes(session, period, rules, outcomes):
-        if o.outcome == "handled":
-            tally.add(o.agent_id, o.queue, o.leg_id, o.ended_by == "caller")
-    tests = peer_tests(tally.rows(), min_legs=rules.dodging_min_legs, alpha=rules.dodging_alpha)
-    out = []
-    for r in outliers(tests, rules.dodging_min_excess):
-        out.append(FlagSpec(
-            period_key("survey-dodging", r.agent_id, period), "survey-dodging", r.agent_id, period[0],
-            reason=(f"{r.share:.0%} of {r.legs} answered calls ended by the caller (no survey) where peers on the "
-                    f"same queues would give {r.expected_share:.0%}"),
-            evidence={**r.evidence(rules.dodging_alpha, len(tests), rules.dodging_min_legs, rules.dodging_min_excess),
-                      "caller_ended": r.observed, "leg_ids": tally.leg_ids(r)},
-            period_end=period[1]))
-    return out
+    return peer_flags(
+        "survey-dodging", period, period_outcomes(session, period, rules, outcomes), lambda o: o.ended_by == "caller",
+        min_legs=rules.dodging_min_legs, alpha=rules.dodging_alpha, min_excess=rules.dodging_min_excess,
+        reason=lambda r: (f"{r.share:.0%} of {r.legs} answered calls ended by the caller (no survey) where peers on "
+                          f"the same queues would give {r.expected_share:.0%}"),
+        evidence=lambda r: {"caller_ended": r.observed})
 
 
 def store_flags(session: Session, specs: list[FlagSpec], kinds: tuple[str, ...], start: datetime, end: datetime,
