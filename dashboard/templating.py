@@ -12,7 +12,7 @@ from flask import Flask
 from flask_babel import get_locale, get_timezone, gettext
 
 NONE = "—"
-P_FLOOR = 0.001
+P_FLOOR = 0.0001
 
 
 def _missing(value) -> bool:
@@ -66,13 +66,14 @@ def rating(est) -> str:
     return f"{num(est.mean, 2)} ({num(est.low)}–{num(est.high)})"
 
 
-def pvalue(value) -> str:
-    """A p-value a reader can take in: "0.034", "< 0.001" (never "3.33e-12")."""
+def pvalue(value, name: str = "p") -> str:
+    """A p- or q-value a reader can take in, with its name: "p = 0.034", "q = 0.0008",
+    "p < 0.0001" (never "5.3e-16"); two significant digits, the reader's decimal sign."""
     if _missing(value):
-        return NONE
+        return f"{name} = {NONE}"
     if value < P_FLOOR:
-        return "< " + num(P_FLOOR, 3)
-    return num(value, 3)
+        return f"{name} < {format_decimal(P_FLOOR, '0.0###', locale=get_locale())}"
+    return f"{name} = {format_decimal(value, '@#', locale=get_locale())}"
 
 
 def mmss(value) -> str:

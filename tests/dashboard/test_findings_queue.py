@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from html import unescape
 
 from sqlalchemy import select
 
@@ -33,9 +34,21 @@ def test_queue_lists_findings_not_legs_with_evidence_and_calls(browser, seeded):
     assert sorted(_ids(html)) == sorted([f["cap-cliff"], f["early-hangup"], f["survey-dodging"]])
     assert f"flag-{f['truncated']}" not in html and f"flag-{f['cap-cut']}" not in html   # leg verdicts: evidence only
     assert "1–3 of 3" in html and "early hang-ups" in html
-    assert "37.5% of 24 answered calls vs 10.0% expected" in html and "q = 0.0008" in html
+    assert "37.5% of 24 answered calls vs 10.0% expected" in html and "p = 0.0002, q = 0.0008" in html
     assert html.count('href="/calls/CA') == 15 and "all 9 calls" in html and "all 12 calls" in html
     assert 'name="comment"' in html and 'value="matching"' in html
+
+
+def test_p_and_q_values_read_in_the_readers_language(browser, seeded):
+    """Two significant digits with the reader's decimal sign; a tiny value is "< 0.0001", never "1e-09"."""
+    browser.login("supervisor")
+    html = unescape(browser.get("/flags").get_data(as_text=True))
+    assert "p < 0.0001, q < 0.0001" in html and "e-0" not in html              # the cap cliff: p = 1e-9, q = 4e-9
+    browser.post("/lang", {"lang": "ru", "back": "/flags"})
+    html = unescape(browser.get("/flags").get_data(as_text=True))
+    assert "p = 0,0002, q = 0,0008" in html and "p < 0,0001, q < 0,0001" in html
+    finding = unescape(browser.get(f"/flags/{seeded['flags']['cap-cliff']}").get_data(as_text=True))
+    assert "p < 0,0001" in finding and "e-0" not in finding
 
 
 def test_queue_filters_by_team_agent_kind_state_and_period(browser, seeded, database):
