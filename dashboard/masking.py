@@ -1,7 +1,7 @@
 """Caller numbers as the dashboard shows them: masked on every page and in every CSV
-(the call list, a call's page, the call-back worklist, the findings), so a supervisor sees
-enough to recognise a caller the digits were read out by, and never the whole number.
-Payroll exports hold no caller numbers at all."""
+(the call list and its CSV, a call's page, the call-back worklist): a supervisor can match the
+last digits a caller gives, and never sees the whole number. Payroll exports hold no caller
+numbers at all."""
 from __future__ import annotations
 
 SHOWN_DIGITS = 4
