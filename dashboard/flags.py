@@ -104,7 +104,7 @@ def index():
 @bp.get("/flags.csv")
 def download():
     """The queue as shown (same filters and order), every page, in the reader's language; p and
-    q as numbers. A finding holds no caller numbers, only counts and the calls' ids."""
+    q as numbers. A finding holds no caller numbers: only how many calls are behind it."""
     options, chosen, filters = _selection()
     if (refused := refused_filter()) is not None:
         return refused
