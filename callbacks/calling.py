@@ -7,7 +7,8 @@ The life of one attempt (``store.callbacks.CallAttempt``):
   (``users.ring_to``) and the caller a number to dial. The attempt is recorded ``queued``
   and claims the task (``active_task_id``, unique) in the same transaction as its ring
   job: a double click, a second supervisor or an API retry gets the attempt already under
-  way, never a second call.
+  way, never a second call. It claims the supervisor's phone too (``active_ring_to``): one
+  call-back at a time per phone.
 - ``ring`` (the job): claims the attempt (``sending``, the REST request's start recorded)
   BEFORE ``Calls.create`` rings the supervisor, then records Twilio's CallSid
   (``ringing``). Twilio takes no idempotency key, so an attempt whose outcome is unknown
@@ -70,8 +71,9 @@ class Dialer(Protocol):
         """Create a Call to ``to`` (+E.164 or client:<identity>) from the centre's number;
         returns (CallSid, status). Raises ``DialError``."""
 
-    def find_ring(self, *, to: str, since: datetime) -> tuple[str, str] | None:
-        """A call to ``to`` created at or after ``since`` as (CallSid, status), or None."""
+    def find_ring(self, *, to: str, since: datetime) -> list[tuple[str, str]]:
+        """The outbound calls to ``to`` created at or after ``since``, newest first, as
+        (CallSid, status)."""
 
 
 @dataclass(frozen=True)
@@ -112,18 +114,28 @@ def call_back(session: Session, task_id, *, user_id, actor: str, ring_job: Calla
         raise CallbackError("no_ring_to", value=user.email)
     if not dialable(task.caller_number):
         raise CallbackError("no_caller_number", id=task.id)
+    _check_free(session, user.ring_to)
     table = CallAttempt.__table__
     attempt_id = session.execute(dialect_insert(session, table).values(
-        task_id=task.id, active_task_id=task.id, user_id=user.id, ring_to=user.ring_to, state="queued", outcome="",
-        tries=0, error="", created_at=now, updated_at=now,
+        task_id=task.id, active_task_id=task.id, active_ring_to=user.ring_to, user_id=user.id, ring_to=user.ring_to,
+        state="queued", outcome="", tries=0, error="", created_at=now, updated_at=now,
     ).on_conflict_do_nothing().returning(table.c.id)).scalar()
-    if attempt_id is None:   # started between the look above and this insert
-        return session.scalar(select(CallAttempt).where(CallAttempt.active_task_id == task.id)), False
+    if attempt_id is None:   # started between the looks above and this insert
+        under_way = session.scalar(select(CallAttempt).where(CallAttempt.active_task_id == task.id))
+        if under_way is not None:
+            return under_way, False
+        _check_free(session, user.ring_to)
     attempt = session.get(CallAttempt, attempt_id)
     audit(session, actor, "callback.call", f"task:{task.id}", at=now, attempt=attempt.id, user=user.email,
           ring_to=user.ring_to)
     submit(session, ring_job, created_by=actor[:120], max_attempts=MAX_TRIES + 1, attempt_id=attempt.id)
     return attempt, True
+
+
+def _check_free(session: Session, ring_to: str) -> None:
+    busy = session.scalar(select(CallAttempt).where(CallAttempt.active_ring_to == ring_to))
+    if busy is not None:
+        raise CallbackError("ring_to_busy", value=ring_to, id=busy.task_id)
 
 
 # ---- placing the call (the job) ------------------------------------------------------------
@@ -155,9 +167,13 @@ def ring(db, dialer: Dialer, urls: Urls, attempt_id: int, *, now: datetime | Non
     found = None
     if unsure_since is not None:   # an earlier try's outcome is unknown: ask Twilio first
         try:
-            found = dialer.find_ring(to=to, since=unsure_since - timedelta(minutes=1))
+            calls = dialer.find_ring(to=to, since=unsure_since - timedelta(minutes=1))
         except DialError as exc:
             return _failed_try(db, attempt_id, exc, now, keep_unsure=True)
+        with db.session() as s:   # one active attempt per phone: a call no other attempt owns is this one's
+            owned = set(s.scalars(select(CallAttempt.twilio_sid).where(
+                CallAttempt.twilio_sid.in_([sid for sid, _ in calls]))))
+        found = next((c for c in calls if c[0] not in owned), None)
         if found is None:
             with db.session() as s:
                 s.get(CallAttempt, attempt_id).attempt_started_at = now
@@ -208,7 +224,7 @@ def _failed_try(db, attempt_id: int, exc: DialError, now: datetime, keep_unsure:
 
 def _end(session: Session, attempt: CallAttempt, state: str, now: datetime, *, outcome: str = "") -> None:
     """An attempt's final state: it frees the task for the next "call back"."""
-    attempt.state, attempt.outcome, attempt.active_task_id = state, outcome[:32], None
+    attempt.state, attempt.outcome, attempt.active_task_id, attempt.active_ring_to = state, outcome[:32], None, None
     attempt.ended_at = attempt.updated_at = now
     audit(session, TWILIO_ACTOR, "callback.call_end", f"task:{attempt.task_id}", at=now, attempt=attempt.id,
           state=state, outcome=outcome, talk_seconds=attempt.talk_seconds)

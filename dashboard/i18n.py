@@ -198,6 +198,7 @@ REFUSALS: dict[str, str] = {
     "not_supervisor": N_("%(value)s is not an active supervisor or admin."),
     "task_final": N_("Task %(id)s is finished: a finished task is not called back."),
     "no_ring_to": N_("%(value)s has no phone number or Twilio Client identity to ring: set one on the profile page."),
+    "ring_to_busy": N_("%(value)s is already on a call-back (task %(id)s): one call at a time."),
     "no_caller_number": N_("Task %(id)s's caller withheld their number: there is nothing to dial."),
 }
 

@@ -89,9 +89,11 @@ class TwilioDialer:
                                      status_callback_event=["completed"], timeout=RING_SECONDS)
         return call.sid, call.status
 
-    def find_ring(self, *, to: str, since: datetime) -> tuple[str, str] | None:
+    def find_ring(self, *, to: str, since: datetime) -> list[tuple[str, str]]:
         with _as_dial_error():
-            return self.sender.find_sent(channel="call", to=to, since=since)
+            calls = self.sender._call(self.sender.client.calls.list, to=to, limit=20)
+        return [(c.sid, c.status) for c in calls if (c.direction or "").startswith("outbound")
+                and c.date_created is not None and c.date_created >= since]
 
 
 @contextmanager

@@ -76,13 +76,16 @@ class CallAttempt(Base):
 
     ``active_task_id`` is the task's id while the attempt is active and NULL once it ended:
     its UNIQUE constraint is the claim that makes a double click, a retry or two supervisors
-    at once ring one call per task (NULLs never collide on SQLite or PostgreSQL)."""
+    at once ring one call per task (NULLs never collide on SQLite or PostgreSQL).
+    ``active_ring_to`` does the same for the phone rung: one call at a time per supervisor,
+    which is also what lets an attempt of unknown outcome be found at Twilio by its ``To``."""
 
     __tablename__ = "callback_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("callback_tasks.id"), index=True)
     active_task_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    active_ring_to: Mapped[str | None] = mapped_column(String(80), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     ring_to: Mapped[str] = mapped_column(String(80))          # +E.164 or client:<identity>
     state: Mapped[str] = mapped_column(String(20), default="queued")

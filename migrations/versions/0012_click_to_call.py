@@ -24,6 +24,7 @@ def upgrade() -> None:
                   sa.ForeignKey("callback_tasks.id", name=op.f("fk_callback_attempts_task_id_callback_tasks")),
                   nullable=False),
         sa.Column("active_task_id", sa.Integer(), nullable=True),
+        sa.Column("active_ring_to", sa.String(80), nullable=True),
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", name=op.f("fk_callback_attempts_user_id_users")),
                   nullable=False),
         sa.Column("ring_to", sa.String(80), nullable=False),
@@ -42,6 +43,7 @@ def upgrade() -> None:
         sa.Column("ended_at", store.base.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_attempts")),
         sa.UniqueConstraint("active_task_id", name=op.f("uq_callback_attempts_active_task_id")),
+        sa.UniqueConstraint("active_ring_to", name=op.f("uq_callback_attempts_active_ring_to")),
         sa.UniqueConstraint("twilio_sid", name=op.f("uq_callback_attempts_twilio_sid")),
     )
     op.create_index("ix_callback_attempts_task_id", "callback_attempts", ["task_id"])

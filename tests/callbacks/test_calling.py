@@ -298,3 +298,18 @@ def test_api_starts_the_same_use_case_and_shows_attempts(capp, database, task, t
     assert refused.status_code == 202     # under way already: the same attempt, whoever asks
     assert client.post("/api/callbacks/999/call", headers=auth).status_code == 404
     assert client.post(f"/api/callbacks/{task}/call", json={"user_id": "x"}, headers=auth).status_code == 400
+
+
+def test_one_call_at_a_time_per_supervisor_phone(database, tw, dialer, rest, task, team):
+    surveyed(tw, "CA-second", "212", caller="+15550002222")
+    sweep(make_settings(database), database, now=SWEEP_AT)
+    with database.session() as s:
+        other = s.scalar(select(CallbackTask.id).where(CallbackTask.call_sid == "CA-second"))
+    first, _ = start(database, task, team["sup"])
+    with pytest.raises(CallbackError) as busy:
+        start(database, other, team["sup"])
+    assert busy.value.key == "ring_to_busy" and busy.value.params["id"] == task
+    ring(database, dialer, first)
+    call_status(tw, first, rest.sent("call")[0].sid, "busy")       # the supervisor's line was busy
+    assert attempt(database, first)["state"] == "supervisor-missed"
+    assert start(database, other, team["sup"])[1]                  # the phone is free again
