@@ -61,7 +61,9 @@ def ring_job(ctx, attempt_id: int) -> dict:
     (a retryable failure raises ``RetryLater``, and the runner runs it again)."""
     settings = Settings.from_env()
     try:
+        if not settings.public_base_url:
+            raise ValueError("call-backs need PUBLIC_BASE_URL: Twilio must reach the call's webhooks")
         twilio = dialer(settings)
-    except ValueError as exc:   # TWILIO_* settings missing: say so on the attempt, do not retry
+    except ValueError as exc:   # PUBLIC_BASE_URL or TWILIO_* settings missing: say so on the attempt, no retry
         return {"outcome": calling.not_configured(ctx.db, attempt_id, str(exc))}
     return {"outcome": calling.ring(ctx.db, twilio, calling.Urls(settings.public_base_url), attempt_id)}

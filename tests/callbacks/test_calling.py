@@ -313,3 +313,16 @@ def test_one_call_at_a_time_per_supervisor_phone(database, tw, dialer, rest, tas
     call_status(tw, first, rest.sent("call")[0].sid, "busy")       # the supervisor's line was busy
     assert attempt(database, first)["state"] == "supervisor-missed"
     assert start(database, other, team["sup"])[1]                  # the phone is free again
+
+
+def test_the_job_without_twilio_settings_fails_the_attempt_at_once(database, task, team, monkeypatch):
+    from aftercall import jobs
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    attempt_id, _ = start(database, task, team["sup"])
+    with database.session() as s:
+        job_id = s.scalar(select(Job.id))
+    assert jobs.run(database, job_id) == "done"
+    got = attempt(database, attempt_id)
+    assert (got["state"], got["outcome"]) == ("failed", "not-configured") and "PUBLIC_BASE_URL" in got["error"]
+    assert start(database, task, team["sup"])[1]       # nothing left claimed
