@@ -45,6 +45,10 @@ from store.jobs import submit
 log = logging.getLogger(__name__)
 
 MAX_TRIES = 4
+STALE_AFTER = timedelta(hours=4)
+"""An attempt still active this long after its last change lost its reports (Twilio's Dial
+``timeLimit`` default is 4 hours): the next "call back" ends it (``no-report``), so a lost
+callback never holds a task or a phone for good."""
 """Runs of the ring job that may make (or look up) the REST request; the next one gives up."""
 WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "private", "unavailable", "blocked"})
 TWILIO_ACTOR = "twilio"
@@ -106,6 +110,9 @@ def call_back(session: Session, task_id, *, user_id, actor: str, ring_job: Calla
     task = get_task(session, task_id)
     if task.state in FINAL:
         raise CallbackError("task_final", id=task.id, state=task.state)
+    for stale in session.scalars(select(CallAttempt).where(CallAttempt.active_task_id.is_not(None),
+                                                           CallAttempt.updated_at < now - STALE_AFTER)):
+        _end(session, stale, "failed", now, outcome="no-report")
     under_way = session.scalar(select(CallAttempt).where(CallAttempt.active_task_id == task.id))
     if under_way is not None:   # a double click, a retry, another supervisor: that call, not another
         return under_way, False

@@ -6,6 +6,7 @@ Twilio stand-in (with its faults), and the call's signed webhooks, on both datab
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -326,3 +327,17 @@ def test_the_job_without_twilio_settings_fails_the_attempt_at_once(database, tas
     got = attempt(database, attempt_id)
     assert (got["state"], got["outcome"]) == ("failed", "not-configured") and "PUBLIC_BASE_URL" in got["error"]
     assert start(database, task, team["sup"])[1]       # nothing left claimed
+
+
+def test_an_attempt_whose_reports_never_came_frees_task_and_phone_later(database, tw, dialer, rest, task, team):
+    attempt_id, _ = start(database, task, team["sup"])
+    ring(database, dialer, attempt_id)
+    answered(tw, rest, attempt_id)                 # then neither the Dial action nor any status callback
+    with database.session() as s:
+        later = s.get(CallAttempt, attempt_id).updated_at + calling.STALE_AFTER + timedelta(minutes=1)
+        again, started = calling.call_back(s, task, user_id=team["sup"], actor="sup@example.com",
+                                           ring_job=ring_job, now=later)
+        assert started and again.id != attempt_id
+    got = attempt(database, attempt_id)
+    assert (got["state"], got["outcome"]) == ("failed", "no-report")
+    assert task_state(database, task) == "open"
