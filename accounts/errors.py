@@ -10,6 +10,7 @@ ENGLISH = {
     "user_name_long": "A name can have at most {n} characters.",
     "password_short": "The password must have at least {n} characters.",
     "token_name": "A token needs a name of 1 to {n} characters.",
+    "bad_ring_to": "“{value}” is neither a phone number in E.164 form (+15551234567) nor client:<identity>.",
 }
 
 

@@ -12,6 +12,9 @@ from store.base import utcnow
 from store.users import LOCALES, MIN_PASSWORD, User, new_nonce
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+RING_TO = re.compile(r"\+[1-9][0-9]{6,14}|client:[A-Za-z0-9_.-]{1,64}")
+"""Where "call back" rings a supervisor: a phone number in E.164 form, or a Twilio Client
+identity (a browser or app softphone registered under that name) as ``client:<identity>``."""
 NAME_MAX = User.__table__.c.name.type.length
 
 
@@ -54,10 +57,22 @@ def create_user(session: Session, email: str, password: str, role: str, *, actor
     return user
 
 
+def check_ring_to(value: str) -> str:
+    """``value`` stripped if it is an E.164 number, ``client:<identity>`` or empty (ring nowhere)."""
+    value = value.strip()
+    if value and not RING_TO.fullmatch(value):
+        raise AccountError("bad_ring_to", value=shown(value))
+    return value
+
+
 def update_user(session: Session, user: User, *, actor: str, role: str | None = None,
-                active: bool | None = None, locale: str | None = None, password: str | None = None) -> User:
-    """Change a user; deactivating, a role change or a new password ends their open sessions."""
+                active: bool | None = None, locale: str | None = None, password: str | None = None,
+                ring_to: str | None = None) -> User:
+    """Change a user; deactivating, a role change or a new password ends their open sessions.
+    The profile page (a user's own ``ring_to`` and language) and /admin/users both come here."""
     changes: dict = {}
+    if ring_to is not None and (ring_to := check_ring_to(ring_to)) != user.ring_to:
+        changes["ring_to"], user.ring_to = ring_to, ring_to
     if role is not None and role != user.role:
         check_role(role)
         changes["role"], user.role = role, role

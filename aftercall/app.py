@@ -47,7 +47,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.register_blueprint(followup_voice)
     app.register_blueprint(calls_api)
     from webhooks.callbacks_api import bp as callbacks_api
+    from webhooks.callback_voice import bp as callback_voice
     app.register_blueprint(callbacks_api)
+    app.register_blueprint(callback_voice)
+    from aftercall.callbacks import ring_job
+    # "Call back" (dashboard and API) submits this job: it rings through Twilio's REST client.
+    app.extensions["callback_ring_job"] = ring_job
     import dashboard
     dashboard.init_app(app)
 

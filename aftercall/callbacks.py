@@ -1,4 +1,6 @@
-"""Wiring call-back tasks into the worker: the sweep that opens them on a clock.
+"""Wiring call-back tasks into the worker: the sweep that opens them on a clock, and the job
+that rings a supervisor for "call back" (``ring_job``: ``callbacks.calling.ring`` with
+Twilio's REST client from ``outbound.twilio_rest``).
 
 Tasks are read from the stored answers (``callbacks.triggers``), not opened by the survey
 webhook, so the answer's hot path stays one statement; a "no" gets its task within
@@ -10,9 +12,11 @@ import logging
 
 from aftercall.clock import Every
 from aftercall.config import Settings
+from callbacks import calling
 from callbacks.tasks import open_tasks
 from ivr.menu import load_menu
 from store.db import Database
+from store.jobs import job
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +47,23 @@ class CallbackSweeper:
         if opened:
             log.info("opened %d call-back tasks", opened)
         return opened
+
+
+def dialer(settings: Settings) -> calling.Dialer:
+    from aftercall.followups import sender
+    from outbound.twilio_rest import TwilioDialer
+    return TwilioDialer(sender(settings))
+
+
+@job("aftercall.callbacks.ring_job")
+def ring_job(ctx, attempt_id: int) -> dict:
+    """Job: ring the supervisor for one call-back attempt; safe to run again, never rings twice
+    (a retryable failure raises ``RetryLater``, and the runner runs it again)."""
+    settings = Settings.from_env()
+    try:
+        if not settings.public_base_url:
+            raise ValueError("call-backs need PUBLIC_BASE_URL: Twilio must reach the call's webhooks")
+        twilio = dialer(settings)
+    except ValueError as exc:   # PUBLIC_BASE_URL or TWILIO_* settings missing: say so on the attempt, no retry
+        return {"outcome": calling.not_configured(ctx.db, attempt_id, str(exc))}
+    return {"outcome": calling.ring(ctx.db, twilio, calling.Urls(settings.public_base_url), attempt_id)}

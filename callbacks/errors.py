@@ -9,6 +9,10 @@ ENGLISH = {
     "note_long": "An outcome note can have at most {n} characters.",
     "not_supervisor": "{value} is not an active supervisor or admin.",
     "bad_team": "A team name needs 1 to {n} characters.",
+    "task_final": "Task {id} is {state}: a finished task is not called back.",
+    "no_ring_to": "{value} has no phone number or Twilio Client identity to ring: set one on the profile page.",
+    "ring_to_busy": "{value} is already on a call-back (task {id}): one call at a time.",
+    "no_caller_number": "Task {id}'s caller withheld their number: there is nothing to dial.",
 }
 
 

@@ -18,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 from dashboard.auth import can, login_manager
 
 csrf = CSRFProtect()
-EXEMPT_PREFIXES = ("/voice/", "/api/", "/sms/", "/followup/voice/")   # Twilio-signed or token-authenticated
+EXEMPT_PREFIXES = ("/voice/", "/api/", "/sms/", "/followup/voice/", "/callback/voice/")   # Twilio-signed or token-authenticated
 DEFAULT_SESSION_HOURS = 8.0
 MAX_ID = 2**31 - 1   # PostgreSQL INTEGER
 
@@ -86,8 +86,8 @@ def init_app(app: Flask) -> None:
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not request.path.startswith(EXEMPT_PREFIXES):
             csrf.protect()
 
-    from dashboard import admin, auth_views, calls, callbacks, flags, hr, supervise
-    for module in (auth_views, supervise, calls, flags, callbacks, hr, admin):
+    from dashboard import admin, auth_views, calls, callbacks, flags, hr, profile, supervise
+    for module in (auth_views, supervise, calls, flags, callbacks, profile, hr, admin):
         app.register_blueprint(module.bp)
 
     from dashboard import hardening

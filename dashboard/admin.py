@@ -68,7 +68,7 @@ def users_update(user_id):
     f = request.form
     return _saved("admin.users", lambda s: update_user(
         s, or_404(s.get(User, user_id)), actor=actor(), role=f.get("role") or None, active=_form_bool("active"),
-        locale=f.get("locale") or None, password=f.get("password") or None))
+        locale=f.get("locale") or None, password=f.get("password") or None, ring_to=f.get("ring_to")))
 
 
 def _queues() -> set[str]:

@@ -22,6 +22,7 @@ AREAS = {
     "calls": ("supervisor",),
     "flags": ("supervisor",),
     "callbacks": ("supervisor",),
+    "profile": ("supervisor",),
     "periods": ("hr",),
     "admin": (),
 }

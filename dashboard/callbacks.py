@@ -7,11 +7,12 @@ reader's language. Caller numbers are masked (``dashboard.masking``).
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_babel import gettext
 from sqlalchemy import select
 
+from callbacks.calling import active, call_back
 from callbacks.errors import CallbackError
 from callbacks.tasks import NEXT, SUPERVISING_ROLES, change_state, reassign
 from callbacks.worklist import SCOPES, STATE_FILTERS, Filters, is_overdue, worklist
@@ -28,6 +29,7 @@ from store.users import User
 bp = Blueprint("callbacks", __name__)
 bp.before_request(guard("callbacks"))
 PAGE_SIZE = 25
+ATTEMPTS_SHOWN = 3   # a task's latest call attempts in its row
 
 
 @bp.get("/callbacks")
@@ -50,8 +52,12 @@ def index():
                                      agent_id=agent_id, overdue=overdue), page, PAGE_SIZE, now=now)
         owners = {u.id: u for u in s.scalars(select(User).where(User.active.is_(True),
                                                                 User.role.in_(SUPERVISING_ROLES)).order_by(User.email))}
+        emails = dict(s.execute(select(User.id, User.email).where(
+            User.id.in_({a.user_id for task in result.tasks for a in task.attempts}))).all())
         rows = [{"task": task, "overdue": is_overdue(task, now), "caller": mask(task.caller_number),
-                 "owner": owners.get(task.owner_id), "next": NEXT[task.state]} for task in result.tasks]
+                 "owner": owners.get(task.owner_id), "next": NEXT[task.state],
+                 "attempts": [{"a": a, "who": emails.get(a.user_id, ""), "active": active(a)}
+                              for a in task.attempts[-ATTEMPTS_SHOWN:]]} for task in result.tasks]
     query = {"scope": scope, "state": state, "reason": reason, "team": team, "agent": agent_id,
              "overdue": "1" if overdue else None}
     return render("callbacks.html", rows=rows, result=result, scopes=SCOPES, states=STATE_FILTERS, reasons=REASONS,
@@ -92,4 +98,23 @@ def assign(task_id):
         _refused(task_id, exc)
     else:
         flash(gettext("Task %(id)s assigned to %(email)s.", id=task_id, email=email), "ok")
+    return _back()
+
+
+@bp.post("/callbacks/<id:task_id>/call")
+def call(task_id):
+    """"Call back": Twilio rings the logged-in supervisor, then connects the caller."""
+    try:
+        with db().session() as s:
+            attempt, started = call_back(s, task_id, user_id=current_user.id, actor=actor(),
+                                         ring_job=current_app.extensions["callback_ring_job"])
+            ring_to = attempt.ring_to
+    except CallbackError as exc:
+        flash(gettext("Task %(id)s was not called back: %(detail)s", id=task_id, detail=refusal(exc)), "error")
+    else:
+        if started:
+            flash(gettext("Task %(id)s: Twilio is ringing %(to)s; answer it to be connected to the caller.",
+                          id=task_id, to=ring_to), "ok")
+        else:
+            flash(gettext("Task %(id)s already has a call under way; nothing new was rung.", id=task_id), "info")
     return _back()

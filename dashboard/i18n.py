@@ -114,6 +114,22 @@ LABELS: dict[str, dict[str, str]] = {
     "task_reason": {"adequacy-no": NP_("task_reason", "question not answered"),
                     "low-rating": NP_("task_reason", "rated 1–2"),
                     "abandoned-after-transfer": NP_("task_reason", "hung up waiting for an agent again")},
+    "attempt_state": {"queued": NP_("attempt_state", "queued"), "sending": NP_("attempt_state", "calling Twilio"),
+                      "ringing": NP_("attempt_state", "ringing you"),
+                      "connecting": NP_("attempt_state", "ringing the caller"),
+                      "connected": NP_("attempt_state", "talked"), "not-reached": NP_("attempt_state", "not reached"),
+                      "supervisor-missed": NP_("attempt_state", "you did not answer"),
+                      "failed": NP_("attempt_state", "failed")},
+    "attempt_outcome": {"completed": NP_("attempt_outcome", "completed"),
+                        "answered": NP_("attempt_outcome", "answered"), "busy": NP_("attempt_outcome", "busy"),
+                        "no-answer": NP_("attempt_outcome", "no answer"), "failed": NP_("attempt_outcome", "failed"),
+                        "canceled": NP_("attempt_outcome", "canceled"),
+                        "supervisor-hung-up": NP_("attempt_outcome", "you hung up first"),
+                        "not-dialled": NP_("attempt_outcome", "the caller was not dialled"),
+                        "task-closed": NP_("attempt_outcome", "the task was closed"),
+                        "gave-up": NP_("attempt_outcome", "Twilio did not answer; gave up"),
+                        "not-configured": NP_("attempt_outcome", "Twilio is not configured"),
+                        "no-report": NP_("attempt_outcome", "Twilio never reported how it ended")},
     "task_scope": {"mine": NP_("task_scope", "Mine"), "team": NP_("task_scope", "My teams"),
                    "all": NP_("task_scope", "All")},
     "metric": {"adequacy": NP_("metric", "Adequacy"), "csat": NP_("metric", "CSAT"), "fcr": NP_("metric", "FCR")},
@@ -132,7 +148,9 @@ LABELS: dict[str, dict[str, str]] = {
                      "agent.update": NP_("audit_action", "agent changed"),
                      "period.lock": NP_("audit_action", "period locked"),
                      "export.bonus": NP_("audit_action", "bonus file exported"),
-                     "export.download": NP_("audit_action", "export downloaded")},
+                     "export.download": NP_("audit_action", "export downloaded"),
+                     "callback.call": NP_("audit_action", "call-back call started"),
+                     "callback.call_end": NP_("audit_action", "call-back call ended")},
 }
 
 # What a survey key means, per question (the keypad code as the caller pressed it).
@@ -176,6 +194,13 @@ REFUSALS: dict[str, str] = {
     "already_locked": N_("Period %(key)s is already locked."),
     "reason_required": N_("Say why the period is locked now: a reason is required."),
     "reason_long": N_("A reason can have at most %(n)s characters."),
+    "bad_ring_to": N_("“%(value)s” is neither a phone number in E.164 form (+15551234567) nor client:<identity>."),
+    "no_task": N_("There is no call-back task %(value)s."),
+    "not_supervisor": N_("%(value)s is not an active supervisor or admin."),
+    "task_final": N_("Task %(id)s is finished: a finished task is not called back."),
+    "no_ring_to": N_("%(value)s has no phone number or Twilio Client identity to ring: set one on the profile page."),
+    "ring_to_busy": N_("%(value)s is already on a call-back (task %(id)s): one call at a time."),
+    "no_caller_number": N_("Task %(id)s's caller withheld their number: there is nothing to dial."),
 }
 
 

@@ -119,6 +119,24 @@ class Followups:
 
 
 @dataclass
+class ClickToCall:
+    """Who answers a supervisor's "call back" (``emulator.click_to_call``): the supervisor
+    picks up with ``supervisor_answer``; then the caller answers (``caller_answer``) and
+    talks ``talk_s`` seconds, declines the call (``caller_decline``: Twilio reports busy),
+    or lets it ring out."""
+
+    supervisor_answer: float = 0.85
+    caller_answer: float = 0.6
+    caller_decline: float = 0.15
+    talk_s: tuple[float, float] = (20.0, 400.0)
+
+    def __post_init__(self) -> None:
+        self.talk_s = tuple(self.talk_s)
+        if self.caller_answer + self.caller_decline > 1 or not 0 <= self.supervisor_answer <= 1:
+            raise ValueError("click_to_call: shares add up to more than 1")
+
+
+@dataclass
 class Faults:
     """Delivery faults Twilio is documented to produce, and its retry settings.
 
@@ -168,6 +186,7 @@ class Scenario:
     faults: Faults = field(default_factory=Faults)
     timing: Timing = field(default_factory=Timing)
     followups: Followups = field(default_factory=Followups)
+    click_to_call: ClickToCall = field(default_factory=ClickToCall)
 
     def stop_s(self) -> float | None:
         """Seconds after the epoch from which no call starts (``until`` less the longest call)."""
@@ -185,7 +204,7 @@ class Scenario:
     def from_dict(cls, data: dict) -> "Scenario":
         data = dict(data)
         nested = {"arrivals": Arrivals, "callers": Callers, "faults": Faults, "timing": Timing,
-                  "followups": Followups}
+                  "followups": Followups, "click_to_call": ClickToCall}
         kwargs = {}
         for name, typ in nested.items():
             if name in data:

@@ -1,4 +1,5 @@
-"""Twilio's REST API (Messages, Calls) through the ``twilio`` package, as a follow-up ``Sender``.
+"""Twilio's REST API (Messages, Calls) through the ``twilio`` package, as a follow-up ``Sender``
+and a call-back ``Dialer`` (``TwilioDialer``: ring a supervisor for click-to-call).
 
 ``TWILIO_API_BASE_URL`` points the client at another host (the emulator's stand-in in
 tests, the demo and ``flask simulate``): the API domain's ``base_url`` is replaced, the
@@ -9,6 +10,7 @@ created the resource), a timeout or lost connection is retryable and ambiguous, 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
 import requests
@@ -16,10 +18,12 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from callbacks.calling import DialError
 from survey.followups import SendError
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 TIMEOUT_SECONDS = 10
+RING_SECONDS = 30   # how long the supervisor's phone rings before Twilio gives up (no-answer)
 MACHINE_DETECTION = "Enable"   # twilio.com/docs/voice/answering-machine-detection: AnsweredBy on the url request
 
 
@@ -66,3 +70,36 @@ class TwilioSender:
                             retryable=exc.status == 429 or server, ambiguous=server) from exc
         except requests.RequestException as exc:   # timeout, connection refused or reset
             raise SendError(f"Twilio unreachable: {type(exc).__name__}", retryable=True, ambiguous=True) from exc
+
+
+class TwilioDialer:
+    """``callbacks.calling.Dialer``: ``Calls.create`` to the supervisor (a number or
+    ``client:<identity>``) from ``TWILIO_FROM_NUMBER``; the answer URL then dials the caller.
+    The same client and error rules as ``TwilioSender``; errors become ``DialError``."""
+
+    def __init__(self, sender: TwilioSender):
+        if not sender.from_number:
+            raise ValueError("call-backs need TWILIO_FROM_NUMBER: the caller sees the centre's number")
+        self.sender = sender
+
+    def ring(self, *, to: str, url: str, status_callback: str) -> tuple[str, str]:
+        with _as_dial_error():
+            call = self.sender._call(self.sender.client.calls.create, to=to, from_=self.sender.from_number, url=url,
+                                     method="POST", status_callback=status_callback, status_callback_method="POST",
+                                     status_callback_event=["completed"], timeout=RING_SECONDS)
+        return call.sid, call.status
+
+    def find_ring(self, *, to: str, since: datetime) -> list[tuple[str, str]]:
+        with _as_dial_error():
+            calls = self.sender._call(self.sender.client.calls.list, to=to, limit=20)
+        return [(c.sid, c.status) for c in calls if (c.direction or "").startswith("outbound")
+                and c.date_created is not None and c.date_created >= since]
+
+
+@contextmanager
+def _as_dial_error():
+    try:
+        yield
+    except SendError as exc:
+        raise DialError(str(exc), code=exc.code, status=exc.status, retryable=exc.retryable,
+                        ambiguous=exc.ambiguous) from exc

@@ -37,6 +37,8 @@ class User(Base):
     session_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ring_to: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    """Where "call back" rings this supervisor: +E.164 or ``client:<identity>``; empty: nowhere."""
 
     def set_password(self, password: str) -> None:
         if len(password) < MIN_PASSWORD:

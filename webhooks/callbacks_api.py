@@ -1,4 +1,5 @@
-"""JSON API for call-back tasks (token authentication), for outside CRMs: list, read, change.
+"""JSON API for call-back tasks (token authentication), for outside CRMs: list, read, change,
+and "call back" (``POST /api/callbacks/<id>/call``: ``callbacks.calling.call_back``).
 
 The same use cases as the dashboard's worklist and ``flask callbacks``
 (``callbacks.worklist.worklist``, ``callbacks.tasks.change_state`` and ``reassign``), so a
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from callbacks.calling import call_back
 from callbacks.errors import CallbackError
 from callbacks.tasks import change_state, get_task, reassign
 from callbacks.worklist import STATE_FILTERS, Filters, task_json, worklist
@@ -96,3 +98,27 @@ def update(task_id):
         if state is not None:
             change_state(s, task.id, state, actor=actor, note=note)
         return jsonify(task_json(task))
+
+
+@bp.post("/<task_id>/call")
+@require_token("supervisor", "admin")
+def call(task_id):
+    """Ring a supervisor (``user_id``, default the task's owner), then connect the caller:
+    202 with the attempt; ``started`` false when an attempt was already under way (nothing
+    new is rung)."""
+    data = request.get_json(silent=True) if request.data else {}
+    if not isinstance(data, dict) or set(data) - {"user_id"}:
+        raise BadRequest("the body, if any, must be a JSON object with user_id")
+    user_id = data.get("user_id")
+    if user_id is not None and (not isinstance(user_id, int) or isinstance(user_id, bool)):
+        raise BadRequest("user_id is a whole number")
+    with current_app.extensions["db"].session() as s:
+        task = get_task(s, _task_id(task_id))
+        if user_id is None and task.owner_id is None:
+            raise BadRequest("the task is unassigned: name the supervisor to ring (user_id)")
+        attempt, started = call_back(s, task.id, user_id=task.owner_id if user_id is None else user_id,
+                                     actor=f"token:{g.api_token['name']}",
+                                     ring_job=current_app.extensions["callback_ring_job"])
+        response = jsonify({"started": started, "attempt": attempt.to_dict(), "task_id": task.id})
+    response.status_code = 202
+    return response

@@ -46,10 +46,10 @@ def twilio_signature_ok() -> bool:
 
 class StatelessWebhooksSessionInterface(SecureCookieSessionInterface):
     """Flask's cookie session, except for Twilio's webhooks (``/voice/``, ``/sms/``,
-    ``/followup/voice/``): they never use one,
+    ``/followup/voice/``, ``/callback/voice/``): they never use one,
     so they skip building the signing serializer and reading/writing the cookie per request."""
 
-    stateless_prefixes = ("/voice/", "/sms/", "/followup/voice/")
+    stateless_prefixes = ("/voice/", "/sms/", "/followup/voice/", "/callback/voice/")
 
     def open_session(self, app, request):
         if request.path.startswith(self.stateless_prefixes):

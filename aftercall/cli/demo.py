@@ -17,6 +17,7 @@ from emulator.transport import Target
 from store.calls import Call
 
 DEMO_LOOKBACK_DAYS = 36500
+DEMO_SUPERVISOR = "supervisor@demo.local"   # scripts/run.sh creates it before the demo
 DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "emulator" / "scenarios" / "demo.toml"
 
 
@@ -73,3 +74,8 @@ def demo_command(scenario_path, if_empty, truth_path, no_followups):
     with db.session() as s:   # the demo's calls are on simulated days: look back over all of them
         opened = open_tasks(s, current_app.config["MENU"].hours, lookback_days=DEMO_LOOKBACK_DAYS)
     click.echo(f"call-back tasks: {len(opened)} opened (see /callbacks, scope All)")
+    from aftercall.callback_sim import play_callbacks
+    truth = play_callbacks(current_app._get_current_object(), db, scenario, DEMO_SUPERVISOR,
+                           base_url=settings.public_base_url or "http://localhost")
+    click.echo(f"call-backs: {DEMO_SUPERVISOR} called {len(truth)} callers back: "
+               + ", ".join(f"{t.supervisor}/{t.caller or '-'}" for t in truth))

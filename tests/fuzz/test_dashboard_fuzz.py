@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings, strategies 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from accounts.users import EMAIL
+from accounts.users import EMAIL, RING_TO
 from callbacks.tasks import open_tasks
 from callbacks.worklist import SCOPES, STATE_FILTERS
 from callflow.agents import AGENT_ID, PHONE
@@ -145,6 +145,8 @@ search = Field(st.sampled_from(["0001", "+1555 000-0012", "15550000012", "CA0000
 short_text = st.text(no_nul, max_size=40)
 password = st.text(no_nul, min_size=10, max_size=60)
 active = Field(st.sampled_from(["0", "1"]), unknown(("0", "1")))
+ring_to = Field(st.sampled_from(["", "+15551234567", "client:sup_1"]),
+                unknown(()).filter(lambda v: not RING_TO.fullmatch(v.strip())))
 
 
 def lengths(limit: int) -> Field:
@@ -245,6 +247,10 @@ def routes(seeded: dict) -> list[Route]:
               path={"task_id": ids([str(i) for i in seeded["tasks"]])},
               form={"owner": Field(st.sampled_from(seeded["supervisors"] or ["1"]),
                                    unknown(seeded["supervisors"]), required=True), "back": free_text}),
+        Route("POST", "/callbacks/<id:task_id>/call", "supervisor", "hr",
+              path={"task_id": ids([str(i) for i in seeded["tasks"]])}, form={"back": free_text}),
+        Route("GET", "/profile", "supervisor", "hr"),
+        Route("POST", "/profile", "supervisor", "hr", form={"ring_to": ring_to}),
         Route("GET", "/hr/periods", "hr", "supervisor"),
         Route("GET", "/hr/periods/<key>/lock", "hr", "supervisor", ok=frozenset({200, 302}),   # 302: locked already
               path={"key": ids(PERIODS, ("2020-01", "2030-12", "2026-W47", "2026-13"))}),
@@ -266,7 +272,7 @@ def routes(seeded: dict) -> list[Route]:
                     "role": choice(ROLES, required=True), "locale": choice(LOCALES), "name": lengths(120)}),
         Route("POST", "/admin/users/<id:user_id>", "admin", "hr",
               path={"user_id": ids(seeded["other_users"])},   # not the fuzzing admin: a role change would log it out
-              form={"role": choice(ROLES), "locale": choice(LOCALES), "active": active,
+              form={"role": choice(ROLES), "locale": choice(LOCALES), "active": active, "ring_to": ring_to,
                     "password": Field(password | st.just(""), st.text(no_nul, min_size=1, max_size=9).filter(str.strip))}),
         Route("GET", "/admin/agents", "admin", "supervisor"),
         Route("POST", "/admin/agents", "admin", "hr",

@@ -1,0 +1,141 @@
+""""Call back" in a real headless Chromium, in English and Russian: the supervisor sets where
+to ring on the profile page, clicks "Call back", the worker's ring job places the call on the
+emulator's Twilio stand-in, the emulated supervisor and caller answer (or not) over HTTP, and
+the worklist row shows how the call ended."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from aftercall.app import create_app
+from callbacks import calling
+from callbacks.tasks import open_tasks, set_team_supervisor
+from emulator import Target
+from emulator.click_to_call import ClickToCallPlayer
+from emulator.scenario import ClickToCall, Scenario
+from emulator.twilio_rest import FakeTwilioRest
+from outbound.twilio_rest import TwilioDialer, TwilioSender
+from store.callbacks import CallAttempt, CallbackTask
+from store.db import Database
+from store.users import User
+from tests.conftest import AUTH_TOKEN, make_settings
+from tests.dashboard.seed import PASSWORD, USERS, seed
+from tests.dashboard.test_browser import ARGS, CHROMIUM, shot
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+ACCOUNT, FROM = "AC" + "5" * 32, "+15005550006"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sqlite_template):
+    path = tmp_path_factory.mktemp("browser-call-back") / "aftercall.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    seed(db)
+    app = create_app(make_settings(db, TWILIO_FROM_NUMBER=FROM), db=db)
+    with db.session() as s:
+        sup = s.scalar(select(User).where(User.email == USERS["supervisor"]))
+        set_team_supervisor(s, "north", sup.id, actor="test")
+        assert open_tasks(s, app.config["MENU"].hours, lookback_days=100000)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    rest = FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=3)
+    rest.start()
+    url = f"http://127.0.0.1:{httpd.server_port}"
+    yield {"url": url, "db": db, "rest": rest, "target": Target.http(url)}
+    rest.stop()
+    httpd.shutdown()
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1366, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+def worker_and_people(server, caller: ClickToCall):
+    """What the worker (the ring job) and then Twilio's emulated people do after the click."""
+    db, rest = server["db"], server["rest"]
+    dialer = TwilioDialer(TwilioSender(ACCOUNT, AUTH_TOKEN, from_number=FROM, base_url=rest.url))
+    with db.session() as s:
+        attempt_id = s.scalar(select(CallAttempt.id).where(CallAttempt.state == "queued"))
+    assert calling.ring(db, dialer, calling.Urls(server["url"]), attempt_id) == "rang"
+    scenario = Scenario(account_sid=ACCOUNT, auth_token=AUTH_TOKEN, click_to_call=caller)
+    (truth,) = ClickToCallPlayer(scenario, rest, server["target"]).play(dt.datetime.now(dt.timezone.utc))
+    return attempt_id, truth
+
+
+def test_call_back_from_the_worklist_in_english_and_russian(server, page):
+    url, db = server["url"], server["db"]
+    page.goto(url + "/login")
+    page.fill("input[name=email]", USERS["supervisor"])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login")
+    page.wait_for_load_state()
+    with db.session() as s:
+        first, second = s.scalars(select(CallbackTask.id).where(CallbackTask.team == "north")
+                                  .order_by(CallbackTask.due_at, CallbackTask.id).limit(2)).all()
+
+    page.click("text=Call-backs")
+    page.locator(f"#task-{first} button.call-back").click()
+    page.wait_for_load_state()
+    assert "set one on the profile page" in page.locator(".flash").inner_text()   # no phone yet
+
+    page.click("#profile-link")
+    page.fill("#ring_to", "+15557770000")
+    page.click("#profile button")
+    page.wait_for_load_state()
+    assert page.locator(".flash").inner_text() == "Saved."
+
+    page.click("text=Call-backs")
+    page.locator(f"#task-{first} button.call-back").click()
+    page.wait_for_load_state()
+    assert "Twilio is ringing +15557770000" in page.locator(".flash").inner_text()
+    assert "queued" in page.locator(f"#task-{first} ul.attempts").inner_text()
+    page.locator(f"#task-{first} button.call-back").click()                         # the double click
+    page.wait_for_load_state()
+    assert "already has a call under way" in page.locator(".flash").inner_text()
+
+    attempt_id, truth = worker_and_people(server, ClickToCall(supervisor_answer=1.0, caller_answer=1.0,
+                                                              caller_decline=0.0, talk_s=(65, 65)))
+    assert (truth.caller, truth.caller_id) == ("answered", FROM)
+    page.reload()
+    row = page.locator(f"#task-{first}")
+    assert "talked" in row.locator(f"#attempt-{attempt_id}").inner_text()
+    assert "talked 65 s" in row.inner_text()
+    assert row.locator("td").nth(2).inner_text() == "called"
+    shot(page, "call-back-en")
+
+    page.click("button[name=lang][value=ru]")
+    page.wait_for_load_state()
+    page.locator(f"#task-{second} button.call-back").click()
+    page.wait_for_load_state()
+    assert "Twilio звонит на +15557770000" in page.locator(".flash").inner_text()
+    attempt_id, truth = worker_and_people(server, ClickToCall(supervisor_answer=1.0, caller_answer=0.0,
+                                                              caller_decline=1.0))
+    assert truth.caller == "declined"
+    page.reload()
+    row = page.locator(f"#task-{second}")
+    assert "не дозвонились (занято)" in row.locator(f"#attempt-{attempt_id}").inner_text()
+    assert row.locator("td").nth(2).inner_text() == "не дозвонились"
+    assert row.locator("button.call-back").inner_text() == "Перезвонить"
+    shot(page, "call-back-ru")
+    with db.session() as s:
+        assert [s.get(CallbackTask, t).state for t in (first, second)] == ["called", "not-reached"]
