@@ -1,5 +1,6 @@
 """The call-back worklist: a supervisor's tasks (mine / my teams' / all), overdue first, a
-page at a time, with the state change and the reassignment forms.
+page at a time, with the state change and the reassignment forms, and the caller's own words
+where they left some.
 
 The query is ``callbacks.worklist.worklist`` and the changes ``callbacks.tasks``', as for the
 JSON API and ``flask callbacks``; this page collects them and words a refusal in the
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from callbacks.errors import CallbackError
 from callbacks.tasks import NEXT, SUPERVISING_ROLES, change_state, reassign
 from callbacks.worklist import SCOPES, STATE_FILTERS, Filters, is_overdue, worklist
-from dashboard import queries
+from dashboard import queries, words as caller_words
 from dashboard.auth import guard
 from dashboard.i18n import N_, label, refusal, shown
 from dashboard.web import actor, choice_arg, db, render, safe_path
@@ -55,8 +56,10 @@ def index():
                                      agent_id=agent_id, overdue=overdue), page, PAGE_SIZE, now=now)
         owners = {u.id: u for u in s.scalars(select(User).where(User.active.is_(True),
                                                                 User.role.in_(SUPERVISING_ROLES)).order_by(User.email))}
+        said = caller_words.shown(s, [task.leg_id for task in result.tasks])
         rows = [{"task": task, "overdue": is_overdue(task, now), "caller": mask(task.caller_number),
-                 "owner": owners.get(task.owner_id), "next": NEXT[task.state]} for task in result.tasks]
+                 "owner": owners.get(task.owner_id), "next": NEXT[task.state], "words": said.get(task.leg_id, [])}
+                for task in result.tasks]
     query = {"scope": scope, "state": state, "reason": reason, "team": team, "agent": agent_id,
              "overdue": "1" if overdue else None}
     return render("callbacks.html", rows=rows, result=result, scopes=SCOPES, states=STATE_FILTERS, reasons=REASONS,
