@@ -96,8 +96,11 @@ def words_audio(sid, recording_sid):
                                                Recording.deleted_at.is_(None)))
     if row is None:
         abort(404)
+    fetch = current_app.extensions.get("recording_audio")
+    if fetch is None:
+        abort(404)
     try:
-        audio, mimetype = current_app.extensions["recording_audio"](row.recording_sid)
+        audio, mimetype = fetch(row.recording_sid)
     except Exception:   # no credentials, Twilio unreachable or without it: nothing to play
         current_app.logger.warning("recording %s could not be fetched from Twilio", row.recording_sid, exc_info=True)
         abort(404)

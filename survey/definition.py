@@ -62,7 +62,7 @@ def load_survey(path: Path | str, languages: set[str]) -> Survey:
         )
         survey = Survey(str(raw["version"]), questions, {k: dict(v) for k, v in raw["prompts"].items()},
                         int(raw.get("max_attempts", 2)), int(raw.get("gather_timeout", 5)),
-                        _words(raw.get("record") or {}))
+                        words_setting(raw.get("record") or {}))
     except KeyError as exc:
         raise ValueError(f"survey {path}: missing key {exc}") from exc
     if not questions:
@@ -90,7 +90,8 @@ def load_survey(path: Path | str, languages: set[str]) -> Survey:
     return survey
 
 
-def _words(raw: dict) -> WordsSetting | None:
+def words_setting(raw: dict) -> WordsSetting | None:
+    """A survey file's ``[record]`` table; None unless ``enabled``."""
     if not raw.get("enabled", False):
         return None
     return WordsSetting(str(raw.get("after", "adequate")), int(raw.get("on", 2)), dict(raw["prompt"]),
