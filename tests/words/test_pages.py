@@ -83,3 +83,11 @@ def test_api_shows_the_words_and_the_task(app, said):
     quiet = api.get("/api/calls/CA-quiet", headers={"Authorization": "Bearer sup-token"}).json["legs"]
     assert quiet[0]["words"] == []
     assert api.get("/api/calls/CA-w", headers={"Authorization": "Bearer hr-token"}).status_code == 403
+
+
+def test_admin_sees_whether_the_survey_asks_for_words(app, database):
+    from accounts.users import create_user
+    with database.session() as s:
+        create_user(s, "admin@example.com", "correct horse battery", "admin", actor="test")
+    page = login(app, "admin@example.com").get("/admin/definitions").get_data(as_text=True)
+    assert "asked after adequate = 2, recorded for up to 30 s, transcribed in: en." in page
