@@ -170,9 +170,10 @@ ROLLUP_JOB = refresh.job_name
 
 
 class RollupScheduler:
-    """Every ``SCORECARD_ROLLUP_SECONDS``: when settled days are missing from the scorecard
-    rollup and no refresh is pending or running, submit one (``scoring.scorecards.rollup.refresh``).
-    A day settles once, so that is about one job a day, plus one after a day was dropped."""
+    """Every ``SCORECARD_ROLLUP_SECONDS``: when closed days are missing from the scorecard
+    rollup or due a recount, and no refresh is pending or running, submit one
+    (``scoring.scorecards.rollup.refresh``): about one job an hour (the days whose repeat
+    window is open are recounted hourly), plus one after a day was dropped."""
 
     def __init__(self, settings: Settings, db: Database):
         self.db, self.clock = db, Every(settings.rollup_seconds)

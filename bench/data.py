@@ -72,9 +72,11 @@ def generate(url: str, calls: int, answers: int, agents: int = 1000, days: int =
         call_rows, entry_rows, leg_rows, answer_rows = [], [], [], []
         span = days * 86400
         leg_id = 0
+        # In time order, as a live centre writes them: a day's calls share the table's pages.
+        starts = sorted(END - timedelta(seconds=rng.randrange(span)) for _ in range(calls))
         for i in tqdm(range(calls), desc="generating calls", unit="call", unit_scale=True, mininterval=1):
             sid = f"CA{i:032x}"
-            started = END - timedelta(seconds=rng.randrange(span))
+            started = starts[i]
             duration = rng.randint(30, 900)
             caller = f"+1555{rng.randrange(200_000):07d}"   # repeats: first-contact resolution has work to do
             call_rows.append((sid, "AC0", caller, "+15559990000", "en", "1", False, "completed", 5, duration,

@@ -68,7 +68,8 @@ def run(url: str, repeat: int = 3, days: int = 30) -> dict:
     out["rollup"] = rollup_bench(db, start, end, repeat, cards)
     out["ratio_live"] = round(out["live_s"] / out["group_by_s"], 2)
     out["ratio_rolled"] = round(out["rollup"]["settled_month_s"] / out["group_by_s"], 2)
-    out["targets"] = {"under_2s": out["rollup"]["settled_month_s"] < 2, "within_3x": out["ratio_rolled"] <= 3}
+    out["targets"] = {"under_2s": max(out["rollup"]["settled_month_s"], out["rollup"]["open_month_s"]) < 2,
+                      "within_3x": out["ratio_rolled"] <= 3}
     for key in ("group_by_s", "live_s"):
         out[key] = round(out[key], 3)
     out["export"] = export_bench(db, repeat)
@@ -78,8 +79,9 @@ def run(url: str, repeat: int = 3, days: int = 30) -> dict:
 
 def rollup_bench(db: Database, start, end, repeat: int, live_cards) -> dict:
     """The dashboard's path: the daily rollup built from scratch (once, then a day a day),
-    then scorecards of the settled month from it, and of the month four days before it
-    settles (its last days still counted from the rows)."""
+    then scorecards of the settled month from it, and of the month while it is still open:
+    at 22:00 on its last day, with the days up to yesterday rolled up (the last three still in
+    their repeat-call window, counted three hours before) and today counted from the rows."""
     ctx = SimpleNamespace(db=db, progress=lambda fraction, note="": None)
     settled = END + timedelta(days=4)
     t = time.perf_counter()
@@ -90,9 +92,15 @@ def rollup_bench(db: Database, start, end, repeat: int, live_cards) -> dict:
         seconds, cards = timed(lambda: build_scorecards(s, start, end, rollup=True), repeat)
         out["settled_month_s"] = round(seconds, 3)
         out["same_as_live"] = [c.to_dict() for c in cards] == [c.to_dict() for c in live_cards]
+    with db.session() as s:
         s.execute(delete(ScorecardDay).where(ScorecardDay.day >= (END - timedelta(days=4)).date()))
-        out["open_month_s"] = round(timed(lambda: build_scorecards(s, start, end, rollup=True), repeat)[0], 3)
-        s.rollback()
+    counted_at = END - timedelta(hours=5)
+    recount = refresh(ctx, now=counted_at.isoformat())          # what the worker's hourly refresh did
+    out["open_month_recounted_days"] = recount["days"]
+    with db.session() as s:
+        seconds, cards = timed(lambda: build_scorecards(s, start, end, rollup=True), repeat)
+        out["open_month_s"] = round(seconds, 3)
+        out["open_month_same_as_live"] = [c.to_dict() for c in cards] == [c.to_dict() for c in live_cards]
     return out
 
 

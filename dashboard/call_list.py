@@ -2,8 +2,8 @@
 caller number or CallSid), how many, and one page of them. No Flask here.
 
 A call belongs to a range by ``Call.started_at`` (Twilio's time). Caller numbers leave this
-module masked (``mask``): a supervisor finds a caller by the digits they were told, but a
-list, a page or a CSV never shows a whole number.
+module masked (``dashboard.masking.mask``): a supervisor finds a caller by the digits they were
+told, but a list, a page or a CSV never shows a whole number.
 """
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.i18n import N_, InputError, shown
+from dashboard.masking import mask
 from store.agents import Agent
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer
 
 OUTCOMES = ("handled", "unanswered", "ivr")   # an agent talked / queued but never bridged / never queued
 MIN_DIGITS = 4
-SHOWN_DIGITS = 4
 CALL_SID = re.compile(r"CA[0-9A-Za-z]{1,62}")
 NUMBER = re.compile(r"\+?[0-9 ().-]+")
 BAD_SEARCH = N_("Search by a caller number (the whole number or at least its last %(min)s digits) or a "
@@ -46,15 +46,6 @@ def parse_search(raw: str | None) -> Search | None:
     if NUMBER.fullmatch(text) and len(digits) >= MIN_DIGITS and len(digits) <= 20:
         return Search(digits=digits)
     raise InputError(BAD_SEARCH, min=MIN_DIGITS, value=shown(text))
-
-
-def mask(number: str | None) -> str:
-    """A caller number with all but its last digits hidden: ••••••••4567."""
-    if not number:
-        return ""
-    if len(number) <= SHOWN_DIGITS + 2:
-        return "•" * len(number)
-    return "•" * (len(number) - SHOWN_DIGITS) + number[-SHOWN_DIGITS:]
 
 
 @dataclass(frozen=True)

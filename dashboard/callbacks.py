@@ -4,7 +4,7 @@ where they left some.
 
 The query is ``callbacks.worklist.worklist`` and the changes ``callbacks.tasks``', as for the
 JSON API and ``flask callbacks``; this page collects them and words a refusal in the
-reader's language. Caller numbers are masked here.
+reader's language. Caller numbers are masked (``dashboard.masking``).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from callbacks.worklist import SCOPES, STATE_FILTERS, Filters, is_overdue, workl
 from dashboard import queries, words as caller_words
 from dashboard.auth import guard
 from dashboard.i18n import N_, label, refusal, shown
+from dashboard.masking import mask
 from dashboard.web import actor, choice_arg, db, render, safe_path
 from store.agents import Agent
 from store.base import utcnow
@@ -28,12 +29,6 @@ from store.users import User
 bp = Blueprint("callbacks", __name__)
 bp.before_request(guard("callbacks"))
 PAGE_SIZE = 25
-
-
-def mask(number: str) -> str:
-    """A caller's number as the dashboard shows it: the last four digits only."""
-    digits = "".join(c for c in number if c.isdigit())
-    return "•••" + digits[-4:] if len(digits) > 4 else "•••"
 
 
 @bp.get("/callbacks")

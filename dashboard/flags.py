@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from dashboard import queries, svg
 from dashboard.auth import guard
+from dashboard.csv_out import csv_response, refused_filter
 from dashboard.i18n import N_, label, refusal, shown
+from dashboard.reasons import flag_reason
 from dashboard.supervise import handle_time_chart
 from dashboard.web import actor, choice_arg, db, or_404, render, safe_path
 from scoring.outcomes.flags import AGENT_KINDS
@@ -25,6 +27,7 @@ from scoring.outcomes.review import ReviewError, check_review, review_flag, revi
 from scoring.outcomes.rules import load_rules
 from store.agents import Agent
 from store.flags import STATES, Flag
+from store.payroll import PayPeriod
 
 bp = Blueprint("flags", __name__)
 bp.before_request(guard("flags"))
@@ -39,8 +42,9 @@ ID = re.compile(r"[1-9][0-9]{0,9}")   # a flag id as the page writes it
 def _options() -> dict:
     with db().session() as s:
         agents = list(s.execute(select(Agent.id, Agent.name, Agent.team).order_by(Agent.id)).all())
+        locked = set(s.scalars(select(PayPeriod.key).where(PayPeriod.state == "locked")))
         return {"agents": agents, "teams": queries.teams(s), "periods": finding_periods(s), "kinds": AGENT_KINDS,
-                "states": STATES}
+                "states": STATES, "locked": locked}
 
 
 def _allowed(options: dict) -> dict:
@@ -67,13 +71,20 @@ def _page_number() -> int:
     return 1
 
 
-@bp.get("/flags")
-def index():
-    """The queue; a filter value that is not one of the choices is dropped and the page says so."""
+def _selection() -> tuple[dict, dict, QueueFilter]:
+    """The filter choices, what the query string chose (a value that is not a choice is dropped
+    and the page says so) and the queue's filter."""
     options = _options()
     chosen = {name: choice_arg(name, allowed, LABELS[name], default="open" if name == "state" else None)
               for name, allowed in _allowed(options).items()}
-    filters, ctx = _queue_filter(chosen), {"chosen": chosen, **options}
+    return options, chosen, _queue_filter(chosen)
+
+
+@bp.get("/flags")
+def index():
+    """The queue, a page at a time."""
+    options, chosen, filters = _selection()
+    ctx = {"chosen": chosen, **options}
     page_no = _page_number()
     with db().session() as s:
         page = list_findings(s, filters, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -88,6 +99,29 @@ def index():
     return render("flags.html", page=page, page_no=page_no, pages=max(1, math.ceil(page.total / PAGE_SIZE)),
                   samples={fid: [legs[i] for i in ids if i in legs] for fid, ids in samples.items()},
                   counts=counts, args=args, **ctx)
+
+
+@bp.get("/flags.csv")
+def download():
+    """The queue as shown (same filters and order), every page, in the reader's language; p and
+    q as numbers. A finding holds no caller numbers: only how many calls are behind it."""
+    options, chosen, filters = _selection()
+    if (refused := refused_filter()) is not None:
+        return refused
+    teams = {a.id: a.team for a in options["agents"]}
+    header = [gettext("Finding"), gettext("Period"), gettext("Agent"), gettext("Team"), gettext("Kind"),
+              gettext("Evidence"), "p", "q", gettext("Calls behind it"), gettext("State"), gettext("Reviewed by"),
+              gettext("Comment")]
+
+    def body():
+        with db().session() as s:
+            for f in list_findings(s, filters, limit=None).items:
+                ev = f.evidence or {}
+                yield [f.id, f"{f.occurred_at.year:04d}-{f.occurred_at.month:02d}", f.agent_id, teams.get(f.agent_id),
+                       label("flag_kind", f.kind), flag_reason(f), ev.get("p_value"), ev.get("q_value"),
+                       len(ev.get("leg_ids") or ()), label("flag_state", f.state), f.reviewed_by, f.review_comment]
+    name = "-".join(v for v in ("findings", chosen["state"] or "open", chosen["period"]) if v)
+    return csv_response(f"{name}.csv", header, body())
 
 
 @bp.get("/flags/<id:flag_id>")

@@ -100,7 +100,9 @@ def scorecards():
         team_rows = [r for r in team_rows if r.key == team]
         recovered["team"] = {k: v for k, v in recovered["team"].items() if k == team}
         recovered["agent"] = {k: v for k, v in recovered["agent"].items() if k in {r.agent_id for r in rows}}
-    return render("scorecards.html", rng=rng, team=team, rows=rows, sla_queues=sla_rows,
+    page = paged(len(rows))
+    return render("scorecards.html", rng=rng, team=team, rows=rows, page=page,
+                  page_rows=rows[page.offset:page.offset + page.size], sla_queues=sla_rows,
                   sla=sla_total(team_rows if team else sla_rows), cx=_cx_total(rows),
                   sla_seconds=rules.service_level_seconds, recovered=recovered,
                   centre_chart=_centre_chart(weeks) if weeks else None, **shown)

@@ -3,16 +3,19 @@ reader's language (Babel's locale data: "72%" / "72 %", "1.2 s" / "1,2 с"), and
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, timedelta
 
 from babel.dates import format_skeleton, format_time, get_day_names
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 from flask import Flask
-from flask_babel import get_locale, get_timezone, gettext
+from flask_babel import format_date, get_locale, get_timezone, gettext
+
+from dashboard.masking import mask
 
 NONE = "—"
-P_FLOOR = 0.001
+P_FLOOR = 0.0001
 
 
 def _missing(value) -> bool:
@@ -66,13 +69,14 @@ def rating(est) -> str:
     return f"{num(est.mean, 2)} ({num(est.low)}–{num(est.high)})"
 
 
-def pvalue(value) -> str:
-    """A p-value a reader can take in: "0.034", "< 0.001" (never "3.33e-12")."""
+def pvalue(value, name: str = "p") -> str:
+    """A p- or q-value a reader can take in, with its name: "p = 0.034", "q = 0.0008",
+    "p < 0.0001" (never "5.3e-16"); two significant digits, the reader's decimal sign."""
     if _missing(value):
-        return NONE
+        return f"{name} = {NONE}"
     if value < P_FLOOR:
-        return "< " + num(P_FLOOR, 3)
-    return num(value, 3)
+        return f"{name} < {format_decimal(P_FLOOR, '0.0###', locale=get_locale())}"
+    return f"{name} = {format_decimal(value, '@#', locale=get_locale())}"
 
 
 def mmss(value) -> str:
@@ -93,7 +97,14 @@ def size(value) -> str:
 
 # strftime patterns the templates pass -> (date skeleton, time format) in the reader's language
 FORMATS = {"%Y-%m-%d": ("yMMMd", None), "%Y-%m-%d %H:%M": ("yMMMd", "short"),
-           "%Y-%m-%d %H:%M:%S": ("yMMMd", "medium"), "month": ("yMMMM", None)}
+           "%Y-%m-%d %H:%M:%S": ("yMMMd", "medium")}
+MONTH_KEY = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+WEEK_KEY = re.compile(r"(\d{4})-W(\d{2})")
+
+
+def month_name(value: date) -> str:
+    """A month as a name stands alone: "November 2026" / "ноябрь 2026" (CLDR's standalone 'LLLL')."""
+    return format_date(value, "LLLL y")
 
 
 def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -101,6 +112,8 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return NONE
     value = value.astimezone(get_timezone())
+    if fmt == "month":
+        return month_name(value.date())
     day_skeleton, time_format = FORMATS.get(fmt, FORMATS["%Y-%m-%d %H:%M"])
     shown = format_skeleton(day_skeleton, value, locale=get_locale())
     return f"{shown}, {format_time(value, time_format, locale=get_locale())}" if time_format else shown
@@ -116,12 +129,20 @@ def day(value) -> str:
     return NONE if value is None else format_skeleton("yMMMd", value, locale=get_locale())
 
 
-def period_name(period) -> str:
-    """A pay period as the reader says it: "November 2026" / "ноябрь 2026 г." for a month
-    (its key is "2026-11"), its first and last day for a week."""
-    if len(period.key) == 7:
-        return local(period.starts_at, "month")
-    return f"{local(period.starts_at, '%Y-%m-%d')} – {last_day(period.ends_at)}"
+def period_label(key: str | None) -> str:
+    """A period key as the reader says it: "2026-11" is "November 2026" / "ноябрь 2026", a
+    week "2026-W47" its Monday to Sunday; anything else as it is."""
+    if not key:
+        return NONE
+    if m := MONTH_KEY.fullmatch(key):
+        return month_name(date(int(m[1]), int(m[2]), 1))
+    if m := WEEK_KEY.fullmatch(key):
+        try:
+            monday = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        except ValueError:
+            return key
+        return f"{day(monday)} – {day(monday + timedelta(days=6))}"
+    return key
 
 
 def flag_when(flag) -> str:
@@ -149,5 +170,6 @@ def penalty(value) -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, rate=rate, mmss=mmss, local=local,
                                  last_day=last_day, num=num, count=count, seconds=seconds, pvalue=pvalue, size=size,
-                                 day=day, penalty=penalty, period_name=period_name, flag_when=flag_when)
+                                 day=day, penalty=penalty, period_label=period_label,
+                                 flag_when=flag_when, mask=mask)
     app.jinja_env.globals.update(week=week)

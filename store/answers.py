@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from store.base import autocommit_cursor, dialect_insert, utcnow
 from store.calls import Call, Leg, SurveyAnswer, WebhookEvent
-from store.rollup import forget_days_touched_by
+from store.rollup import forget_days_of
 
 STORED, DUPLICATE, REFUSED = "stored", "duplicate", "refused"
 
@@ -115,7 +115,5 @@ def _statements(conn: Connection, v: dict, keyed: bool) -> tuple[str, str | None
     if v["finish"]:
         conn.execute(update(legs).where(legs.c.id == leg.id).values(survey_state="finished"))
     if not keyed:   # a replayed or follow-up answer may come after the call's day was rolled up
-        call = conn.execute(select(calls.c.started_at, calls.c.time_source).where(calls.c.sid == leg.call_sid)).one()
-        if call.time_source == "twilio":
-            forget_days_touched_by(conn, call.started_at)
+        forget_days_of(conn, conn.scalar(select(calls.c.started_at).where(calls.c.sid == leg.call_sid)))
     return STORED, v.get("twiml")

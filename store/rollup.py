@@ -58,3 +58,12 @@ def forget_days_touched_by(session: Session, *starts: datetime | None) -> None:
     refresh counts them again from the rows."""
     for at in {s.astimezone(timezone.utc).date() for s in starts if s is not None}:
         session.execute(delete(ScorecardDay).where(ScorecardDay.day <= at, ScorecardDay.reach_until >= at))
+
+
+def forget_days_of(session: Session, *starts: datetime | None) -> None:
+    """Drop the rollup of the day of each call started at one of ``starts``: what changes only
+    that call's own counts (a survey answer, a follow-up sent), not another call's first-contact
+    resolution."""
+    days = {s.astimezone(timezone.utc).date() for s in starts if s is not None}
+    if days:
+        session.execute(delete(ScorecardDay).where(ScorecardDay.day.in_(days)))

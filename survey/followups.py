@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, aliased
 from store.base import upsert_ignore
 from store.calls import Call, Leg, SurveyAnswer
 from store.followups import Followup, OptOut
+from store.rollup import forget_days_of
 from survey.answers import REFUSED, record_answer
 from survey.definition import Survey
 from survey.flow import Record
@@ -279,11 +280,8 @@ def send(db, sender: Sender, policy: FollowupPolicy, urls: Urls, followup_id: in
         if fu.state != "sending":   # adopted by the caller's reply, or opted out, while the request ran
             fu.twilio_sid = fu.twilio_sid or sid
             return outcome
-        fu.state, fu.twilio_sid, fu.twilio_status = "sent", sid, status
-        fu.sent_at, fu.expires_at, fu.attempt_started_at, fu.updated_at = now, now + timedelta(
-            hours=qp.expiry_hours), None, now
-        s.execute(update(Leg).where(Leg.id == fu.leg_id, Leg.survey_state == "not-offered")
-                  .values(survey_state="follow-up"))
+        fu.state, fu.twilio_sid, fu.twilio_status, fu.updated_at = "sent", sid, status, now
+        _went_out(s, fu, now, qp.expiry_hours)
     return outcome
 
 
@@ -353,10 +351,17 @@ def adopt(session: Session, fu: Followup, policy: FollowupPolicy, now: datetime,
     later reconciliation finds it sent and does nothing."""
     started = fu.attempt_started_at or now
     qp = policy.for_queue(session.get(Leg, fu.leg_id).queue)
-    fu.state, fu.twilio_sid, fu.sent_at, fu.updated_at = "sent", sid or fu.twilio_sid, started, now
-    fu.expires_at, fu.attempt_started_at = started + timedelta(hours=qp.expiry_hours), None
+    fu.state, fu.twilio_sid, fu.updated_at = "sent", sid or fu.twilio_sid, now
+    _went_out(session, fu, started, qp.expiry_hours)
+
+
+def _went_out(session: Session, fu: Followup, sent_at: datetime, expiry_hours: float) -> None:
+    """A follow-up went out at ``sent_at``: its leg counts as offered a survey, and the scorecard
+    rollup of its call's day, which counted neither, is dropped to be counted again."""
+    fu.sent_at, fu.expires_at, fu.attempt_started_at = sent_at, sent_at + timedelta(hours=expiry_hours), None
     session.execute(update(Leg).where(Leg.id == fu.leg_id, Leg.survey_state == "not-offered")
                     .values(survey_state="follow-up"))
+    forget_days_of(session, session.scalar(select(Call.started_at).where(Call.sid == fu.call_sid)))
 
 
 def unsure(session: Session, number: str, channel: str) -> Followup | None:

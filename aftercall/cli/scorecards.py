@@ -16,7 +16,7 @@ scorecards_cli = AppGroup("scorecards", help="The daily scorecard rollup the das
                                                "(after writing calls straight into the database)")
 @click.option("--queue", "queue_only", is_flag=True, help="leave it to the worker instead of running it here")
 def scorecards_rollup(rebuild, queue_only):
-    """Roll up every settled day the rollup lacks (the worker also does this on its own)."""
+    """Roll up every closed day the rollup lacks or should recount (the worker also does this on its own)."""
     with db().session() as s:
         job = submit(s, refresh, created_by=cli_user(), rebuild=rebuild)
         job_id = job.id

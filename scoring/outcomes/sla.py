@@ -51,6 +51,12 @@ class SlaRow:
     transfer_back_answers: int
     transfer_back_rate: float | None
 
+    @property
+    def others(self) -> int:
+        """Offered but neither handled nor abandoned: the agent did not answer and the caller went
+        back to the queue (``redirected``), or the visit failed; offered = handled + abandoned + others."""
+        return self.redirected + self.failed
+
 
 def sla_report(session: Session, start: datetime, end: datetime, by: str = "queue", sla_seconds: int = 20,
                short_abandon_seconds: int = 5) -> list[SlaRow]:
@@ -129,7 +135,8 @@ def sla_total(rows: list[SlaRow]) -> dict:
     return {
         "offered": offered, "handled": handled, "abandoned": abandoned,
         "short_abandons": sum(r.short_abandons for r in rows),
-        # the rest of offered, so offered = handled + abandoned + redirected + failed
+        # the rest of offered, so offered = handled + abandoned + others (= redirected + failed)
+        "others": sum(r.others for r in rows),
         "redirected": sum(r.redirected for r in rows), "failed": sum(r.failed for r in rows),
         "service_level": metrics.rate(sum(r.answered_within for r in rows), offered),
         "abandonment_rate": metrics.rate(abandoned, offered),

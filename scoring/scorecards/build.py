@@ -18,7 +18,7 @@ def build_scorecards(session: Session, start: datetime, end: datetime, *, team: 
 
     Case mix and shrinkage priors always use the whole centre, so an agent's numbers are the
     same in a team view and in the payroll export; `team` only filters (and ranks within).
-    ``rollup=True`` (the dashboard) takes the counts of settled days from the daily rollup
+    ``rollup=True`` (the dashboard) takes the counts of closed days from the daily rollup
     (``scoring.scorecards.rollup``), the same numbers at a fraction of the cost; payroll reads the rows.
     """
     cfg = config or load_config()

@@ -65,16 +65,46 @@ class Tally:
         return self
 
 
-def live_tally(session: Session, start: datetime, end: datetime, cfg: ScoringConfig) -> Tally:
-    """The counts of [start, end) straight from calls, legs and answers (three GROUP BYs)."""
+def live_tally(session: Session, start: datetime, end: datetime, cfg: ScoringConfig,
+               seen_before: datetime | None = None) -> Tally:
+    """The counts of [start, end) straight from calls, legs and answers (three GROUP BYs).
+    With ``seen_before``, repeat calls count only if they started before it (what the daily
+    rollup stores of a day whose repeat-call window is still open; ``later_repeats`` adds the rest)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     tally = Tally(shift_days=_shift_days(session, start, end))
     for agent, mix, *counts in _leg_cells(session, start, end, cfg):
         tally.add(agent, mix, counts[:FCR_AT])
         tally.add(agent, mix, counts[FCR_AT:], offset=FUNNEL_AT)
-    for agent, mix, n, repeats in _fcr_cells(session, start, end):
+    for agent, mix, n, repeats in _fcr_cells(session, start, end, seen_before):
         tally.add(agent, mix, (n, repeats), offset=FCR_AT)
+    return tally
+
+
+def later_repeats(session: Session, start: datetime, end: datetime, since: datetime) -> Tally:
+    """First contacts in [start, end) whose repeat call started at or after ``since``: the part
+    of their first-contact resolution that ``live_tally(..., seen_before=since)`` left out, so
+    the two add up to ``live_tally``. Driven by the calls since ``since`` (a few hours' worth),
+    each looking up the same number's previous call through ``ix_calls_from_number_started_at``."""
+    rules = load_rules()
+    recent, prev = aliased(Call), aliased(Call)
+    earlier = or_(prev.started_at < recent.started_at,
+                  and_(prev.started_at == recent.started_at, prev.sid < recent.sid))
+    previous = (select(prev.sid).where(prev.from_number == recent.from_number, earlier)
+                .order_by(prev.started_at.desc(), prev.sid.desc()).limit(1).scalar_subquery())
+    pairs = (select(recent.started_at.label("at"), previous.label("prev_sid"))
+             .where(recent.started_at >= since,
+                    func.lower(recent.from_number).not_in(sorted(rules.ignore_numbers))).subquery())
+    mix = [_mix_exprs()[m] for m in MIX_COLUMNS if m != "channel"]
+    q = (select(Leg.agent_id, *mix, func.count())
+         .select_from(pairs).join(Call, Call.sid == pairs.c.prev_sid).join(Leg, Leg.call_sid == Call.sid)
+         .join(QueueEntry, QueueEntry.id == Leg.entry_id)
+         .where(in_range(start, end), last_bridged(),
+                _within(session, Call.started_at, pairs.c.at, rules.repeat_window_hours))
+         .group_by(Leg.agent_id, *mix))
+    tally, width = Tally(), len(mix)
+    for r in session.execute(q):
+        tally.add(r[0], (*r[1:1 + width], ""), (0, int(r[1 + width])), offset=FCR_AT)
     return tally
 
 
@@ -135,10 +165,13 @@ def _within(session: Session, earlier, later, hours: float):
     return later <= earlier + func.make_interval(0, 0, 0, 0, 0, 0, hours * 3600.0)
 
 
-def next_calls(session: Session, start, end):
-    """Each identifiable call in range with the same number's next call (within range + window)."""
+def next_calls(session: Session, start, end, seen_before: datetime | None = None):
+    """Each identifiable call in range with the same number's next call (within range + window,
+    and before ``seen_before`` if given)."""
     rules = load_rules()
     horizon = end + timedelta(hours=rules.repeat_window_hours)
+    if seen_before is not None:
+        horizon = min(horizon, seen_before)
     order = (Call.started_at, Call.sid)
     nxt = (select(Call.sid.label("sid"), Call.started_at.label("at"),
                   func.lead(Call.started_at).over(partition_by=Call.from_number, order_by=order).label("next_at"),
@@ -156,9 +189,9 @@ def last_bridged():
                                                        later.seq > Leg.seq))
 
 
-def _fcr_cells(session: Session, start, end) -> list[tuple]:
+def _fcr_cells(session: Session, start, end, seen_before: datetime | None = None) -> list[tuple]:
     """Per (agent, mix cell): handled first contacts charged to the agent, and repeats among them."""
-    nxt, repeat = next_calls(session, start, end)
+    nxt, repeat = next_calls(session, start, end, seen_before)
     mix = [_mix_exprs()[m] for m in MIX_COLUMNS if m != "channel"]   # FCR is no survey answer: channel ""
     q = (select(Leg.agent_id, *mix, func.count(), func.sum(case((repeat, 1), else_=0)))
          .join(nxt, nxt.c.sid == Leg.call_sid).join(QueueEntry, QueueEntry.id == Leg.entry_id)

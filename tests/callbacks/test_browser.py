@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,11 +14,11 @@ from callbacks.tasks import open_tasks, set_team_supervisor
 from store.callbacks import CallbackTask
 from store.db import Database
 from store.users import User
+from tests.browser import auth, chromium, needs_chromium, page, shot  # noqa: F401  (fixtures)
 from tests.conftest import make_settings
-from tests.dashboard.seed import PASSWORD, USERS, seed
-from tests.dashboard.test_browser import ARGS, CHROMIUM, shot
+from tests.dashboard.seed import USERS, seed
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -41,29 +40,9 @@ def server(tmp_path_factory, sqlite_template):
     db.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1366, "height": 800})
-    yield context.new_page()
-    context.close()
-
-
-def test_supervisor_works_the_list_in_english_and_russian(server, page):
-    url, db = server["url"], server["db"]
-    page.goto(url + "/login")
-    page.fill("input[name=email]", USERS["supervisor"])
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login")
-    page.wait_for_load_state()
+def test_supervisor_works_the_list_in_english_and_russian(server, page, auth):
+    db = server["db"]
+    auth.login("supervisor")
     page.click("text=Call-backs")
     assert "/callbacks" in page.url
     with db.session() as s:

@@ -22,14 +22,10 @@ from store.db import Database
 from store.flags import Flag
 from store.payroll import PayPeriod
 from tests.conftest import make_settings
-from tests.dashboard.seed import PASSWORD, PERIOD, USERS, seed
+from tests.browser import AuthActions, auth, chromium, needs_chromium, page, shot  # noqa: F401  (fixtures)
+from tests.dashboard.seed import PERIOD, USERS, seed
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-SHOTS = Path("/tmp/dashboard-shots")
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -47,39 +43,9 @@ def server(tmp_path_factory, sqlite_template):
     db.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1366, "height": 800}, accept_downloads=True)
-    yield context.new_page()
-    context.close()
-
-
-def login(page, url, role):
-    page.goto(url + "/login")
-    page.fill("input[name=email]", USERS[role])
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-
-
-def shot(page, name):
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def test_supervisor_filters_drills_down_and_reviews_a_flag(server, page):
+def test_supervisor_filters_drills_down_and_reviews_a_flag(server, page, auth):
     url = server["url"]
-    login(page, url, "supervisor")
+    auth.login("supervisor")
     page.select_option("select[name=period]", PERIOD)
     page.click("#apply")
     assert f"period={PERIOD}" in page.url
@@ -120,9 +86,9 @@ def test_supervisor_filters_drills_down_and_reviews_a_flag(server, page):
         assert s.scalar(select(AuditLog).where(AuditLog.action == "flag.confirm")).actor == USERS["supervisor"]
 
 
-def test_hr_locks_a_period_and_downloads_its_export(server, page):
+def test_hr_locks_a_period_and_downloads_its_export(server, page, auth):
     url = server["url"]
-    login(page, url, "hr")
+    auth.login("hr")
     page.goto(url + "/hr/periods")
     page.locator(f"#period-{PERIOD} a.lock").click()           # the confirmation page
     page.fill("textarea[name=reason]", "October is final")
@@ -147,7 +113,7 @@ def test_hr_locks_a_period_and_downloads_its_export(server, page):
     assert {"period.lock", "export.bonus", "export.download"} <= actions
 
 
-def test_roles_are_enforced_in_the_browser(server, page):
+def test_roles_are_enforced_in_the_browser(server, page, auth):
     url = server["url"]
     page.goto(url + "/scorecards")                             # anonymous: only the login page
     assert "/login" in page.url and page.locator("input[name=password]").count() == 1
@@ -155,20 +121,20 @@ def test_roles_are_enforced_in_the_browser(server, page):
         page.goto(url + path)
         assert "/login" in page.url
 
-    login(page, url, "hr")
+    auth.login("hr")
     response = page.goto(url + "/flags")
     assert response.status == 403
     assert page.locator("nav >> text=Flags").count() == 0
 
     page.context.clear_cookies()
-    login(page, url, "supervisor")
+    auth.login("supervisor")
     response = page.goto(url + "/hr/periods")
     assert response.status == 403
 
 
-def test_russian_interface_and_handle_time_picture(server, page):
+def test_russian_interface_and_handle_time_picture(server, page, auth):
     url = server["url"]
-    login(page, url, "supervisor")
+    auth.login("supervisor")
     page.click("button[value=ru]")
     page.wait_for_load_state()
     page.goto(url + f"/handle-time?period={PERIOD}")
@@ -194,9 +160,7 @@ def test_no_page_scrolls_sideways_at_1366_by_768(server, chromium, lang):
     for role, paths in WIDE_PAGES.items():
         context = chromium.new_context(viewport={"width": 1366, "height": 768})
         page = context.new_page()
-        page.goto(url + "/login")
-        page.click(f"button[name=lang][value={lang}]")
-        login(page, url, role)
+        AuthActions(page, url).login(role, lang)
         for path in paths + ([f"/calls/{call_sid}"] if role == "supervisor" else []):
             page.goto(url + path)
             width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -220,10 +184,10 @@ def _september_findings(db) -> list[int]:
         return [f.id for f in flags]
 
 
-def test_supervisor_bulk_reviews_findings_in_both_languages(server, page):
+def test_supervisor_bulk_reviews_findings_in_both_languages(server, page, auth):
     url, db = server["url"], server["db"]
     ann, bob, cat = _september_findings(db)
-    login(page, url, "supervisor")
+    auth.login("supervisor")
     page.goto(url + "/flags")
     page.select_option("#queue-filters select[name=period]", "2026-09")
     page.click("#apply")

@@ -9,7 +9,6 @@ import io
 import shutil
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -25,11 +24,11 @@ from store.agents import Agent
 from store.base import utcnow
 from store.db import Database
 from store.payroll import PayPeriod
+from tests.browser import AuthActions, chromium, needs_chromium, shot  # noqa: F401  (fixtures)
 from tests.conftest import make_settings
 from tests.dashboard.seed import AGENTS, PASSWORD, USERS, add_call
-from tests.dashboard.test_browser import ARGS, CHROMIUM, shot
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 WORDS = {"en": {"open": "open", "locked": "locked"}, "ru": {"open": "открыт", "locked": "закрыт"}}
 
 
@@ -68,28 +67,13 @@ def fresh(tmp_path, sqlite_template):
     db.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_hr_locks_and_exports_the_last_month_from_the_browser_alone(fresh, chromium, lang, tmp_path):
     url, month, db = fresh["url"], fresh["month"], fresh["db"]
     with db.session() as s:
         assert s.scalars(select(PayPeriod)).all() == []                 # nothing stored: a fresh start
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(url + "/login")
-    page.click(f"button[name=lang][value={lang}]")
-    page.fill("input[name=email]", USERS["hr"])
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login")
-    page.wait_for_load_state()
+    page = AuthActions(context.new_page(), url).login("hr", lang)
 
     page.goto(url + "/hr/periods")
     row = page.locator(f"#period-{month}")

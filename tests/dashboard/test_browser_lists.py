@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import AuthActions, chromium, needs_chromium, shot  # noqa: F401  (fixtures)
 from tests.dashboard.seed import AGENTS, CALLS_PER_AGENT, PERIOD
-from tests.dashboard.test_browser import CHROMIUM, login, shot  # noqa: F401
-from tests.dashboard.test_browser import chromium, server  # noqa: F401  (fixtures)
+from tests.dashboard.test_browser import server  # noqa: F401  (fixtures)
 
+pytestmark = needs_chromium
 ALL = len(AGENTS) * CALLS_PER_AGENT
 WORDS = {"en": {"of": "of", "calls": "calls", "call": "call", "next": "Next →"},
          "ru": {"of": "из", "calls": "звонков", "call": "звонка", "next": "Дальше →"}}
@@ -17,10 +18,7 @@ WORDS = {"en": {"of": "of", "calls": "calls", "call": "call", "next": "Next →"
 @pytest.fixture(params=["en", "ru"])
 def session(request, server, chromium):  # noqa: F811
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(server["url"] + "/login")
-    page.click(f"button[name=lang][value={request.param}]")
-    login(page, server["url"], "supervisor")
+    page = AuthActions(context.new_page(), server["url"]).login("supervisor", request.param)
     yield page, request.param, server["url"]
     context.close()
 

@@ -2,9 +2,12 @@
 bulk review with one comment, and ``flask flags list`` listing what the queue lists."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import datetime, timezone
+from html import unescape
 
 from sqlalchemy import select
 
@@ -33,9 +36,21 @@ def test_queue_lists_findings_not_legs_with_evidence_and_calls(browser, seeded):
     assert sorted(_ids(html)) == sorted([f["cap-cliff"], f["early-hangup"], f["survey-dodging"]])
     assert f"flag-{f['truncated']}" not in html and f"flag-{f['cap-cut']}" not in html   # leg verdicts: evidence only
     assert "1–3 of 3" in html and "early hang-ups" in html
-    assert "37.5% of 24 answered calls vs 10.0% expected" in html and "q = 0.0008" in html
+    assert "37.5% of 24 answered calls vs 10.0% expected" in html and "p = 0.0002, q = 0.0008" in html
     assert html.count('href="/calls/CA') == 15 and "all 9 calls" in html and "all 12 calls" in html
     assert 'name="comment"' in html and 'value="matching"' in html
+
+
+def test_p_and_q_values_read_in_the_readers_language(browser, seeded):
+    """Two significant digits with the reader's decimal sign; a tiny value is "< 0.0001", never "1e-09"."""
+    browser.login("supervisor")
+    html = unescape(browser.get("/flags").get_data(as_text=True))
+    assert "p < 0.0001, q < 0.0001" in html and "e-0" not in html              # the cap cliff: p = 1e-9, q = 4e-9
+    browser.post("/lang", {"lang": "ru", "back": "/flags"})
+    html = unescape(browser.get("/flags").get_data(as_text=True))
+    assert "p = 0,0002, q = 0,0008" in html and "p < 0,0001, q < 0,0001" in html
+    finding = unescape(browser.get(f"/flags/{seeded['flags']['cap-cliff']}").get_data(as_text=True))
+    assert "p < 0,0001" in finding and "e-0" not in finding
 
 
 def test_queue_filters_by_team_agent_kind_state_and_period(browser, seeded, database):
@@ -70,6 +85,39 @@ def test_queue_pages_say_n_of_m(browser, seeded, database):
     assert not set(_ids(first)) & set(_ids(second))
     assert "26–33 of 33" in browser.get("/flags?page=99").get_data(as_text=True)      # past the end: the last page
     assert "1–25 of 33" in browser.get("/flags?page=x").get_data(as_text=True)
+
+
+def _csv_rows(resp) -> list[list[str]]:
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and resp.mimetype == "text/csv" and body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_findings_csv_holds_the_queue_as_shown(browser, seeded, database):
+    browser.login("supervisor")
+    f = seeded["flags"]
+    page = browser.get("/flags?team=south").get_data(as_text=True)
+    assert 'href="/flags.csv?state=open&amp;team=south"' in page                 # the download keeps the filter
+    resp = browser.get("/flags.csv?state=open&team=south")
+    assert 'filename="findings-open.csv"' in resp.headers["Content-Disposition"]
+    rows = _csv_rows(resp)
+    assert rows[0] == ["Finding", "Period", "Agent", "Team", "Kind", "Evidence", "p", "q", "Calls behind it", "State",
+                       "Reviewed by", "Comment"]
+    assert [int(r[0]) for r in rows[1:]] == _ids(page)                           # same findings, same order
+    cliff = next(r for r in rows if r[0] == str(f["cap-cliff"]))
+    assert cliff[1:5] == ["2026-10", "dan", "south", "calls piled up before the cap"]
+    assert float(cliff[6]) == 1e-9 and float(cliff[7]) == 4e-9 and cliff[8] == "12" and cliff[9] == "open"
+    everything = _csv_rows(browser.get("/flags.csv?state=all"))
+    assert len(everything) == 1 + 3 and not any("+1555" in cell for r in everything for cell in r)
+    with database.session() as s:
+        s.get(Flag, f["early-hangup"]).state = "dismissed"
+    assert [r[0] for r in _csv_rows(browser.get("/flags.csv?state=dismissed&period=2026-10"))[1:]] == \
+        [str(f["early-hangup"])]
+    browser.post("/lang", {"lang": "ru", "back": "/flags"})
+    ru = _csv_rows(browser.get("/flags.csv?state=all&agent=ann"))
+    assert ru[0][:3] == ["Запись", "Период", "Оператор"] and len(ru) == 2
+    bad = browser.get("/flags.csv?agent=nobody")
+    assert bad.status_code == 400 and "Ничего не скачано" in bad.get_data(as_text=True)
 
 
 def test_finding_page_shows_all_calls_and_the_talk_time_histogram(browser, seeded):

@@ -37,8 +37,8 @@ def test_periods_page_lists_months_with_calls_and_the_current_one(app, browser, 
     assert _period_rows(page) == [current, "2026-11", PERIOD, AUGUST]          # newest first
     assert "August 2026" in page and page.count("Nothing to show") == 1     # no exports yet, but periods
     scorecards = browser.get(f"/scorecards?period={AUGUST}").get_data(as_text=True)
-    assert not flashes(browser) and f"<b>{AUGUST}</b>" in scorecards
-    assert f'<option value="{AUGUST}" selected>{AUGUST}</option>' in scorecards
+    assert not flashes(browser) and "<b>August 2026</b>" in scorecards
+    assert f'<option value="{AUGUST}" selected>August 2026</option>' in scorecards
     with database.session() as s:
         assert s.get(PayPeriod, AUGUST) is None and s.get(PayPeriod, current) is None
     listed = app.test_cli_runner().invoke(args=["export", "periods"])
@@ -81,7 +81,7 @@ def test_lock_goes_through_a_confirmation_with_a_required_reason(app, browser, d
     assert flashes(browser) == [f"Period {AUGUST} is already locked."]
     browser.post("/lang", {"lang": "ru", "back": "/"})
     scorecards = browser.get(f"/scorecards?period={AUGUST}").get_data(as_text=True)
-    assert f'<option value="{AUGUST}" selected>{AUGUST} (закрыт)</option>' in scorecards
+    assert f'<option value="{AUGUST}" selected>август 2026 · закрыт</option>' in scorecards
     assert '<span class="badge locked">закрыт</span>' in scorecards
     agent = browser.get(f"/agents/ann?period={AUGUST}").get_data(as_text=True)
     assert '<span class="badge locked">закрыт</span>' in agent

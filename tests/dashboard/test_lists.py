@@ -10,8 +10,9 @@ import re
 from datetime import timedelta
 
 
-from dashboard.call_list import CallFilter, count_calls, iter_calls, mask, parse_search
+from dashboard.call_list import CallFilter, count_calls, iter_calls, parse_search
 from dashboard.csv_out import csv_response
+from dashboard.masking import mask
 from scoring.outcomes.rules import load_rules
 from scoring.outcomes.sla import sla_report, sla_total
 from scoring.scorecards.drilldown import trace
@@ -155,6 +156,21 @@ def test_filters_by_agent_outcome_and_queue_are_shareable_get_args(browser, data
     assert f"/calls.csv?agent={CUTTER}&amp;period={PERIOD}" in text       # the download keeps the selection
 
 
+def test_no_page_shows_a_whole_caller_number(browser, database):
+    """The call's own page masks its caller as the lists do; so do the pages that list calls."""
+    sid = f"CA{7:032d}"
+    with database.session() as s:
+        number = s.get(Call, sid).from_number
+    browser.login("supervisor")
+    call = page(browser, f"/calls/{sid}")
+    assert number not in call and number[1:] not in call
+    assert html.unescape(re.search(r'<dd id="caller">(.*?)</dd>', call).group(1)) == mask(number)
+    for url in (f"/calls?period={PERIOD}", f"/calls.csv?period={PERIOD}", f"/agents/{CUTTER}?period={PERIOD}",
+                "/flags?state=all", f"/flags.csv?state=all", f"/scorecards?period={PERIOD}"):
+        text = browser.get(url).get_data(as_text=True)
+        assert "+1555" not in text and "15550000" not in text, url
+
+
 def test_parse_search():
     assert parse_search("  ") is None
     assert parse_search("CA123abc").sid == "CA123abc"
@@ -210,6 +226,27 @@ def test_scorecards_csv_follows_the_page_sort_and_defuses_formulas(browser, data
     only_south = rows_of(browser.get(f"/scorecards.csv?period={PERIOD}&team=south"))
     assert {r[3] for r in only_south[1:]} == {"south"}
     assert browser.get(f"/scorecards.csv?period={PERIOD}&sort=nope").status_code == 400
+
+
+def test_scorecards_page_50_agents_at_a_time_with_n_of_m(browser, database):
+    with database.session() as s:
+        for i in range(60):                                  # 64 agents in all: two pages
+            s.add(Agent(id=f"z{i:02d}", name=f"Agent {i}", team="north", skills=["billing"]))
+            s.flush()
+            add_call(s, f"CA9{i:031d}", f"z{i:02d}", START + timedelta(days=2), 200, "caller", {"adequate": 1})
+    browser.login("supervisor")
+    first = page(browser, f"/scorecards?period={PERIOD}&sort=agent&dir=asc")
+    assert counts(first) == ["1–50 of 64 agents"] * 2
+    second = page(browser, f"/scorecards?period={PERIOD}&sort=agent&dir=asc&page=2")
+    assert counts(second) == ["51–64 of 64 agents"] * 2
+    agents = [re.findall(r'data-agent="([^"]+)"', t) for t in (first, second)]
+    assert [len(a) for a in agents] == [50, 14] and not set(agents[0]) & set(agents[1])
+    assert agents[0] + agents[1] == [r[1] for r in rows_of(browser.get(
+        f"/scorecards.csv?period={PERIOD}&sort=agent&dir=asc"))[1:]]          # the CSV: every page, same order
+    link = html.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))
+    assert "page=2" in link and "sort=agent" in link and f"period={PERIOD}" in link
+    browser.post("/lang", {"lang": "ru", "back": "/scorecards"})
+    assert counts(page(browser, f"/scorecards?period={PERIOD}&page=2"))[0] == "51–64 из 64 операторов"
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(app):
@@ -290,6 +327,16 @@ def test_the_sla_panel_adds_up_to_what_flask_sla_says(app, browser, database):
     printed = [json.loads(line) for line in cli.output.splitlines() if line.startswith("{")]
     assert sum(r["offered"] for r in printed) == total["offered"]
     assert sum(r["handled"] for r in printed) == total["handled"]
+    assert sum(r["others"] for r in printed) == total["others"] == 2
+    for by in ("queue", "team"):                         # the table: an others column, and the panel's total
+        table = app.test_cli_runner().invoke(args=["sla", "--start", start.isoformat(), "--end", end.isoformat(),
+                                                   "--by", by])
+        assert table.exit_code == 0, table.output
+        lines = [line.split() for line in table.output.splitlines()]
+        assert lines[0][:6] == [by, "offered", "handled", "aband", "others", "short"]
+        assert [int(v) for v in lines[-1][1:5]] == numbers and lines[-1][0] == "(all)"
+        for line in lines[1:-1]:
+            assert int(line[1]) == sum(int(v) for v in line[2:5])    # offered = handled + abandoned + others
 
 
 def test_the_centres_weeks_add_up_and_are_charted(browser, database):

@@ -90,3 +90,13 @@ def test_webhooks_and_apis_keep_their_answers(twilio, app):
     assert "Content-Security-Policy" not in resp.headers and resp.headers["X-Content-Type-Options"] == "nosniff"
     api = app.test_client().get("/api/openapi.json")
     assert api.status_code == 200 and api.is_json and "Content-Security-Policy" not in api.headers
+
+
+def test_the_limiter_hooks_run_for_the_login_only(app):
+    """Flask-Limiter's request hooks are the login blueprint's (the throttle tests above show they
+    still work there): a Twilio webhook never runs them."""
+    def limiter_hooks(registry, key):
+        return [f for f in registry.get(key, ()) if getattr(getattr(f, "func", f), "__module__", "")
+                .startswith("flask_limiter")]
+    for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        assert not limiter_hooks(registry, None) and limiter_hooks(registry, "auth")

@@ -50,10 +50,10 @@ def test_the_russian_catalog_translates_every_marked_string():
 
 
 def test_counted_nouns_are_declined(app):
-    msg = ("Cliff: %(num)s call in the strip vs %(e)s expected (p %(p)s)",
-           "Cliff: %(num)s calls in the strip vs %(e)s expected (p %(p)s)")
+    msg = ("Cliff: %(num)s call in the strip vs %(e)s expected (%(p)s)",
+           "Cliff: %(num)s calls in the strip vs %(e)s expected (%(p)s)")
     with app.test_request_context(), force_locale("ru"):
-        said = {n: ngettext(*msg, n, e="1", p="0,5") for n in (1, 2, 5, 11, 21, 104)}
+        said = {n: ngettext(*msg, n, e="1", p="p = 0,5") for n in (1, 2, 5, 11, 21, 104)}
     assert [said[n].split()[2] for n in (1, 2, 5, 11, 21, 104)] == \
         ["звонок", "звонка", "звонков", "звонков", "звонок", "звонка"]
 

@@ -355,3 +355,36 @@ def test_a_call_back_whose_create_answer_was_lost_still_runs(fapp, database, res
     assert _row(database, leg_id).twilio_sid == made.sid and _row(database, leg_id).state == "sent"
     assert _send(fapp, sender, fid, now + timedelta(minutes=5)) == "nothing"
     assert len(rest.sent("call")) == 1
+
+
+def test_a_follow_up_drops_the_scorecard_rollup_of_its_call_day(fapp, database, rest, sender, twilio_f):
+    """The day closes 6 h after midnight, before the follow-up goes out the next morning (quiet
+    hours): sending it and its answer change that day's counts, so each drops the day's rollup,
+    and the next refresh counts it again as the rows give it."""
+    from scoring.scorecards.config import load_config
+    from scoring.scorecards.rollup import refresh, rolled_tally
+    from scoring.scorecards.tally import live_tally
+    from store.rollup import ScorecardDay
+
+    late = T0.replace(hour=17)                              # 20:00 in Moscow: quiet hours from 21:00
+    _seed(database, at=late)
+    morning = late + timedelta(hours=14)                    # 10:00 the next day in Moscow
+    ctx = type("Ctx", (), {"db": database, "progress": lambda self, *a: None})()
+    day = late.date()
+
+    def rolled() -> bool:
+        with database.session() as s:
+            return s.get(ScorecardDay, day) is not None
+
+    assert refresh(ctx, now=morning.isoformat())["days"] >= 1 and rolled()
+    [fid] = _plan(fapp, morning)
+    assert _send(fapp, sender, fid, morning) == "sent" and not rolled()
+    refresh(ctx, now=morning.isoformat())
+    assert rolled()
+    assert "How satisfied" in _sms(twilio_f, "2", "SMd1")
+    assert not rolled()
+    refresh(ctx, now=(morning + timedelta(minutes=5)).isoformat())
+    span = (late - timedelta(hours=17), late + timedelta(hours=7))
+    with database.session() as s:
+        assert rolled_tally(s, *span, load_config()) == live_tally(s, *span, load_config())
+        assert sum(c[1] for c in live_tally(s, *span, load_config()).cells.values()) == 1   # offered, by the follow-up

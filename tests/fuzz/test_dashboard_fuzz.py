@@ -203,7 +203,8 @@ def routes(seeded: dict) -> list[Route]:
                                       st.sampled_from(["../__init__.py", "../../aftercall/config.py", "nope.css", "a/b"])
                                       | unknown(["dashboard.css"]), path=True)}),
         Route("GET", "/scorecards", "supervisor",
-              query={**RANGE, "team": choice(["north", "south"]), "sort": choice(SORTS), "dir": choice(["asc", "desc"])}),
+              query={**RANGE, "team": choice(["north", "south"]), "sort": choice(SORTS), "dir": choice(["asc", "desc"]),
+                     "page": page}),
         Route("GET", "/scorecards.csv", "supervisor",
               query={**RANGE, "team": choice(["north", "south"]), "sort": choice(SORTS), "dir": choice(["asc", "desc"])}),
         Route("GET", "/agents/<agent_id>", "supervisor", path={"agent_id": ids(agents)},
@@ -220,6 +221,7 @@ def routes(seeded: dict) -> list[Route]:
         Route("GET", "/flags", "supervisor", "hr",
               query={**QUEUE_FILTERS(agents), "page": Field(st.integers(1, 3).map(str), unknown(()).filter(
                   lambda v: not (v.strip().isdecimal() and 0 < int(v.strip()) < 10**6)))}),
+        Route("GET", "/flags.csv", "supervisor", "hr", query=QUEUE_FILTERS(agents)),
         Route("GET", "/flags/<id:flag_id>", "supervisor", "hr", path={"flag_id": ids(flag_ids)}),
         Route("POST", "/flags/review", "supervisor", "hr",
               form={**QUEUE_FILTERS(agents), "scope": choice(["selected", "matching"]),

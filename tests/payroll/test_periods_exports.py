@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import gc
+import hashlib
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -138,3 +140,17 @@ def test_xlsx_is_laid_out_like_a_payroll_file():
     assert all(8 <= w <= 40 for w in widths.values())
     assert render(rows, "xlsx") == render(rows, "xlsx")
     assert read_csv(render(rows, "csv"))[1]["insufficient"] == "true"     # CSV keeps its text
+
+
+def test_xlsx_bytes_stay_the_same_and_the_collector_is_left_as_it_was():
+    """A locked period's re-export must keep its checksum: the workbook's bytes are pinned (with
+    the pinned openpyxl and lxml), whatever is done to make it faster."""
+    rows = [ROW, ROW | {"agent_id": "a2", "insufficient": True, "adequacy": 0.734, "response_rate": 0.5,
+                        "agent_name": "Анна Бергман-Лунд", "rank": 3}]
+    pinned = "98f57236cb54383a3315a96bda6c3016c4a25b84d44eb872baebc45ec0334358"
+    assert gc.isenabled() and hashlib.sha256(render(rows, "xlsx")).hexdigest() == pinned and gc.isenabled()
+    gc.disable()
+    try:
+        assert hashlib.sha256(render(rows, "xlsx")).hexdigest() == pinned and not gc.isenabled()
+    finally:
+        gc.enable()

@@ -14,12 +14,12 @@ from aftercall import jobs
 from aftercall.jobs import ROLLUP_JOB, RollupScheduler
 from callflow.agents import create_agent
 from scoring.payroll.periods import lock_period, period_bounds
-from scoring.scorecards.rollup import (check_against_rows, missing_days, refresh, rolled_days, rolled_tally, rollup_key,
-                            settled_before)
+from scoring.scorecards.rollup import (GRACE, RECOUNT_AFTER, check_against_rows, closed_before, missing_days, refresh,
+                                       rolled_days, rolled_tally, rollup_key, settled_at)
 from scoring.outcomes.rules import load_rules
 from scoring.scorecards.build import build_scorecards
 from scoring.scorecards.config import ScoringConfig, load_config
-from scoring.scorecards.tally import live_tally
+from scoring.scorecards.tally import later_repeats, live_tally
 from store.calls import Call, SurveyAnswer
 from store.jobs import Job
 from store.rollup import ScorecardCell, ScorecardDay
@@ -30,8 +30,8 @@ from tests.payroll.conftest import Builder
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 DAYS = 12
-LATER = START + timedelta(days=60)           # every seeded day is settled by then
-ROLLED = (settled_before(LATER, load_rules()) - START.date()).days   # the calls' days, then empty ones
+LATER = START + timedelta(days=60)           # every seeded day is closed and settled by then
+ROLLED = (closed_before(LATER) - START.date()).days   # the calls' days, then empty ones
 ANONYMOUS = "anonymous"
 
 
@@ -114,22 +114,47 @@ def test_the_dashboard_reads_the_stored_days(seeded):
     assert changed and handled[0] == handled[1] + changed
 
 
-def test_only_settled_days_are_rolled_up(seeded):
-    """A day settles once its repeat-call window (72 h) and 6 h of grace have passed."""
-    settles = START + timedelta(days=DAYS) + timedelta(hours=load_rules().repeat_window_hours + 6)
-    assert roll(seeded, now=settles - timedelta(minutes=1))["days"] == DAYS - 1
+def test_days_are_rolled_up_once_closed(seeded):
+    """A day is closed, and rolled up, 6 h after its end (the longest call, Twilio's retries)."""
+    closes = START + timedelta(days=DAYS) + GRACE
+    assert roll(seeded, now=closes - timedelta(minutes=1))["days"] == DAYS - 1
     last = (START + timedelta(days=DAYS - 1)).date()
     with seeded.session() as s:
-        assert missing_days(s, settles - timedelta(minutes=1)) == []
-        assert missing_days(s, settles) == [last]
-    assert roll(seeded, now=settles)["days"] == 1
+        assert missing_days(s, closes - timedelta(minutes=1)) == []
+        assert missing_days(s, closes) == [last]
+    assert roll(seeded, now=closes)["days"] == 1
+
+
+def test_a_day_whose_repeat_window_is_open_adds_the_repeat_calls_since(seeded):
+    """Rolled up mid-way through the seeded calls: the last closed days' first-contact
+    resolution still changes. Their stored repeats are those seen when counted; the repeat
+    calls since are added from the rows, so any range still equals the rows (which already
+    hold the later calls), and the days are counted again hourly until their window passes."""
+    now = START + timedelta(days=7, hours=8)
+    assert roll(seeded, now=now)["days"] == 7
+    cfg, rules = load_config(), load_rules()
+    with seeded.session() as s:
+        open_days = [d for d, at in rolled_days(s, START, START + timedelta(days=DAYS), rollup_key(cfg, rules)).items()
+                     if at < settled_at(d, rules)]
+        assert len(open_days) == 3
+        midnights = [datetime.combine(d, datetime.min.time(), timezone.utc) for d in open_days]
+        later = [later_repeats(s, m, m + timedelta(days=1), now) for m in midnights]
+        assert any(t.cells for t in later)         # the seed has repeat calls after `now`: the test reaches them
+        for start, end in ranges():
+            assert rolled_tally(s, start, end, cfg) == live_tally(s, start, end, cfg), (start, end)
+        assert missing_days(s, now + RECOUNT_AFTER - timedelta(minutes=1)) == []
+        assert missing_days(s, now + RECOUNT_AFTER) == open_days
+    settled = settled_at(open_days[-1], rules)
+    roll(seeded, now=settled)                      # their windows have passed: counted for the last time
+    with seeded.session() as s:
+        assert not set(missing_days(s, settled + timedelta(days=1))) & set(open_days)
 
 
 def test_another_counting_rule_ignores_the_stored_days(seeded):
     roll(seeded)
     strict = ScoringConfig(csat_top_box_min=5)
     with seeded.session() as s:
-        assert rolled_days(s, START, START + timedelta(days=DAYS), rollup_key(strict, load_rules())) == []
+        assert not rolled_days(s, START, START + timedelta(days=DAYS), rollup_key(strict, load_rules()))
         start, end = START, START + timedelta(days=DAYS)
         assert rolled_tally(s, start, end, strict) == live_tally(s, start, end, strict)
 

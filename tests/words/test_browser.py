@@ -4,7 +4,6 @@ from __future__ import annotations
 import shutil
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,10 +15,10 @@ from store.calls import Leg
 from store.db import Database
 from store.recordings import Recording
 from tests.conftest import make_settings
-from tests.dashboard.seed import PASSWORD, USERS, seed
-from tests.dashboard.test_browser import ARGS, CHROMIUM, shot
+from tests.browser import auth, chromium, needs_chromium, page, shot  # noqa: F401  (fixtures)
+from tests.dashboard.seed import seed
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 WORDS = "Мне так и не вернули деньги, a refund is still missing"
 
 
@@ -42,28 +41,19 @@ def server(tmp_path, sqlite_template):
     db.dispose()
 
 
-def test_call_page_shows_the_callers_words_in_both_languages(server):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_context(viewport={"width": 1366, "height": 800}).new_page()
-        page.goto(server["url"] + "/login")
-        page.fill("input[name=email]", USERS["supervisor"])
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login")
-        page.wait_for_load_state()
-        page.goto(f"{server['url']}/calls/{server['sid']}")
-        words = page.locator(".caller-words")
-        assert words.count() == 1 and words.is_visible()
-        assert "The caller's own words (0:14)" in words.inner_text()
-        assert words.locator("q").inner_text() == WORDS
-        assert words.locator("audio").get_attribute("src").endswith(f"/words/RE{'7' * 32}.mp3")
-        assert "api.twilio.com" not in page.content()
-        shot(page, "words-en")
-        page.click("button[name=lang][value=ru]")
-        page.wait_for_load_state()
-        words = page.locator(".caller-words")
-        assert "Слова звонящего (0:14)" in words.inner_text() and "Прослушать" in words.inner_text()
-        assert words.locator("q").inner_text() == WORDS
-        shot(page, "words-ru")
-        browser.close()
+def test_call_page_shows_the_callers_words_in_both_languages(server, page, auth):
+    auth.login("supervisor")
+    page.goto(f"{server['url']}/calls/{server['sid']}")
+    words = page.locator(".caller-words")
+    assert words.count() == 1 and words.is_visible()
+    assert "The caller's own words (0:14)" in words.inner_text()
+    assert words.locator("q").inner_text() == WORDS
+    assert words.locator("audio").get_attribute("src").endswith(f"/words/RE{'7' * 32}.mp3")
+    assert "api.twilio.com" not in page.content()
+    shot(page, "words-en")
+    page.click("button[name=lang][value=ru]")
+    page.wait_for_load_state()
+    words = page.locator(".caller-words")
+    assert "Слова звонящего (0:14)" in words.inner_text() and "Прослушать" in words.inner_text()
+    assert words.locator("q").inner_text() == WORDS
+    shot(page, "words-ru")
