@@ -29,6 +29,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.config["FOLLOWUPS"] = followup_setup(settings)
     app.extensions["db"] = db or Database(settings.database_url)
     app.extensions["answer_spool"] = AnswerSpool(settings.answer_spool_dir)
+    from aftercall.recordings import remover
+    # The dashboard's player fetches a recording's audio through this (Twilio's credentials stay
+    # here); without an account there is nothing to fetch from, and no player is shown.
+    app.extensions["recording_audio"] = (lambda recording_sid: remover(settings).audio(recording_sid)) \
+        if settings.twilio_account_sid else None
     if settings.skip_signature:
         logging.getLogger(__name__).warning("Twilio signature checks are OFF (TWILIO_SKIP_SIGNATURE_CHECK)")
 

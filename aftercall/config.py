@@ -58,6 +58,8 @@ class Settings:
     callback_sweep_seconds: int = 60
     callback_lookback_days: int = 14
     callback_due_hours: int = 0
+    recording_retention_days: int = 30
+    recording_sweep_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -88,4 +90,6 @@ class Settings:
             callback_sweep_seconds=_int(env, "CALLBACK_SWEEP_SECONDS", 60),
             callback_lookback_days=_int(env, "CALLBACK_LOOKBACK_DAYS", 14),
             callback_due_hours=_int(env, "CALLBACK_DUE_HOURS", 0),
+            recording_retention_days=_int(env, "RECORDING_RETENTION_DAYS", 30),
+            recording_sweep_seconds=_int(env, "RECORDING_SWEEP_SECONDS", 3600),
         )

@@ -24,6 +24,7 @@ from aftercall.callbacks import CallbackSweeper
 from aftercall.clock import Every
 from aftercall.config import Settings
 from aftercall.followups import FollowupScheduler
+from aftercall.recordings import RecordingSweeper
 from scoring.outcomes import recompute  # noqa: F401  (defines jobs)
 from scoring.payroll import jobs as payroll_jobs  # noqa: F401  (defines jobs)
 from scoring.scorecards.rollup import missing_days, refresh
@@ -195,11 +196,11 @@ class RollupScheduler:
 
 def work(settings: Settings, db: Database, stop: threading.Event | None = None, poll: float = 1.0) -> None:
     """The worker process: RQ worker plus outbox relay with Redis, else the embedded loop;
-    both replay the survey answer spool, schedule the scorecard rollup, open call-back tasks and
-    (``FOLLOWUPS_ENABLED``) the follow-up surveys on their clocks."""
+    both replay the survey answer spool, schedule the scorecard rollup, open call-back tasks,
+    purge recordings past retention and (``FOLLOWUPS_ENABLED``) the follow-up surveys on their clocks."""
     stop = stop or threading.Event()
     chores = (SpoolReplayer(settings, db), RollupScheduler(settings, db), CallbackSweeper(settings, db),
-              FollowupScheduler(settings, db))
+              RecordingSweeper(settings, db), FollowupScheduler(settings, db))
     if not settings.redis_url:
         log.info("no REDIS_URL: running jobs in-process from the database outbox")
         while not stop.is_set():

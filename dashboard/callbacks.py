@@ -1,5 +1,6 @@
 """The call-back worklist: a supervisor's tasks (mine / my teams' / all), overdue first, a
-page at a time, with the state change and the reassignment forms.
+page at a time, with the state change and the reassignment forms, and the caller's own words
+where they left some.
 
 The query is ``callbacks.worklist.worklist`` and the changes ``callbacks.tasks``', as for the
 JSON API and ``flask callbacks``; this page collects them and words a refusal in the
@@ -16,7 +17,7 @@ from callbacks.calling import active, call_back
 from callbacks.errors import CallbackError
 from callbacks.tasks import NEXT, SUPERVISING_ROLES, change_state, reassign
 from callbacks.worklist import SCOPES, STATE_FILTERS, Filters, is_overdue, worklist
-from dashboard import queries
+from dashboard import queries, words as caller_words
 from dashboard.auth import guard
 from dashboard.i18n import N_, label, refusal, shown
 from dashboard.masking import mask
@@ -54,8 +55,9 @@ def index():
                                                                 User.role.in_(SUPERVISING_ROLES)).order_by(User.email))}
         emails = dict(s.execute(select(User.id, User.email).where(
             User.id.in_({a.user_id for task in result.tasks for a in task.attempts}))).all())
+        said = caller_words.shown(s, [task.leg_id for task in result.tasks])
         rows = [{"task": task, "overdue": is_overdue(task, now), "caller": mask(task.caller_number),
-                 "owner": owners.get(task.owner_id), "next": NEXT[task.state],
+                 "owner": owners.get(task.owner_id), "next": NEXT[task.state], "words": said.get(task.leg_id, []),
                  "attempts": [{"a": a, "who": emails.get(a.user_id, ""), "active": active(a)}
                               for a in task.attempts[-ATTEMPTS_SHOWN:]]} for task in result.tasks]
     query = {"scope": scope, "state": state, "reason": reason, "team": team, "agent": agent_id,

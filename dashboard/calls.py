@@ -1,11 +1,11 @@
 """The calls list (paged, searchable, as CSV) and one call's timeline (supervisors)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, request
+from flask import Blueprint, Response, abort, current_app, flash, request
 from flask_babel import gettext
 from sqlalchemy import or_, select
 
-from dashboard import call_list, queries
+from dashboard import call_list, queries, words as caller_words
 from dashboard.auth import guard
 from dashboard.call_list import OUTCOMES, CallFilter
 from dashboard.csv_out import csv_response, refused_filter
@@ -13,6 +13,7 @@ from dashboard.i18n import N_, InputError, answer, label
 from dashboard.paging import paged
 from dashboard.web import centre_tz, choice_arg, db, or_404, page_range, render
 from store.flags import Flag
+from store.recordings import Recording
 
 bp = Blueprint("calls", __name__)
 bp.before_request(guard("calls"))
@@ -82,4 +83,25 @@ def show(sid):
         leg_ids = [e.data["id"] for e in events if e.kind == "leg"]
         flags = list(s.scalars(select(Flag).where(or_(Flag.call_sid == sid, Flag.leg_id.in_(leg_ids)))
                                .order_by(Flag.id)))
-    return render("call.html", call=call, events=events, flags=flags)
+        said = caller_words.shown(s, leg_ids)
+    return render("call.html", call=call, events=events, flags=flags, said=said)
+
+
+@bp.get("/calls/<sid>/words/<recording_sid>.mp3")
+def words_audio(sid, recording_sid):
+    """The caller's recorded words, fetched from Twilio with the account's credentials; 404
+    once deleted, or when Twilio cannot give it."""
+    with db().session() as s:
+        row = s.scalar(select(Recording).where(Recording.recording_sid == recording_sid, Recording.call_sid == sid,
+                                               Recording.deleted_at.is_(None)))
+    if row is None:
+        abort(404)
+    fetch = current_app.extensions.get("recording_audio")
+    if fetch is None:
+        abort(404)
+    try:
+        audio, mimetype = fetch(row.recording_sid)
+    except Exception:   # no credentials, Twilio unreachable or without it: nothing to play
+        current_app.logger.warning("recording %s could not be fetched from Twilio", row.recording_sid, exc_info=True)
+        abort(404)
+    return Response(audio, mimetype=mimetype, headers={"Cache-Control": "private, no-store"})

@@ -36,6 +36,13 @@ from .scenario import Scenario
 from .truth import AppError, CallTruth, LegTruth
 from .webhooks import TWIML_CONTENT_TYPES, WebhookClient, idempotency_token
 
+# What callers say after the beep of a survey <Record>, by language key of the IVR.
+WORDS = {
+    "1": ["My refund has still not arrived.", "Nobody could tell me when the engineer comes.",
+          "I was charged twice and the agent did not fix it.", "The internet still drops every evening."],
+    "2": ["Мне так и не вернули деньги.", "Никто не сказал, когда придёт мастер.",
+          "С меня списали дважды, а оператор ничего не исправил.", "Интернет всё так же пропадает по вечерам."],
+}
 APP_ERROR_MESSAGE_S = 4.0   # "We are sorry, an application error has occurred. Goodbye."
 INFINITE_LOOPS = 1000       # loop="0" repeats until something else happens
 WAIT_LOOP_FLOOR_S = 1.0     # a waitUrl document that takes no time is not re-fetched in zero time
@@ -74,6 +81,7 @@ class Context:
     on_finish: Callable[["Call"], None]
     queues: QueueBook = field(default_factory=QueueBook)
     callback_errors: int = 0
+    recordings: Callable[[str], None] | None = None   # told each RecordingSid made (the REST stand-in)
 
     def __post_init__(self) -> None:
         self.by_phone = {a.spec.phone: a for a in self.agents.values() if a.spec.phone}
@@ -316,6 +324,80 @@ class Call:
                 yield from self.wait(timeout)
                 params = {"Digits": digits, "FinishedOnKey": ""}
         return (yield from self.fetch(action, verb.attr("method", "POST"), params))
+
+    def _record(self, verb, doc):
+        """<Record>: a beep, then the caller's voice until `timeout` seconds of silence, a
+        `finishOnKey` key or `maxLength` seconds (twilio.com/docs/voice/twiml/record).
+
+        A caller in the survey speaks (`callers.speak_words`) or stays silent; anyone else is
+        silent. Silence makes an empty recording: no `action` request, the next verb runs
+        (the Record page: "if Twilio receives an empty recording, it will not make a request
+        to the 'action' URL"), and an `absent` recordingStatusCallback when subscribed.
+        Words: `action` gets RecordingUrl, RecordingSid, RecordingDuration and Digits; the
+        recordingStatusCallback (`completed`) and, with `transcribe`, the transcribeCallback
+        (TranscriptionText, TranscriptionStatus, RecordingSid, RecordingUrl) follow as separate
+        requests, late, sometimes duplicated or the transcription first
+        (`faults.duplicate_status_callback`, `reorder_status_callbacks`), or, for the
+        transcription, never (`faults.lost_transcription`). Its own random stream, so adding
+        a <Record> changes no other draw of the call."""
+        rng = random.Random(f"{self.sid}:words:{self.requests}")
+        timeout = float(verb.attr("timeout", "5"))
+        max_length = int(verb.attr("maxLength", "3600"))
+        finish = verb.attr("finishOnKey", "1234567890*#")
+        leg = self.survey.leg if self.survey is not None else None
+        speaks = leg is not None and rng.random() < self.sc.callers.speak_words
+        sid = "RE" + f"{rng.getrandbits(128):032x}"
+        url = f"https://api.twilio.com/2010-04-01/Accounts/{self.sc.account_sid}/Recordings/{sid}"
+        events = set((verb.attr("recordingStatusCallbackEvent") or "completed").split())
+        status_url = verb.attr("recordingStatusCallback")
+        yield from self.wait(1.0)   # the beep
+        if not speaks:
+            yield from self.wait(timeout)
+            if status_url and "absent" in events:
+                self._recording_callback(rng, urljoin(doc.url, status_url), {
+                    "RecordingSid": sid, "RecordingUrl": url, "RecordingStatus": "absent",
+                    "RecordingDuration": "0", "RecordingChannels": "1", "RecordingSource": "RecordVerb"}, 0, 1.0, 5.0)
+            return None
+        seconds = rng.randint(2, max(2, min(max_length, 25)))
+        key = finish[0] if finish and rng.random() < 0.6 else ""
+        yield from self.wait(seconds + (0.5 if key else timeout if seconds < max_length else 0.0))
+        leg.words, leg.recording_sid = rng.choice(WORDS.get(self.truth.language or "1", WORDS["1"])), sid
+        if self.ctx.recordings is not None:
+            self.ctx.recordings(sid)
+        # Reordered: the transcription comes at once, the recording's status late.
+        status_window, text_window = ((5.0, 30.0), (0.0, 3.0)) if self.reorder_callbacks else ((1.0, 10.0), (15.0, 60.0))
+        if status_url and "completed" in events:
+            self._recording_callback(rng, urljoin(doc.url, status_url), {
+                "RecordingSid": sid, "RecordingUrl": url, "RecordingStatus": "completed",
+                "RecordingDuration": str(seconds), "RecordingChannels": "1", "RecordingSource": "RecordVerb"},
+                1, *status_window)
+        if verb.attr("transcribe", "false").lower() == "true" and verb.attr("transcribeCallback") \
+                and rng.random() >= self.sc.faults.lost_transcription:
+            leg.transcription_sent = True
+            ok = rng.random() >= 0.05
+            self._recording_callback(rng, urljoin(doc.url, verb.attr("transcribeCallback")), {
+                "TranscriptionSid": "TR" + sid[2:], "TranscriptionStatus": "completed" if ok else "failed",
+                "TranscriptionText": leg.words if ok else "", "TranscriptionType": "fast",
+                "TranscriptionUrl": f"{url}/Transcriptions/TR{sid[2:]}", "RecordingSid": sid, "RecordingUrl": url},
+                2, *text_window)
+        action = urljoin(doc.url, verb.attr("action")) if verb.attr("action") else doc.url
+        return (yield from self.fetch(action, verb.attr("method", "POST"), {
+            "RecordingUrl": url, "RecordingSid": sid, "RecordingDuration": str(seconds), "Digits": key}))
+
+    def _recording_callback(self, rng: random.Random, url: str, extra: dict[str, str], n: int,
+                            lo: float, hi: float) -> None:
+        """One of a recording's callbacks, delivered `lo`–`hi` s from now, maybe twice."""
+        params = self.params(extra)
+        token = idempotency_token(self.sid, 20_000 + 10 * self.requests + n)
+        dup = rng.random() < self.sc.faults.duplicate_status_callback
+        ctx = self.ctx
+
+        def deliver():
+            yield
+            reply = yield Http(lambda: ctx.webhooks.deliver(url, "POST", params, token, duplicate=dup))
+            if not reply.ok:
+                ctx.callback_errors += 1
+        ctx.engine.spawn(deliver(), self.now + rng.uniform(lo, hi))
 
     def _caller_input(self, prompt_s: float):
         """What the caller presses at this Gather (None: silence); may hang up instead."""

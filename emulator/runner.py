@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import time
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
@@ -59,13 +60,15 @@ def caller_numbers(scenario: Scenario, rng: random.Random) -> list[str]:
 
 def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int = 1,
         console: AgentConsole | None = None, truth_path: str | Path | None = None,
-        window_s: float = 2.0) -> SimulationResult:
+        window_s: float = 2.0, recordings: Callable[[str], None] | None = None) -> SimulationResult:
     """Simulate `scenario` against `target` and return what happened.
 
     `target` is a `Target`, a base URL string (live server) or a WSGI app
     (in-process). `console` defaults to the app's JSON agent API
     (`HttpConsole`) with the scenario's `api_token`; pass `NullConsole()` for
     apps without one.
+    `recordings` is told each RecordingSid a caller's words made (e.g.
+    `FakeTwilioRest.keep_recording`, so the app can fetch and delete it there).
     """
     if isinstance(target, str):
         target = Target.http(target, connections=max(8, concurrency * 2))
@@ -97,7 +100,7 @@ def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int =
                 bar.refresh()
 
     ctx = Context(scenario=scenario, engine=engine, webhooks=webhooks, resolve=target.url,
-                  agents=agents, console=console, on_finish=on_finish)
+                  agents=agents, console=console, on_finish=on_finish, recordings=recordings)
 
     stop = scenario.stop_s()
 

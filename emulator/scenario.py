@@ -78,6 +78,7 @@ class Callers:
     repeat_if_unresolved: float = 0.5
     repeat_delay_h: tuple[float, float] = (0.5, 8.0)
     number_pool: int = 5000
+    speak_words: float = 0.7       # says something at a survey <Record> (the rest stay silent)
     difficulty: dict[str, float] = field(default_factory=dict)
     """How hard each queue's problems are, 0 (default) to 1, by queue name: a hard queue's
     callers are resolved less often and rate lower whoever answers (the case mix scoring
@@ -154,6 +155,7 @@ class Faults:
     retry_count: int = 1
     retry_policy: str = "ct,rt,5xx"
     dial_action_on_caller_hangup: float = 1.0
+    lost_transcription: float = 0.0  # a <Record>'s transcribeCallback never comes
 
 
 @dataclass

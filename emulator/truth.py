@@ -39,6 +39,9 @@ class LegTruth:
     resolved: bool = False
     survey: list[str] = field(default_factory=list)  # answers in the order the survey Gathers came
     survey_declined: bool = False
+    words: str | None = None            # what the caller said after a survey <Record> (None: silence)
+    recording_sid: str | None = None    # the RecordingSid of those words
+    transcription_sent: bool = False    # Twilio's transcribeCallback was sent (it is sometimes lost)
 
 
 @dataclass

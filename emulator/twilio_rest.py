@@ -1,4 +1,5 @@
-"""Twilio's REST API, played locally: ``Messages`` and ``Calls`` creation and listing.
+"""Twilio's REST API, played locally: ``Messages`` and ``Calls`` creation and listing, and
+the ``Recordings`` of the callers' words (fetch the audio, ``DELETE``).
 
 A real HTTP server (the app's ``twilio`` client reaches it through ``TWILIO_API_BASE_URL``)
 answering the way api.twilio.com does (twilio/twilio-oai ``CreateMessage``, ``CreateCall``,
@@ -9,6 +10,11 @@ scenario rates: 429 (code 20429), 500 (before or AFTER creating the resource: th
 cannot tell), a response slower than the client's timeout (also after creating), and
 21610 for a number that said STOP (as Twilio does on long codes). Nothing is sent anywhere
 from here: ``emulator.followups`` plays what happens to each created resource.
+
+Recordings (twilio/twilio-oai ``DeleteRecording``): ``keep_recording(sid)`` stores one (the
+emulated calls do, for each caller who spoke after a ``<Record>``); ``GET …/Recordings/{Sid}.mp3``
+answers its audio, ``DELETE …/Recordings/{Sid}.json`` answers 204 and forgets it, or 404
+(code 20404) when there is none. Forced faults (``fail``) apply to deletes as to creates.
 """
 from __future__ import annotations
 
@@ -66,6 +72,8 @@ class FakeTwilioRest:
     created: list[Created] = field(default_factory=list)
     opted_out: set[str] = field(default_factory=set)
     requests: list[tuple[str, str, int]] = field(default_factory=list)   # (method, path, status answered)
+    recordings: set[str] = field(default_factory=set)                     # RecordingSids Twilio still holds
+    deleted: list[str] = field(default_factory=list)                      # RecordingSids deleted, in order
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
     """Stamps ``date_created``: simulated time when the app runs on simulated time."""
 
@@ -98,6 +106,9 @@ class FakeTwilioRest:
             def do_POST(self):
                 fake._handle(self, "POST")
 
+            def do_DELETE(self):
+                fake._handle(self, "DELETE")
+
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -113,6 +124,10 @@ class FakeTwilioRest:
             self._server.shutdown()
             self._server.server_close()
 
+    def keep_recording(self, sid: str) -> None:
+        with self._lock:
+            self.recordings.add(sid)
+
     def sent(self, kind: str | None = None) -> list[Created]:
         with self._lock:
             return [c for c in self.created if kind is None or c.kind == kind]
@@ -126,10 +141,11 @@ class FakeTwilioRest:
             self.requests.append((method, url.path, status))
         if body is None:       # a timeout: the client gives up first
             return
-        data = json.dumps(body).encode()
+        audio = isinstance(body, bytes)
+        data = body if audio else b"" if status == 204 else json.dumps(body).encode()
         try:
             req.send_response(status)
-            req.send_header("Content-Type", "application/json")
+            req.send_header("Content-Type", "audio/mpeg" if audio else "application/json")
             req.send_header("Content-Length", str(len(data)))
             req.end_headers()
             req.wfile.write(data)
@@ -143,6 +159,9 @@ class FakeTwilioRest:
     def _route(self, req, method: str, parts: list[str], query: str):
         if not self._authorised(req):
             return 401, _error(20003, "Authenticate", 401)
+        if len(parts) == 5 and parts[:2] == ["2010-04-01", "Accounts"] and parts[2] == self.account_sid \
+                and parts[3] == "Recordings":
+            return self._recording(method, parts[4])
         if len(parts) != 4 or parts[:2] != ["2010-04-01", "Accounts"] or parts[2] != self.account_sid \
                 or parts[3] not in ("Messages.json", "Calls.json"):
             return 404, _error(20404, "The requested resource was not found", 404)
@@ -191,6 +210,39 @@ class FakeTwilioRest:
             time.sleep(self.slow_s)
             return 0, None
         return 201, made.resource(self.account_sid)
+
+    def _recording(self, method: str, name: str):
+        sid, _, ext = name.partition(".")
+        with self._lock:
+            held = sid in self.recordings
+        if method == "GET":
+            if ext == "mp3" and held:
+                return 200, b"ID3\x03\x00\x00\x00\x00\x00\x00" + sid.encode()   # a stand-in for the audio
+            return 404, _error(20404, "The requested resource was not found", 404)
+        if method != "DELETE" or ext != "json":
+            return 405, _error(20004, "Method not allowed", 405)
+        fault = self._fault()
+        if fault == "429":
+            return 429, _error(20429, "Too Many Requests", 429)
+        if fault in ("500", "500-after-create"):
+            if fault == "500-after-create":
+                self._forget(sid)
+            return 500, _error(20500, "Internal Server Error", 500)
+        if fault in ("timeout", "timeout-after-create"):
+            if fault == "timeout-after-create":
+                self._forget(sid)
+            time.sleep(self.slow_s)
+            return 0, None
+        if not held:
+            return 404, _error(20404, f"The requested resource /Recordings/{sid}.json was not found", 404)
+        self._forget(sid)
+        return 204, {}
+
+    def _forget(self, sid: str) -> None:
+        with self._lock:
+            if sid in self.recordings:
+                self.recordings.discard(sid)
+                self.deleted.append(sid)
 
     def _fault(self) -> str | None:
         with self._lock:

@@ -18,7 +18,7 @@ VERBS = {
     "Reject", "Record", "Sms", "Connect", "Refer", "Start", "Stop", "Pay", "Prompt", "Echo",
 }
 # The subset this emulator executes; the rest are real TwiML it cannot emulate.
-SUPPORTED = {"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Enqueue", "Leave", "Dial", "Reject"}
+SUPPORTED = {"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Enqueue", "Leave", "Dial", "Reject", "Record"}
 # <Gather> may nest only Say, Play and Pause (twilio.com/docs/voice/twiml/gather#nest-other-verbs).
 GATHER_CHILDREN = {"Say", "Play", "Pause"}
 # <Dial> nouns (twilio.com/docs/voice/twiml/dial#nouns); only Client and Number reach simulated agents.

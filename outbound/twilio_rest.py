@@ -103,3 +103,40 @@ def _as_dial_error():
     except SendError as exc:
         raise DialError(str(exc), code=exc.code, status=exc.status, retryable=exc.retryable,
                         ambiguous=exc.ambiguous) from exc
+
+
+class TwilioRecordings:
+    """The caller's recorded words at Twilio: delete them when retention ends
+    (``survey.words.RecordingRemover``) and fetch their audio for the dashboard's player, so
+    supervisors never see Twilio's URL or the account's credentials. Needs only the account
+    SID and auth token (no sending number)."""
+
+    def __init__(self, account_sid: str, auth_token: str, *, base_url: str = DEFAULT_BASE_URL,
+                 timeout: float = TIMEOUT_SECONDS):
+        if not account_sid or not auth_token:
+            raise ValueError("recordings need TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        self.account_sid, self.auth_token, self.timeout = account_sid, auth_token, timeout
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        self.base_url = self.client.api.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    def delete_recording(self, recording_sid: str) -> bool:
+        """True when Twilio deleted it, False when it was already gone (404); ``SendError``
+        otherwise (retryable on 429, 5xx and lost connections)."""
+        try:
+            return TwilioSender._call(self.client.recordings(recording_sid).delete)
+        except SendError as exc:
+            if exc.status == 404:
+                return False
+            raise
+
+    def audio(self, recording_sid: str) -> tuple[bytes, str]:
+        """The recording as MP3 (``…/Recordings/{Sid}.mp3``), built from the SID rather than a
+        stored URL, so only this account's recordings are ever fetched with its credentials."""
+        url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}.mp3"
+        try:
+            got = requests.get(url, auth=(self.account_sid, self.auth_token), timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise SendError(f"Twilio unreachable: {type(exc).__name__}", retryable=True) from exc
+        if got.status_code != 200:
+            raise SendError(f"Twilio {got.status_code} for recording {recording_sid}", status=got.status_code)
+        return got.content, got.headers.get("Content-Type", "audio/mpeg")

@@ -8,5 +8,6 @@ from store.flags import Flag  # noqa: F401
 from store.followups import Followup, OptOut  # noqa: F401
 from store.jobs import Job  # noqa: F401
 from store.payroll import ExportFile, PayPeriod, ScorecardCache  # noqa: F401
+from store.recordings import Recording  # noqa: F401
 from store.rollup import ScorecardCell, ScorecardDay  # noqa: F401
 from store.users import User  # noqa: F401

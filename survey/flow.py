@@ -22,6 +22,7 @@ class SurveyStep:
     next_attempt: int = 1
     next_index: int | None = None    # the question to ask next, if any
     transfer: bool = False           # back to an agent (the caller asked for more help)
+    words: bool = False              # ask for the caller's own words before ``next_index``
 
     @property
     def finished(self) -> bool:
@@ -39,4 +40,5 @@ def step(survey: Survey, index: int, digits: str | None, attempt: int) -> Survey
     value = int(decision.value)
     if question.transfer_on is not None and value == question.transfer_on:
         return SurveyStep(Record(question.key, value, "answered"), transfer=True)
-    return SurveyStep(Record(question.key, value, "answered"), next_index=nxt)
+    return SurveyStep(Record(question.key, value, "answered"), next_index=nxt,
+                      words=survey.asks_words(question.key, value))

@@ -36,6 +36,20 @@ def survey_thanks(params: dict, args: dict) -> VoiceResponse:
     return twiml.survey_thanks(twiml.language(args.get("lang")))
 
 
+def words_go_on(params: dict, args: dict) -> VoiceResponse:
+    """The Record action failed: the survey goes on from the URL alone (the words, if any,
+    still arrive by the recording's own callbacks)."""
+    lang = twiml.language(args.get("lang"))
+    try:
+        leg_id, raw_next = arg_int(args, "leg"), args.get("next", "")
+        next_index = arg_int(args, "next") if raw_next != "" else None
+        if next_index is not None and next_index >= len(twiml.survey().questions):
+            raise BadParams("no such question")
+    except BadParams:
+        return survey_thanks(params, args)
+    return twiml.survey_goes_on(VoiceResponse(), leg_id, next_index, lang)
+
+
 def nothing(params: dict, args: dict) -> VoiceResponse:
     return VoiceResponse()
 

@@ -43,9 +43,13 @@ TWILIO_ENUMS = {
     "DialCallStatus": {"completed", "answered", "busy", "failed", "no-answer", "canceled"},
     "QueueResult": {"bridged", "bridging-in-process", "error", "hangup", "leave", "redirected",
                     "redirected-from-bridged", "queue-full", "system-error"},
+    # twilio.com/docs/voice/twiml/record: recordingStatusCallback and transcribeCallback.
+    "RecordingStatus": {"in-progress", "completed", "absent", "failed"},
+    "TranscriptionStatus": {"completed", "failed"},
 }
 STEP_MAX = WebhookEvent.step.type.length
-TWILIO_COUNTS = ("SequenceNumber", "CallDuration", "DialCallDuration", "QueueTime", "AvgQueueTime", "QueuePosition")
+TWILIO_COUNTS = ("SequenceNumber", "CallDuration", "DialCallDuration", "QueueTime", "AvgQueueTime", "QueuePosition",
+                 "RecordingDuration")
 
 
 def clean(values: dict) -> dict:

@@ -149,11 +149,44 @@ def survey_next(resp: VoiceResponse, leg_id: int | str, index: int, decision: Su
     if decision.reprompt:
         speak(resp, lang, s.say(lang, _prompt(decision.reprompt)))
         return ask_question(resp, leg_id, index, decision.next_attempt, lang)
-    if decision.next_index is not None:
-        return ask_question(resp, leg_id, decision.next_index, 1, lang)
-    speak(resp, lang, s.say(lang, "thanks"))
+    if decision.words:
+        ask_words(resp, leg_id, decision.next_index, lang)
+    return survey_goes_on(resp, leg_id, decision.next_index, lang)
+
+
+def survey_goes_on(resp: VoiceResponse, leg_id: int | str, next_index: int | None, lang: str) -> VoiceResponse:
+    """The next question, or thanks and goodbye after the last."""
+    if next_index is not None:
+        return ask_question(resp, leg_id, next_index, 1, lang)
+    speak(resp, lang, survey().say(lang, "thanks"))
     resp.hangup()
     return resp
+
+
+def ask_words(resp: VoiceResponse, leg_id: int | str, next_index: int | None, lang: str) -> VoiceResponse:
+    """The caller's own words: the prompt, a beep and a short ``<Record>``
+    (twilio.com/docs/voice/twiml/record). Its ``action`` goes on with the survey; when the
+    caller said nothing Twilio skips the action and runs the next verb, which the caller of
+    this function appends (``survey_goes_on``)."""
+    words = survey().words
+    speak(resp, lang, words.prompt[lang])
+    transcribe = lang in words.transcribe
+    resp.record(action=url_for("voice.words", leg=leg_id, next="" if next_index is None else next_index, lang=lang),
+                method="POST", max_length=words.max_length, timeout=words.timeout,
+                finish_on_key=words.finish_on_key, play_beep=True, trim="trim-silence",
+                recording_status_callback=url_for("voice.recording_status", leg=leg_id, lang=lang),
+                recording_status_callback_method="POST", recording_status_callback_event="completed absent",
+                transcribe=transcribe,
+                transcribe_callback=url_for("voice.transcription", leg=leg_id, lang=lang) if transcribe else None)
+    return resp
+
+
+def words_heard(leg_id: int, next_index: int | None, lang: str) -> VoiceResponse:
+    """After the caller's words: thanks, then the survey goes on."""
+    resp, words = VoiceResponse(), survey().words
+    if words is not None:
+        speak(resp, lang, words.thanks[lang])
+    return survey_goes_on(resp, leg_id, next_index, lang)
 
 
 _LEG = "LEGxID"   # stands for the leg id in a cached rendering; never produced by the survey's texts or URLs
@@ -165,7 +198,7 @@ def survey_next_twiml(leg_id: int, index: int, decision: SurveyStep, lang: str) 
     outcome, language) and per URL root, with only the leg id put in per request."""
     cache = current_app.extensions.setdefault("survey_twiml", {})
     key = (id(survey()), request.script_root, lang, index, decision.reprompt, decision.next_attempt,
-           decision.next_index)
+           decision.next_index, decision.words)
     text = cache.get(key)
     if text is None:
         if len(cache) >= _TWIML_CACHE_MAX:

@@ -13,7 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callflow import journey
 from callflow.calls import parse_timestamp
-from survey import keypad
+from survey import keypad, words as caller_words
 from webhooks import fallbacks, twiml
 from webhooks.replay import BadParams, Prepared, arg_int, count, count_or_none, voice_webhook
 
@@ -142,6 +142,61 @@ def survey(s, params, args):
         entry = journey.transfer_back(s, _caller(params), press.leg_id)
         return twiml.transfer(entry.queue, lang, entry.id)
     return twiml.survey_next_twiml(press.leg_id, press.index, taken.decision, lang)
+
+
+def _words_at(args: dict) -> tuple[int, int | None, str]:
+    """The leg, the question to go on with (none after the last) and the language of a Record URL."""
+    raw_next = args.get("next", "")
+    next_index = arg_int(args, "next") if raw_next != "" else None
+    if next_index is not None and next_index >= len(twiml.survey().questions):
+        raise BadParams("no such question")
+    return arg_int(args, "leg"), next_index, twiml.language(args.get("lang"))
+
+
+def _heard(s, params: dict, args: dict, **what) -> None:
+    sid = (params.get("RecordingSid") or "").strip()
+    if not sid or len(sid) > 64:
+        raise BadParams("missing or malformed RecordingSid")
+    leg_id, _, lang = _words_at(args)
+    setting = twiml.survey().words
+    try:
+        caller_words.heard(s, call_sid=params["CallSid"], leg_id=leg_id,
+                           transcribed=setting is None or lang in setting.transcribe,
+                           what=caller_words.Heard(sid, url=params.get("RecordingUrl"),
+                                                   duration=count_or_none(params, "RecordingDuration"), **what))
+    except caller_words.NotThisCall as exc:
+        raise BadParams(str(exc)) from None
+
+
+@bp.post("/survey/words")
+@voice_webhook(step=lambda p, a: f"words:{a.get('leg', '-')}:{p.get('RecordingSid', '')}",
+               fallback=fallbacks.words_go_on)
+def words(s, params, args):
+    """Record ``action``: the caller's words are recorded; thanks, and the survey goes on.
+    (An empty recording never comes here: Twilio runs the verb after ``<Record>`` instead.)"""
+    _heard(s, params, args, status="received")
+    leg_id, next_index, lang = _words_at(args)
+    return twiml.words_heard(leg_id, next_index, lang)
+
+
+@bp.post("/recording/status")
+@voice_webhook(step=lambda p, a: f"recording:{p.get('RecordingSid', '')}:{p.get('RecordingStatus', '')}",
+               fallback=fallbacks.nothing)
+def recording_status(s, params, args):
+    """``recordingStatusCallback`` of the caller's words: the file is ready (or absent, failed)."""
+    _heard(s, params, args, status=params.get("RecordingStatus") or None)
+    return VoiceResponse()
+
+
+@bp.post("/recording/transcription")
+@voice_webhook(step=lambda p, a: f"transcription:{p.get('RecordingSid', '')}:{p.get('TranscriptionStatus', '')}",
+               fallback=fallbacks.nothing)
+def transcription(s, params, args):
+    """``transcribeCallback``: the text of the caller's words, or that Twilio could not make one."""
+    if not params.get("TranscriptionStatus"):
+        raise BadParams("TranscriptionStatus missing")
+    _heard(s, params, args, transcription_status=params["TranscriptionStatus"], text=params.get("TranscriptionText"))
+    return VoiceResponse()
 
 
 @bp.post("/status")

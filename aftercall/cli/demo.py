@@ -1,6 +1,8 @@
 """``flask demo``: a demo call centre on first start: agents, a week of emulated calls."""
 from __future__ import annotations
 
+import dataclasses
+import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,10 +17,13 @@ from emulator.runner import run
 from emulator.scenario import load_scenario
 from emulator.transport import Target
 from store.calls import Call
+from store.recordings import Recording
+from survey.definition import words_setting
 
 DEMO_LOOKBACK_DAYS = 36500
 DEMO_SUPERVISOR = "supervisor@demo.local"   # scripts/run.sh creates it before the demo
 DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "emulator" / "scenarios" / "demo.toml"
+DEMO_SURVEY = Path(__file__).resolve().parents[2] / "survey" / "survey.toml"
 
 
 def demo_window(scenario, now: datetime):
@@ -30,6 +35,12 @@ def demo_window(scenario, now: datetime):
     tail = timedelta(seconds=scenario.timing.max_call_s, hours=max(scenario.callers.repeat_delay_h))
     end = (now - tail).replace(minute=0, second=0, microsecond=0)
     return scenario.replace(start=end - timedelta(days=scenario.days), until=now)
+
+
+def demo_words():
+    """The shipped survey file's ``[record]`` table, turned on, for the demo's calls."""
+    raw = tomllib.loads(DEMO_SURVEY.read_text(encoding="utf-8"))["record"]
+    return words_setting({**raw, "enabled": True})
 
 
 @click.command("demo")
@@ -56,10 +67,14 @@ def demo_command(scenario_path, if_empty, truth_path, no_followups):
     scenario = demo_window(load_scenario(scenario_path), datetime.now(timezone.utc))
     scenario = scenario.replace(auth_token=settings.twilio_auth_token, api_token=token)
     target = Target.wsgi(current_app._get_current_object(), settings.public_base_url or "http://localhost")
+    survey = current_app.config["SURVEY"]
+    if survey.words is None:   # the demo's callers leave their words even where the survey file does not ask
+        current_app.config["SURVEY"] = dataclasses.replace(survey, words=demo_words())
     try:
         result = run(scenario, target, console=HttpConsole(target.client, target.base_url, token),
                      truth_path=truth_path)
     finally:
+        current_app.config["SURVEY"] = survey
         target.close()
     click.echo(result.summary())
     if not no_followups:
@@ -79,3 +94,6 @@ def demo_command(scenario_path, if_empty, truth_path, no_followups):
                            base_url=settings.public_base_url or "http://localhost")
     click.echo(f"call-backs: {DEMO_SUPERVISOR} called {len(truth)} callers back: "
                + ", ".join(f"{t.supervisor}/{t.caller or '-'}" for t in truth))
+    with db.session() as s:
+        said = s.scalar(select(func.count()).select_from(Recording).where(Recording.transcription_text.is_not(None)))
+    click.echo(f"the callers' own words: {said} transcribed recordings (on the call pages and their tasks)")

@@ -218,6 +218,8 @@ def routes(seeded: dict) -> list[Route]:
         Route("GET", "/calls", "supervisor", "hr", query=calls_query),
         Route("GET", "/calls.csv", "supervisor", "hr", query=calls_query),
         Route("GET", "/calls/<sid>", "supervisor", "hr", path={"sid": ids([seeded["cut_sid"]])}),
+        Route("GET", "/calls/<sid>/words/<recording_sid>.mp3", "supervisor", "hr",   # none seeded: always 404
+              path={"sid": ids([seeded["cut_sid"]]), "recording_sid": ids(["RE" + "0" * 32])}, ok=frozenset({404})),
         Route("GET", "/flags", "supervisor", "hr",
               query={**QUEUE_FILTERS(agents), "page": Field(st.integers(1, 3).map(str), unknown(()).filter(
                   lambda v: not (v.strip().isdecimal() and 0 < int(v.strip()) < 10**6)))}),

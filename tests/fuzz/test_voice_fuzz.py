@@ -16,7 +16,8 @@ from store.agents import Agent
 from store.calls import Call, Leg, QueueEntry
 
 ENDPOINTS = ["/voice/incoming", "/voice/language", "/voice/menu", "/voice/queue/wait", "/voice/queue/done",
-             "/voice/dial/done", "/voice/survey", "/voice/status",
+             "/voice/dial/done", "/voice/survey", "/voice/status", "/voice/survey/words", "/voice/recording/status",
+             "/voice/recording/transcription",
              "/callback/voice/answer", "/callback/voice/dial", "/callback/voice/leg", "/callback/voice/status"]
 SEED_SID = "CAfuzzseed"
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True,
@@ -31,7 +32,8 @@ garbage = st.one_of(
 )
 known_keys = ["CallSid", "AccountSid", "From", "To", "CallStatus", "Digits", "QueueResult", "QueueTime",
               "AvgQueueTime", "DialCallStatus", "DialCallDuration", "DialBridged", "DialCallSid",
-              "CallDuration", "SequenceNumber", "Timestamp", "QueuePosition", "ParentCallSid"]
+              "CallDuration", "SequenceNumber", "Timestamp", "QueuePosition", "ParentCallSid", "RecordingSid",
+              "RecordingUrl", "RecordingDuration", "RecordingStatus", "TranscriptionStatus", "TranscriptionText"]
 call_sids = st.one_of(st.just(SEED_SID), garbage, st.from_regex(r"CA[0-9a-f]{32}", fullmatch=True))
 params_st = st.fixed_dictionaries({}, optional={"CallSid": call_sids, **{k: garbage for k in known_keys[1:]}}) \
     .flatmap(lambda d: st.dictionaries(st.text(min_size=1, max_size=12), garbage, max_size=3)
@@ -39,7 +41,8 @@ params_st = st.fixed_dictionaries({}, optional={"CallSid": call_sids, **{k: garb
 args_st = st.fixed_dictionaries({}, optional={
     "attempt": garbage, "lang": st.one_of(st.sampled_from(["en", "ru"]), garbage),
     "leg": st.one_of(st.just("1"), garbage), "q": st.one_of(st.sampled_from(["0", "1", "2", "3"]), garbage),
-    "entry": st.one_of(st.just("1"), garbage), "a": st.one_of(st.just("1"), garbage)})
+    "entry": st.one_of(st.just("1"), garbage), "a": st.one_of(st.just("1"), garbage),
+    "next": st.one_of(st.sampled_from(["", "1", "2", "3"]), garbage)})
 
 
 @pytest.fixture
