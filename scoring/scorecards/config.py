@@ -29,7 +29,7 @@ class AtRiskConfig:
     window_days: int = 30           # the rolling window, back from now, by the calls' start
     prior_answers: float = 4.0      # pseudo-answers at the centre's index that pull a caller's index
     index_points: float = 3.0       # risk points of an index of 0 (of 100 %: none)
-    min_score: float = 3.0          # a caller with at least this many risk points is at risk
+    min_score: float = 4.0          # a caller with at least this many risk points is at risk
     points: tuple[tuple[str, float], ...] = (("unresolved", 2.0), ("repeat_call", 1.0), ("transfer_back", 1.0),
                                              ("abandoned", 1.0), ("long_wait", 0.5), ("task_failed", 2.0),
                                              ("task_overdue", 1.0), ("task_open", 0.5))

@@ -114,7 +114,7 @@ def test_the_riskiest_first_with_the_score_from_the_settings(database):
         call(s, T0, number="anonymous", visits=[handled("ann", survey=NO)])            # nobody in particular
     result = run(database)
     order = [c.number for c in result.callers]
-    assert order == ["+200001", "+200002"]          # min_score 3: two abandons (2 points) are not enough
+    assert order == ["+200001"]          # min_score 4: one "no" (2 points and the index's) is not enough
     top = result.callers[0]
     assert top.reasons == [("unresolved", 3), ("repeat_call", 2)]
     centre = result.centre_index
@@ -160,12 +160,13 @@ def test_a_repeat_counts_when_the_first_call_was_just_before_the_window(database
 
 def test_a_caller_with_no_answers_has_no_index_and_is_judged_on_factors_alone(database):
     with database.session() as s:
-        agents(s, "ann")
+        for k in range(4):      # four days apart: no repeat calls
+            call(s, T0 + timedelta(days=4 * k - 3), number="+500001", visits=[{"state": "abandoned", "wait": 30}])
         for k in range(3):
-            call(s, T0 + timedelta(days=4 * k), number="+500001", visits=[{"state": "abandoned", "wait": 30}])
-    (only,) = run(database).callers
-    assert only.index is None and only.raw_index is None and only.answers == 0
-    assert only.score == 3.0 and only.reasons == [("abandoned", 3)]
+            call(s, T0 + timedelta(days=4 * k - 1), number="+500002", visits=[{"state": "abandoned", "wait": 30}])
+    (only,) = run(database).callers      # three abandons are three points, under the default four
+    assert only.number == "+500001" and only.index is None and only.raw_index is None and only.answers == 0
+    assert only.score == 4.0 and only.reasons == [("abandoned", 4)]
 
 
 def test_nothing_in_the_window_is_an_empty_list(database):

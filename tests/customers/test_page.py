@@ -3,42 +3,19 @@ Russian, declined), masked numbers, "N of M" paging, and the links to the caller
 tasks that carry a caller key instead of the number; the scorecards' index chart; the CLI."""
 from __future__ import annotations
 
-import itertools
 import re
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from store.base import utcnow
-from store.callbacks import CallbackTask
+from tests.customers.conftest import add_at_risk
 from tests.dashboard.test_translations import english_words, visible
-from tests.outcomes.builder import call, handled
-
-NO = {"adequate": 2, "satisfaction": 1}
 
 
 @pytest.fixture
-def risky(seeded, database, monkeypatch):
-    """Three callers at risk in the last days besides the seeded October: a repeat caller who
-    said "no" three times (with an overdue task), one who said "no" once, one who hung up
-    three times; and a happy caller."""
-    monkeypatch.setattr("tests.outcomes.builder._sids", itertools.count(10**9))   # clear of the seeded CallSids
-    now = utcnow()
-    with database.session() as s:
-        first = [call(s, now - timedelta(days=3, hours=k), number="+15557770001", visits=[handled("ann", survey=NO)])
-                 for k in range(3)]
-        task = CallbackTask(leg_id=first[0].legs[0].id, call_sid=first[0].sid, agent_id="ann", team="north",
-                            caller_number="+15557770001", reason="adequacy-no", state="open", note="",
-                            due_at=now - timedelta(days=1), opened_at=now - timedelta(days=3), updated_at=now)
-        s.add(task)
-        call(s, now - timedelta(days=2), number="+15557770002", visits=[handled("bob", survey=NO)])
-        for k in range(3):
-            call(s, now - timedelta(days=1 + 4 * k), number="+15557770003", visits=[{"state": "abandoned", "wait": 50}])
-        call(s, now - timedelta(days=1), number="+15557770004", visits=[handled("bob", survey={"adequate": 1})])
-        other = call(s, now - timedelta(days=1), number="+15559990000", visits=[handled("bob")])
-        s.flush()
-        return {"sids": [c.sid for c in first], "task": task.id, "other": other.sid}
+def risky(seeded, database):
+    return add_at_risk(database, utcnow())
 
 
 def rows(page: str) -> list[str]:
@@ -62,8 +39,9 @@ def test_the_riskiest_first_with_reasons_masked_numbers_and_links(browser, risky
     first = page[page.index(f'data-key="{keys[0]}"'):page.index(f'data-key="{keys[1]}"')]
     assert "said 3 times the question was not resolved" in first and "2 repeat calls" in first
     assert "1 call-back overdue" in first and "3 calls" in first
-    assert "hung up 3 times while waiting in the queue" in page and "said 1 time the question" in page
-    assert "1–3 of 3 callers" in page and "+15557770004" not in page
+    assert "hung up 4 times while waiting in the queue" in page and "said 1 time the question" in page
+    assert "1 repeat call" in page
+    assert "1–3 of 3 callers" in page and "•0004" not in page
 
     link = re.search(r'<a class="calls" href="([^"]+)"', first).group(1).replace("&amp;", "&")
     args = parse_qs(urlsplit(link).query)
@@ -100,7 +78,8 @@ def test_russian_declines_the_reasons_and_shows_no_english(browser, risky):
     browser.login("supervisor")
     page = browser.get("/at-risk").get_data(as_text=True)
     assert "3 ответа «вопрос не решён»" in page and "2 повторных звонка" in page and "1 перезвон просрочен" in page
-    assert "3 звонка брошены в очереди" in page and "1 ответ «вопрос не решён»" in page
+    assert "4 звонка брошены в очереди" in page and "1 ответ «вопрос не решён»" in page
+    assert "1 повторный звонок" in page
     assert "1–3 из 3 клиентов" in page
     text = visible(page)
     assert not [piece for piece, pattern in english_words() if pattern.search(text)]
