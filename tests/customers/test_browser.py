@@ -12,15 +12,13 @@ from werkzeug.serving import make_server
 from aftercall.app import create_app
 from store.base import utcnow
 from store.db import Database
+from tests.browser import AuthActions, chromium, needs_chromium, shot  # noqa: F401  (chromium: a fixture)
 from tests.conftest import make_settings
 from tests.customers.conftest import add_at_risk
 from tests.dashboard.seed import seed
-from tests.dashboard.test_browser import CHROMIUM, login, shot  # noqa: F401
-from tests.dashboard.test_browser import chromium  # noqa: F401  (fixture)
 from tests.dashboard.test_translations import english_words, visible
 
-pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 WORDS = {"en": {"nav": "At-risk callers", "of": "1–25 of 29 callers", "next": "Next →", "rest": "26–29 of 29 callers",
                 "reason": "said 3 times the question was not resolved", "abandoned": "hung up 4 times while waiting",
                 "calls": "Only the calls of caller", "tasks": "Only the tasks of caller",
@@ -62,9 +60,7 @@ def test_supervisor_reads_the_at_risk_list_and_follows_a_caller(server, chromium
     w, url = WORDS[lang], server["url"]
     context = chromium.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
-    page.goto(url + "/login")
-    page.click(f"button[name=lang][value={lang}]")
-    login(page, url, "supervisor")
+    AuthActions(page, url).login("supervisor", lang)
     page.click(f"header nav >> text={w['nav']}")
     page.wait_for_load_state()
     assert "/at-risk" in page.url
