@@ -31,6 +31,7 @@ class Filters:
     team: str | None = None
     agent_id: str | None = None
     overdue: bool = False
+    caller: str | None = None       # one caller's number
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def _where(query, f: Filters, now: datetime):
         query = query.where(CallbackTask.agent_id == f.agent_id)
     if f.overdue:
         query = query.where(CallbackTask.state.not_in(FINAL), CallbackTask.due_at < now)
+    if f.caller:
+        query = query.where(CallbackTask.caller_number == f.caller)
     return query
 
 

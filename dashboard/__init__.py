@@ -86,8 +86,8 @@ def init_app(app: Flask) -> None:
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not request.path.startswith(EXEMPT_PREFIXES):
             csrf.protect()
 
-    from dashboard import admin, auth_views, calls, callbacks, flags, hr, profile, supervise
-    for module in (auth_views, supervise, calls, flags, callbacks, profile, hr, admin):
+    from dashboard import admin, auth_views, calls, callbacks, customers, flags, hr, profile, supervise
+    for module in (auth_views, supervise, calls, flags, callbacks, customers, profile, hr, admin):
         app.register_blueprint(module.bp)
 
     from dashboard import hardening

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dashboard.i18n import N_, InputError, shown
 from dashboard.masking import mask
@@ -57,6 +57,7 @@ class CallFilter:
     queue: str | None = None
     outcome: str | None = None
     search: Search | None = None
+    caller: str | None = None    # a CallSid: only the calls from that call's number (an opaque handle)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ def _selection(f: CallFilter):
         bridged = exists().where(Leg.call_sid == Call.sid, Leg.bridged.is_(True))
         queued = exists().where(QueueEntry.call_sid == Call.sid)
         query = query.where({"handled": bridged, "unanswered": queued & ~bridged, "ivr": ~queued}[f.outcome])
+    if f.caller:
+        known = aliased(Call)
+        query = query.where(Call.from_number == select(known.from_number).where(known.sid == f.caller)
+                            .scalar_subquery())
     if f.search and f.search.sid:
         query = query.where(Call.sid == f.search.sid)
     elif f.search:
@@ -138,6 +143,14 @@ def iter_calls(session: Session, f: CallFilter, chunk: int = 2000):
         if len(rows) < chunk:
             return
         last = rows[-1]
+
+
+def caller_number(session: Session, key: str | None) -> str | None:
+    """The number behind a caller key (the CallSid of one of their calls): links to a caller's
+    calls and tasks carry the key, so a whole number never appears in a URL or a server log."""
+    if not key or not CALL_SID.fullmatch(key):
+        return None
+    return session.scalar(select(Call.from_number).where(Call.sid == key))
 
 
 def queues(session: Session) -> list[str]:

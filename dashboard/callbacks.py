@@ -21,7 +21,7 @@ from dashboard import queries, words as caller_words
 from dashboard.auth import guard
 from dashboard.i18n import N_, label, refusal, shown
 from dashboard.masking import mask
-from dashboard.web import actor, choice_arg, db, render, safe_path
+from dashboard.web import actor, caller_arg, choice_arg, db, render, safe_path
 from store.agents import Agent
 from store.base import utcnow
 from store.callbacks import REASONS
@@ -48,9 +48,11 @@ def index():
         teams = sorted({team for team in s.scalars(select(Agent.team)) if team})
         team = choice_arg("team", teams, N_("Team"))
         agent_id = choice_arg("agent", queries.agent_ids(s), N_("Agent"))
+        caller = caller_arg(s)
         now = utcnow()
         result = worklist(s, Filters(scope=scope, user_id=current_user.id, state=state, reason=reason, team=team,
-                                     agent_id=agent_id, overdue=overdue), page, PAGE_SIZE, now=now)
+                                     agent_id=agent_id, overdue=overdue, caller=caller[1] if caller else None),
+                          page, PAGE_SIZE, now=now)
         owners = {u.id: u for u in s.scalars(select(User).where(User.active.is_(True),
                                                                 User.role.in_(SUPERVISING_ROLES)).order_by(User.email))}
         emails = dict(s.execute(select(User.id, User.email).where(
@@ -61,9 +63,10 @@ def index():
                  "attempts": [{"a": a, "who": emails.get(a.user_id, ""), "active": active(a)}
                               for a in task.attempts[-ATTEMPTS_SHOWN:]]} for task in result.tasks]
     query = {"scope": scope, "state": state, "reason": reason, "team": team, "agent": agent_id,
-             "overdue": "1" if overdue else None}
+             "overdue": "1" if overdue else None, "caller": caller[0] if caller else None}
     return render("callbacks.html", rows=rows, result=result, scopes=SCOPES, states=STATE_FILTERS, reasons=REASONS,
-                  teams=teams, query=query, owners=list(owners.values()))
+                  teams=teams, query=query, owners=list(owners.values()),
+                  caller=mask(caller[1]) if caller else None)
 
 
 def _back():

@@ -10,8 +10,9 @@ from dashboard.auth import guard
 from dashboard.call_list import OUTCOMES, CallFilter
 from dashboard.csv_out import csv_response, refused_filter
 from dashboard.i18n import N_, InputError, answer, label
+from dashboard.masking import mask
 from dashboard.paging import paged
-from dashboard.web import centre_tz, choice_arg, db, or_404, page_range, render
+from dashboard.web import caller_arg, centre_tz, choice_arg, db, or_404, page_range, render
 from store.flags import Flag
 from store.recordings import Recording
 
@@ -30,16 +31,19 @@ def _selection(s):
     except InputError as exc:
         flash(exc.say(), "error")
         search = None
+    caller = caller_arg(s)
     f = CallFilter(rng.start, rng.end, agent_id=choice_arg("agent", agents, N_("Agent")),
                    team=choice_arg("team", teams, N_("Team")), queue=choice_arg("queue", queues, N_("Queue")),
-                   outcome=choice_arg("outcome", OUTCOMES, N_("Outcome")), search=search)
-    return f, rng, {"periods": known, "teams": teams, "agents": agents, "queues": queues}
+                   outcome=choice_arg("outcome", OUTCOMES, N_("Outcome")), search=search,
+                   caller=caller[0] if caller else None)
+    return f, rng, {"periods": known, "teams": teams, "agents": agents, "queues": queues,
+                    "caller": mask(caller[1]) if caller else None}
 
 
 def shown_args(f: CallFilter, rng) -> dict:
     """The query string of this selection, for links that keep it (CSV, pages)."""
     args = {"agent": f.agent_id, "team": f.team, "queue": f.queue, "outcome": f.outcome,
-            "q": (request.args.get("q") or "").strip() if f.search else None, **rng.args()}
+            "q": (request.args.get("q") or "").strip() if f.search else None, "caller": f.caller, **rng.args()}
     return {k: v for k, v in args.items() if v}
 
 
@@ -51,7 +55,8 @@ def index():
         rows = call_list.list_calls(s, f, offset=page.offset, limit=page.size)
     return render("calls.html", rng=rng, rows=rows, page=page, f=f, q=request.args.get("q", ""),
                   outcomes=OUTCOMES, team=f.team, args=shown_args(f, rng),
-                  range_extra={k: v for k, v in shown_args(f, rng).items() if k in ("agent", "queue", "outcome", "q")},
+                  range_extra={k: v for k, v in shown_args(f, rng).items()
+                               if k in ("agent", "queue", "outcome", "q", "caller")},
                   **choices)
 
 

@@ -105,7 +105,8 @@ def scorecards():
                   page_rows=rows[page.offset:page.offset + page.size], sla_queues=sla_rows,
                   sla=sla_total(team_rows if team else sla_rows), cx=_cx_total(rows),
                   sla_seconds=rules.service_level_seconds, recovered=recovered,
-                  centre_chart=_centre_chart(weeks) if weeks else None, **shown)
+                  centre_chart=_centre_chart(weeks) if weeks else None,
+                  index_chart=_index_chart(weeks) if weeks else None, **shown)
 
 
 def _pct(value) -> float | None:
@@ -155,6 +156,17 @@ def _centre_chart(weeks: list[dict]) -> str:
                       svg.Series(gettext("Adequacy"), "s-adequacy", series("adequacy")),
                       svg.Series(gettext("CSAT"), "s-csat", series("csat"))],
                      title=gettext("The centre by week"), width=520)
+
+
+def _index_chart(weeks: list[dict]) -> str:
+    """The centre's satisfaction index by week (the at-risk page's index at centre level) beside
+    its service level, so a week of long queues and one of unhappy callers can be told apart."""
+    def series(name):
+        return [None if w[name] is None else (w[name], w[name], w[name]) for w in weeks]
+    return svg.trend([w["week"].strftime("%d.%m") for w in weeks],
+                     [svg.Series(gettext("Satisfaction index"), "s-index", series("satisfaction_index")),
+                      svg.Series(gettext("Service level"), "s-sl", series("service_level"))],
+                     title=gettext("Satisfaction index by week"), width=520)
 
 
 def _trend_chart(points: list[dict]) -> str:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user
 from flask_babel import gettext
+from dashboard.call_list import caller_number
 from dashboard.filters import FilterError, Range, from_args
 from dashboard.i18n import shown
 from scoring.payroll.periods import KnownPeriod, known_periods
@@ -52,6 +53,20 @@ def choice_arg(name: str, allowed, label: str, default: str | None = None) -> st
     flash(gettext("%(what)s: “%(value)s” is not a known value, so this filter was not applied.",
                   what=gettext(label), value=shown(raw)), "error")
     return default
+
+
+def caller_arg(session) -> tuple[str, str] | None:
+    """``?caller=``: a caller key (the CallSid of one of their calls, as the at-risk page links
+    it): ``(key, number)``; an unknown key is not applied, and the page says so."""
+    raw = (request.args.get("caller") or "").strip()
+    if not raw:
+        return None
+    number = caller_number(session, raw)
+    if number is not None:
+        return raw, number
+    flash(gettext("%(what)s: “%(value)s” is not a known value, so this filter was not applied.",
+                  what=gettext("Caller"), value=shown(raw)), "error")
+    return None
 
 
 def render(template: str, **context):

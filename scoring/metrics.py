@@ -8,6 +8,12 @@ def rate(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
+def satisfaction_index(good: int, answers: int) -> float | None:
+    """The satisfaction index: of the adequacy and rating answers together, the share that were
+    good ("yes", or a rating in the top box): one figure for a caller and for the centre."""
+    return rate(good, answers)
+
+
 def response_rate(completed: int, offered: int) -> float | None:
     """Surveys completed / surveys offered."""
     return rate(completed, offered)

@@ -25,7 +25,8 @@ def centre_trend(session: Session, start: datetime, end: datetime, *, sla_second
                  short_abandon_seconds: int, config: ScoringConfig | None = None) -> list[dict]:
     """One dict per week of [start, end): ``week`` (its local Monday), the SLA total's figures
     (``offered``, ``service_level``, ``abandonment_rate``) and the centre's raw adequacy and
-    CSAT (``adequacy``, ``csat`` with their answer counts ``adequacy_n``, ``csat_n``)."""
+    CSAT (``adequacy``, ``csat`` with their answer counts ``adequacy_n``, ``csat_n``) and the
+    satisfaction index of both together (``satisfaction_index``, the callers' index at centre level)."""
     cfg = config or load_config()
     tz = cfg.tz
     rows = session.execute(
@@ -52,6 +53,8 @@ def centre_trend(session: Session, start: datetime, end: datetime, *, sla_second
             out.append({"week": week.date(), "offered": total["offered"], "service_level": total["service_level"],
                         "abandonment_rate": total["abandonment_rate"],
                         "adequacy": metrics.rate(adequate[1], adequate[0]), "adequacy_n": adequate[0],
-                        "csat": metrics.rate(satisfied[1], satisfied[0]), "csat_n": satisfied[0]})
+                        "csat": metrics.rate(satisfied[1], satisfied[0]), "csat_n": satisfied[0],
+                        "satisfaction_index": metrics.satisfaction_index(adequate[1] + satisfied[1],
+                                                                         adequate[0] + satisfied[0])})
         week += timedelta(days=7)
     return out

@@ -17,6 +17,50 @@ answer's channel, else its adequacy answer's; empty without answers): an SMS ans
 later is not the same as one on the line, so each is compared with its own kind."""
 
 
+RISK_FACTORS = ("unresolved", "repeat_call", "transfer_back", "abandoned", "long_wait",
+                "task_failed", "task_overdue", "task_open")
+"""The risk factors of a caller (``scoring/customers.py``), in the order their reasons are worded."""
+
+
+@dataclass(frozen=True)
+class AtRiskConfig:
+    """``[at_risk]``: callers at risk and their satisfaction index (docs/scoring.md, "Callers at risk")."""
+
+    window_days: int = 30           # the rolling window, back from now, by the calls' start
+    prior_answers: float = 4.0      # pseudo-answers at the centre's index that pull a caller's index
+    index_points: float = 3.0       # risk points of an index of 0 (of 100 %: none)
+    min_score: float = 4.0          # a caller with at least this many risk points is at risk
+    points: tuple[tuple[str, float], ...] = (("unresolved", 2.0), ("repeat_call", 1.0), ("transfer_back", 1.0),
+                                             ("abandoned", 1.0), ("long_wait", 0.5), ("task_failed", 2.0),
+                                             ("task_overdue", 1.0), ("task_open", 0.5))
+
+    def weight(self, factor: str) -> float:
+        return dict(self.points)[factor]
+
+
+def _at_risk(data: dict) -> AtRiskConfig:
+    base = AtRiskConfig()
+    unknown = set(data) - set(AtRiskConfig.__dataclass_fields__)
+    _check(not unknown, f"[at_risk] unknown keys {sorted(unknown)}")
+    points = dict(base.points)
+    _check(isinstance(data.get("points", {}), dict), "[at_risk.points] must be a table of factor = points")
+    extra = set(data.get("points", {})) - set(points)
+    _check(not extra, f"[at_risk.points] unknown factors {sorted(extra)}; known: {', '.join(RISK_FACTORS)}")
+    points.update(data.get("points", {}))
+    values = {k: data.get(k, getattr(base, k)) for k in ("window_days", "prior_answers", "index_points", "min_score")}
+    _check(isinstance(values["window_days"], int) and 1 <= values["window_days"] <= 366,
+           "[at_risk] window_days must be a whole number of days from 1 to 366")
+    for key in ("prior_answers", "index_points", "min_score"):
+        _check(isinstance(values[key], (int, float)) and not isinstance(values[key], bool) and values[key] >= 0,
+               f"[at_risk] {key} must be a number >= 0")
+    _check(values["min_score"] > 0, "[at_risk] min_score must be > 0")
+    _check(all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in points.values()),
+           "[at_risk.points] must be numbers >= 0")
+    return AtRiskConfig(window_days=values["window_days"], prior_answers=float(values["prior_answers"]),
+                        index_points=float(values["index_points"]), min_score=float(values["min_score"]),
+                        points=tuple((f, float(points[f])) for f in RISK_FACTORS))
+
+
 @dataclass(frozen=True)
 class ScoringConfig:
     period: str = "monthly"
@@ -33,6 +77,7 @@ class ScoringConfig:
     penalised_flags: tuple[str, ...] = ("truncated", "cap-cut", "cap-cliff", "survey-dodging", "early-hangup")
     weights: CompositeWeights = CompositeWeights()
     tiers: BonusTiers = BonusTiers()
+    at_risk: AtRiskConfig = AtRiskConfig()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -50,7 +95,7 @@ def parse_config(data: dict) -> ScoringConfig:
     unknown = set(data) - known
     _check(not unknown, f"unknown keys {sorted(unknown)}")
     base = ScoringConfig()
-    values = {k: data.get(k, getattr(base, k)) for k in known - {"weights", "tiers"}}
+    values = {k: data.get(k, getattr(base, k)) for k in known - {"weights", "tiers", "at_risk"}}
     _check(values["period"] in ("monthly", "weekly"), "period must be monthly or weekly")
     try:
         ZoneInfo(values["timezone"])
@@ -71,7 +116,7 @@ def parse_config(data: dict) -> ScoringConfig:
                                   for t in data["tiers"])) if "tiers" in data else BonusTiers())
     except (TypeError, KeyError) as exc:
         raise ValueError(f"scoring config: bad [weights] or [[tiers]]: {exc}") from None
-    return ScoringConfig(**values, weights=weights, tiers=tiers)
+    return ScoringConfig(**values, weights=weights, tiers=tiers, at_risk=_at_risk(data.get("at_risk", {})))
 
 
 def load_config(path: str | Path | None = None) -> ScoringConfig:

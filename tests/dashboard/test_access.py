@@ -19,6 +19,7 @@ PAGES = {
     "/calls": {"supervisor", "admin"},
     "/flags": {"supervisor", "admin"},
     "/callbacks": {"supervisor", "admin"},
+    "/at-risk": {"supervisor", "admin"},
     "/hr/periods": {"hr", "admin"},
     "/hr/audit": {"hr", "admin"},
     "/admin/users": {"admin"},

@@ -190,8 +190,9 @@ def QUEUE_FILTERS(agents) -> dict:
 def routes(seeded: dict) -> list[Route]:
     agents = [a for a, _ in AGENTS]
     flag_ids = [str(i) for i in seeded["flags"].values()]
+    caller = Field(st.just(seeded["cut_sid"]), unknown([seeded["cut_sid"]]))   # a caller key: one of their CallSids
     calls_query = {**RANGE, "team": choice(["north", "south"]), "agent": choice(agents), "queue": choice(["billing"]),
-                   "outcome": choice(OUTCOMES), "q": search, "page": page}
+                   "outcome": choice(OUTCOMES), "q": search, "page": page, "caller": caller}
     return [
         Route("GET", "/", None, ok=frozenset({302})),
         Route("GET", "/login", None, query={"next": free_text}),
@@ -240,8 +241,10 @@ def routes(seeded: dict) -> list[Route]:
         Route("GET", "/callbacks", "supervisor", "hr",
               query={"scope": choice(SCOPES), "state": choice(STATE_FILTERS), "reason": choice(REASONS),
                      "team": choice(["north", "south"]), "agent": choice(agents), "overdue": choice(["1"]),
+                     "caller": caller,
                      "page": Field(st.integers(1, 10**6 - 1).map(str), unknown(()).filter(
                          lambda v: not (v.strip().isascii() and v.strip().isdigit() and 0 < int(v) < 10**6)))}),
+        Route("GET", "/at-risk", "supervisor", "hr", query={"page": page}),
         Route("POST", "/callbacks/<id:task_id>/state", "supervisor", "hr",
               path={"task_id": ids([str(i) for i in seeded["tasks"]])},
               form={"state": choice(TASK_STATES, required=True), "note": lengths(500), "back": free_text}),
