@@ -180,7 +180,8 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
         funnel[agent] += c[FUNNEL_AT:]
     answers = [(c[0], c[1], *c[6:]) for c in cells]
     agents = sorted({agent for agent, _mix in tally.cells})
-    info = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(agents)))}
+    info = {row.id: row for row in session.execute(select(Agent.id, Agent.name, Agent.team)
+                                                   .where(Agent.id.in_(agents)))}   # rows, not ORM objects
     teams = {a: info[a].team if a in info else "" for a in agents}
 
     adq_adj = _adjust([(c[0], c[1], c[2], c[3]) for c in answers], cfg)
