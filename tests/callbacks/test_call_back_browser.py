@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -25,10 +24,10 @@ from store.callbacks import CallAttempt, CallbackTask
 from store.db import Database
 from store.users import User
 from tests.conftest import AUTH_TOKEN, make_settings
-from tests.dashboard.seed import PASSWORD, USERS, seed
-from tests.dashboard.test_browser import ARGS, CHROMIUM, shot
+from tests.browser import auth, chromium, needs_chromium, page, shot  # noqa: F401  (fixtures)
+from tests.dashboard.seed import USERS, seed
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 ACCOUNT, FROM = "AC" + "5" * 32, "+15005550006"
 
 
@@ -54,22 +53,6 @@ def server(tmp_path_factory, sqlite_template):
     db.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1366, "height": 800})
-    yield context.new_page()
-    context.close()
-
-
 def worker_and_people(server, caller: ClickToCall):
     """What the worker (the ring job) and then Twilio's emulated people do after the click."""
     db, rest = server["db"], server["rest"]
@@ -82,13 +65,9 @@ def worker_and_people(server, caller: ClickToCall):
     return attempt_id, truth
 
 
-def test_call_back_from_the_worklist_in_english_and_russian(server, page):
-    url, db = server["url"], server["db"]
-    page.goto(url + "/login")
-    page.fill("input[name=email]", USERS["supervisor"])
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login")
-    page.wait_for_load_state()
+def test_call_back_from_the_worklist_in_english_and_russian(server, page, auth):
+    db = server["db"]
+    auth.login("supervisor")
     with db.session() as s:
         first, second = s.scalars(select(CallbackTask.id).where(CallbackTask.team == "north")
                                   .order_by(CallbackTask.due_at, CallbackTask.id).limit(2)).all()
