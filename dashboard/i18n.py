@@ -207,13 +207,26 @@ REFUSALS: dict[str, str] = {
     "no_ring_to": N_("%(value)s has no phone number or Twilio Client identity to ring: set one on the profile page."),
     "ring_to_busy": N_("%(value)s is already on a call-back (task %(id)s): one call at a time."),
     "no_caller_number": N_("Task %(id)s's caller withheld their number: there is nothing to dial."),
+    "bad_state": N_("The state must be one of %(choices)s."),
+    "bad_transition": N_("A task that is %(old)s cannot become %(new)s; from %(old)s it may become %(choices)s."),
+    "note_long": N_("An outcome note can have at most %(n)s characters."),
+    "bad_team": N_("A team name needs 1 to %(n)s characters."),
 }
+WORDED = {"bad_state": {"choices": "task_state"},
+          "bad_transition": {"old": "task_state", "new": "task_state", "choices": "task_state"}}
+"""Parameters that are stored codes, worded with ``label`` (a list of them comma-separated)."""
 
 
 def refusal(exc) -> str:
     """A domain error's reason in the reader's language (its English text if it has no words here)."""
-    msgid = REFUSALS.get(getattr(exc, "key", None))
-    return gettext(msgid, **exc.params) if msgid else str(exc)
+    key = getattr(exc, "key", None)
+    msgid = REFUSALS.get(key)
+    if not msgid:
+        return str(exc)
+    params = dict(exc.params)
+    for name, kind in WORDED.get(key, {}).items():
+        params[name] = ", ".join(label(kind, code.strip()) for code in str(params[name]).split(","))
+    return gettext(msgid, **params)
 
 
 

@@ -118,6 +118,10 @@ def test_unknown_task_roles_and_russian(app, tasks):
     b.post("/lang", {"lang": "ru"})
     page = b.get("/callbacks").get_data(as_text=True)
     assert "Задачи перезвона" in page and "Задач: 3, просрочено: 2" in page and "Страница 1 из 1" in page
+    said = b.post(f"/callbacks/{tasks['CA-0']}/state", {"state": "not-reached"},
+                  follow_redirects=True).get_data(as_text=True)
+    assert "Задача в состоянии «открыта» не может перейти в «не дозвонились»" in said
+    assert "cannot become" not in said
 
 
 def test_recovery_rate_beside_the_scorecard(app, database, tasks):
