@@ -19,7 +19,8 @@ from callbacks.tasks import NEXT, SUPERVISING_ROLES, change_state, reassign
 from callbacks.worklist import SCOPES, STATE_FILTERS, Filters, is_overdue, worklist
 from dashboard import queries, words as caller_words
 from dashboard.auth import guard
-from dashboard.i18n import N_, label, refusal, shown
+from dashboard.paging import Page, page_number
+from dashboard.i18n import N_, label, refusal
 from dashboard.masking import mask
 from dashboard.web import actor, caller_arg, choice_arg, db, render, safe_path
 from store.agents import Agent
@@ -39,11 +40,7 @@ def index():
     state = choice_arg("state", STATE_FILTERS, N_("State"), default="todo")
     reason = choice_arg("reason", REASONS, N_("Reason"))
     overdue = choice_arg("overdue", ("1",), N_("overdue")) == "1"
-    raw_page, page = (request.args.get("page") or "").strip(), 1
-    if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) < 10**6:
-        page = int(raw_page)
-    elif raw_page:
-        flash(gettext("%(what)s: “%(value)s” is not a known value, so this filter was not applied.", what=gettext("Page"), value=shown(raw_page)), "error")
+    asked = page_number()
     with db().session() as s:
         teams = sorted({team for team in s.scalars(select(Agent.team)) if team})
         team = choice_arg("team", teams, N_("Team"))
@@ -52,7 +49,7 @@ def index():
         now = utcnow()
         result = worklist(s, Filters(scope=scope, user_id=current_user.id, state=state, reason=reason, team=team,
                                      agent_id=agent_id, overdue=overdue, caller=caller[1] if caller else None),
-                          page, PAGE_SIZE, now=now)
+                          asked, PAGE_SIZE, now=now)
         owners = {u.id: u for u in s.scalars(select(User).where(User.active.is_(True),
                                                                 User.role.in_(SUPERVISING_ROLES)).order_by(User.email))}
         emails = dict(s.execute(select(User.id, User.email).where(
@@ -64,7 +61,8 @@ def index():
                               for a in task.attempts[-ATTEMPTS_SHOWN:]]} for task in result.tasks]
     query = {"scope": scope, "state": state, "reason": reason, "team": team, "agent": agent_id,
              "overdue": "1" if overdue else None, "caller": caller[0] if caller else None}
-    return render("callbacks.html", rows=rows, result=result, scopes=SCOPES, states=STATE_FILTERS, reasons=REASONS,
+    page = Page(result.page, PAGE_SIZE, result.total, "page")
+    return render("callbacks.html", rows=rows, result=result, page=page, scopes=SCOPES, states=STATE_FILTERS, reasons=REASONS,
                   teams=teams, query=query, owners=list(owners.values()),
                   caller=mask(caller[1]) if caller else None)
 

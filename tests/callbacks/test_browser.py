@@ -52,7 +52,7 @@ def test_supervisor_works_the_list_in_english_and_russian(server, page, auth):
     rows = page.locator("table.tasks tbody tr")
     assert rows.count() >= 1 and rows.first.get_attribute("id") == f"task-{mine}"
     assert page.locator(f"#task-{south}").count() == 0          # another team's: under "All" only
-    assert page.locator("#pager").inner_text().startswith("Page 1 of")
+    assert " of " in page.locator("#pager").inner_text() and "tasks" in page.locator("#pager").inner_text()
     shot(page, "callbacks-en")
 
     row = page.locator(f"#task-{mine}")
@@ -70,7 +70,7 @@ def test_supervisor_works_the_list_in_english_and_russian(server, page, auth):
     page.click("button[name=lang][value=ru]")
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Задачи перезвона"
-    assert page.locator("#pager").inner_text().startswith("Страница 1 из")
+    assert " из " in page.locator("#pager").inner_text() and "задач" in page.locator("#pager").inner_text()
     assert "звонили" in page.locator(f"#task-{mine}").inner_text()
     page.locator(f"#task-{mine} form.task-state select[name=state]").select_option("resolved")
     page.locator(f"#task-{mine} form.task-state button").click()
