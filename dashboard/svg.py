@@ -79,6 +79,9 @@ def _tick_step(upper: float) -> int:
     return 60 * minutes
 
 
+LEGEND_W, LEGEND_H = 150, 14   # a trend legend entry's width, a legend row's height
+
+
 @dataclass(frozen=True)
 class Series:
     """One line of a trend chart: ``points[i]`` is (mean, low, high) or None for no data."""
@@ -120,10 +123,14 @@ def trend(labels: list[str], series: list[Series], *, title: str = "", width: in
             body.extend(f'<circle class="dot {s.css}" cx="{_num(x(i))}" cy="{_num(y(p[0]))}" r="2.5">'
                         f"<title>{escape(s.name)} {escape(labels[i])}: {p[0]:.0%} ({p[1]:.0%}–{p[2]:.0%})</title>"
                         f"</circle>" for i, p in run)
-        lx = PAD_L + 8 + 150 * k
-        body.append(f'<rect class="swatch {s.css}" x="{lx}" y="{height - 12}" width="10" height="10"/>'
-                    f'<text class="label" x="{lx + 14}" y="{height - 3}">{escape(s.name)}</text>')
-    return _svg(width, height, title, body)
+    # The legend: 150 px an entry, as many to a row as fit, more rows below when they do not.
+    per_row = max(1, (width - PAD_L - 8) // LEGEND_W)
+    rows = max(1, math.ceil(len(series) / per_row))
+    for k, s in enumerate(series):
+        lx, ly = PAD_L + 8 + LEGEND_W * (k % per_row), height + LEGEND_H * (k // per_row)
+        body.append(f'<rect class="swatch {s.css}" x="{lx}" y="{ly - 12}" width="10" height="10"/>'
+                    f'<text class="label" x="{lx + 14}" y="{ly - 3}">{escape(s.name)}</text>')
+    return _svg(width, height + LEGEND_H * (rows - 1), title, body)
 
 
 def _runs(points):

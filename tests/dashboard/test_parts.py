@@ -71,6 +71,19 @@ def test_trend_draws_bands_and_leaves_gaps():
     assert len(doc.findall(".//s:circle", ns)) == 3
 
 
+def test_trend_legend_wraps_inside_the_chart():
+    """Four series do not fit a 520 px row of 150 px entries: the fourth goes on a second row
+    (it was drawn past the right edge, and cut off), and the chart grows to hold it."""
+    names = ["Service level", "Abandonment", "Adequacy", "CSAT"]
+    one = [svg.Series(n, f"s-{i}", [(0.5, 0.4, 0.6)]) for i, n in enumerate(names)]
+    doc = ElementTree.fromstring(str(svg.trend(["w1"], one, width=520, height=200)))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    swatches = doc.findall(".//s:rect[@width='10']", ns)
+    assert len(swatches) == 4 and all(float(r.get("x")) + svg.LEGEND_W <= 520 + 8 for r in swatches)
+    assert len({r.get("y") for r in swatches}) == 2 and doc.get("height") == str(200 + svg.LEGEND_H)
+    assert max(float(r.get("y")) for r in swatches) + 10 <= 200 + svg.LEGEND_H
+
+
 def test_date_filters():
     tz = ZoneInfo("Europe/Moscow")
     rng = from_args({"from": "2026-10-01", "to": "2026-10-31"}, tz, date(2026, 11, 25))
