@@ -29,6 +29,7 @@ def test_period_dropdowns_name_months_in_english_and_russian_and_mark_a_lock(bro
     assert re.search(r'<b>October 2026</b> <span class="badge locked">locked</span>', scorecards)
     flags = browser.get("/flags?state=all").get_data(as_text=True)
     assert options(flags, "period") == {"2026-10": "October 2026 · locked"}
+    assert "<td>October 2026</td>" in flags and "<td>2026-10</td>" not in flags     # the findings' month column
     browser.post("/lang", {"lang": "ru", "back": "/"})
     for url in (f"/scorecards?period={PERIOD}", f"/calls?period={PERIOD}", f"/handle-time?period={PERIOD}",
                 "/flags?state=all"):
