@@ -58,6 +58,8 @@ class Settings:
     callback_sweep_seconds: int = 60
     callback_lookback_days: int = 14
     callback_due_hours: int = 0
+    callback_webhook_url: str = ""
+    callback_webhook_secret: str = ""
     recording_retention_days: int = 30
     recording_sweep_seconds: int = 3600
 
@@ -90,6 +92,18 @@ class Settings:
             callback_sweep_seconds=_int(env, "CALLBACK_SWEEP_SECONDS", 60),
             callback_lookback_days=_int(env, "CALLBACK_LOOKBACK_DAYS", 14),
             callback_due_hours=_int(env, "CALLBACK_DUE_HOURS", 0),
+            callback_webhook_url=_webhook_url(env),
+            callback_webhook_secret=env.get("CALLBACK_WEBHOOK_SECRET", ""),
             recording_retention_days=_int(env, "RECORDING_RETENTION_DAYS", 30),
             recording_sweep_seconds=_int(env, "RECORDING_SWEEP_SECONDS", 3600),
         )
+
+
+def _webhook_url(env: dict) -> str:
+    """``CALLBACK_WEBHOOK_URL``: an http(s) URL, and a secret to sign with, or nothing."""
+    url = (env.get("CALLBACK_WEBHOOK_URL") or "").strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise ValueError(f"CALLBACK_WEBHOOK_URL must be an http(s) URL, got {url!r}")
+    if url and len(env.get("CALLBACK_WEBHOOK_SECRET") or "") < 16:
+        raise ValueError("CALLBACK_WEBHOOK_URL needs CALLBACK_WEBHOOK_SECRET (16 characters or more) to sign with")
+    return url

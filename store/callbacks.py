@@ -38,6 +38,8 @@ class CallbackTask(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the sweep first saw it overdue (and announced it to the task event webhook, if set)."""
     attempts: Mapped[list["CallAttempt"]] = relationship(order_by="CallAttempt.id", lazy="selectin",
                                                          viewonly=True)
 
