@@ -146,7 +146,7 @@ def test_russian_interface_and_handle_time_picture(server, page, auth):
 WIDE_PAGES = {
     "supervisor": ["/scorecards", f"/scorecards?period={PERIOD}", f"/agents/dan?period={PERIOD}", "/handle-time",
                    "/calls", "/flags", "/flags?state=all", f"/calls?period={PERIOD}&q=0001&outcome=handled&queue=billing",
-                   f"/agents/dan/calls/adequacy?period={PERIOD}"],
+                   f"/agents/dan/calls/adequacy?period={PERIOD}", "/callbacks?scope=all", "/at-risk", "/profile"],
     "hr": ["/hr/periods", "/hr/periods/2026-11/lock", "/hr/audit", f"/scorecards?period={PERIOD}"],
     "admin": ["/admin/users", "/admin/agents", "/admin/tokens", "/admin/definitions"],
 }

@@ -89,7 +89,8 @@ def pages(seeded) -> list[str]:
     return ["/scorecards", f"/scorecards?period={PERIOD}", "/handle-time", f"/agents/{agent}?period={PERIOD}",
             "/calls", f"/calls?period={PERIOD}&outcome=handled&queue=billing", f"/calls?period={PERIOD}&q=0001",
             f"/calls?period={PERIOD}&q=x&page=x", f"/agents/{agent}/calls/adequacy?period={PERIOD}",
-            f"/agents/{agent}/calls/fcr?period={PERIOD}", f"/calls/{seeded['cut_sid']}", "/at-risk", "/flags", "/flags?state=all", "/hr/periods", "/hr/audit",
+            f"/agents/{agent}/calls/fcr?period={PERIOD}", f"/calls/{seeded['cut_sid']}", "/at-risk", "/callbacks?scope=all", "/profile", "/flags",
+            "/flags?state=all", "/hr/periods", "/hr/audit",
             "/admin/users", "/admin/agents", "/admin/tokens", "/admin/definitions"]
 
 
