@@ -21,10 +21,9 @@ from pathlib import Path
 from sqlalchemy import select
 from tqdm import tqdm
 
-from bench.proof import _seeds, evaluate, simulate
+from bench.proof import _seeds, evaluate, scratch_database, simulate
 from scoring.stats.composite import spearman
 from scoring.outcomes.review import review_flag
-from store.db import Database, upgrade
 from store.flags import Flag
 
 RIGHT_KIND = {"early_hangup": "early-hangup", "cap_cutter": "cap-cliff", "survey_dodger": "survey-dodging"}
@@ -68,12 +67,7 @@ class FindingsRun:
 
 def prove_findings(scenario_path: str, seed: int, calls: int, workdir: Path, template: Path | None = None) -> FindingsRun:
     """One seed end to end in a fresh SQLite file under `workdir` (copied from `template` if given)."""
-    path = workdir / f"findings-{seed}.db"
-    if template is not None:
-        path.write_bytes(template.read_bytes())
-    else:
-        upgrade(f"sqlite:///{path}")
-    db = Database(f"sqlite:///{path}")
+    db = scratch_database(workdir / f"findings-{seed}.db", template)
     try:
         scenario = simulate(db, scenario_path, seed, calls)
         before = evaluate(db, scenario, seed)

@@ -25,12 +25,12 @@ from tqdm import tqdm
 from aftercall.app import create_app
 from aftercall.config import Settings
 from aftercall.followup_sim import play_followups
-from bench.proof import END, START, ProofRun, _seeds, evaluate, simulate
+from bench.proof import END, START, ProofRun, _seeds, evaluate, scratch_database, simulate
 from scoring.stats.composite import spearman
 from scoring.scorecards.build import build_scorecards
 from scoring.scorecards.config import load_config
 from store.calls import Leg, SurveyAnswer
-from store.db import Database, upgrade
+from store.db import Database
 from store.followups import Followup
 
 
@@ -82,12 +82,7 @@ def same_agents(db: Database, scenario, before: ProofRun) -> dict[str, float]:
 
 def prove_followups(scenario_path: str, seed: int, calls: int, workdir: Path,
                     template: Path | None = None) -> FollowupProof:
-    path = workdir / f"followup-proof-{seed}.db"
-    if template is not None:
-        path.write_bytes(template.read_bytes())
-    else:
-        upgrade(f"sqlite:///{path}")
-    db = Database(f"sqlite:///{path}")
+    db = scratch_database(workdir / f"followup-proof-{seed}.db", template)
     try:
         truth: list = []
         scenario = simulate(db, scenario_path, seed, calls, truth)

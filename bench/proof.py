@@ -89,14 +89,18 @@ def evaluate(db: Database, scenario, seed: int) -> ProofRun:
     return ProofRun(seed, rho, cards, flagged)
 
 
-def prove(scenario_path: str, seed: int, calls: int, workdir: Path, template: Path | None = None) -> ProofRun:
-    """One seed end to end in a fresh SQLite file under `workdir` (copied from `template` if given)."""
-    path = workdir / f"proof-{seed}.db"
+def scratch_database(path: Path, template: Path | None = None) -> Database:
+    """A fresh, migrated SQLite file at ``path``: a copy of ``template`` (already migrated) if given."""
     if template is not None:
         path.write_bytes(template.read_bytes())
     else:
         upgrade(f"sqlite:///{path}")
-    db = Database(f"sqlite:///{path}")
+    return Database(f"sqlite:///{path}")
+
+
+def prove(scenario_path: str, seed: int, calls: int, workdir: Path, template: Path | None = None) -> ProofRun:
+    """One seed end to end in a fresh SQLite file under `workdir` (copied from `template` if given)."""
+    db = scratch_database(workdir / f"proof-{seed}.db", template)
     try:
         scenario = simulate(db, scenario_path, seed, calls)
         return evaluate(db, scenario, seed)

@@ -11,14 +11,13 @@ import dataclasses
 from sqlalchemy import func, select
 
 from aftercall.config import Settings
-from bench.proof import simulate
+from bench.proof import scratch_database, simulate
 from bench.reconcile import bridged
 from callbacks.tasks import open_tasks
 from emulator.scenario import load_scenario
 from ivr.menu import load_menu
 from store.callbacks import CallbackTask
 from store.calls import Leg
-from store.db import Database
 
 SCENARIO = "emulator/scenarios/demo.toml"
 
@@ -43,9 +42,7 @@ def test_every_owed_leg_gets_one_task_and_no_other_leg_any(sqlite_template, tmp_
                                  duplicate_status_callback=0.2, reorder_status_callbacks=0.3)
     monkeypatch.setattr("bench.proof.load_scenario",
                         lambda path: dataclasses.replace(load_scenario(path), faults=faults))
-    path = tmp_path / "proof.db"
-    path.write_bytes(sqlite_template.read_bytes())
-    db = Database(f"sqlite:///{path}")
+    db = scratch_database(tmp_path / "proof.db", sqlite_template)
     truth: list = []
     scenario = simulate(db, SCENARIO, seed=14, calls=300, truth=truth)
     assert scenario.faults.duplicate_request == 0.15
