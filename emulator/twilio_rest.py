@@ -124,6 +124,13 @@ class FakeTwilioRest:
             self._server.shutdown()
             self._server.server_close()
 
+    def __enter__(self) -> "FakeTwilioRest":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def keep_recording(self, sid: str) -> None:
         with self._lock:
             self.recordings.add(sid)

@@ -32,10 +32,8 @@ SUP_PHONE = "+15557770000"
 
 @pytest.fixture
 def rest():
-    fake = FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=11, slow_s=1.0)
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=11, slow_s=1.0) as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -15,10 +15,8 @@ ACCOUNT, TOKEN = "AC" + "3" * 32, "rest-token"
 
 @pytest.fixture
 def rest():
-    fake = FakeTwilioRest(ACCOUNT, TOKEN, seed=3, slow_s=0.6)
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakeTwilioRest(ACCOUNT, TOKEN, seed=3, slow_s=0.6) as fake:
+        yield fake
 
 
 def _sender(rest, token=TOKEN, **kw):

@@ -17,10 +17,8 @@ NOW = datetime(2026, 11, 3, 11, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def rest():
-    fake = FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=7, slow_s=1.0)
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=7, slow_s=1.0) as fake:
+        yield fake
 
 
 @pytest.fixture

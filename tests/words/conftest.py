@@ -23,10 +23,8 @@ def words_survey(directory: Path) -> Path:
 
 @pytest.fixture
 def rest():
-    fake = FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=3, slow_s=1.0)
-    fake.start()
-    yield fake
-    fake.stop()
+    with FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=3, slow_s=1.0) as fake:
+        yield fake
 
 
 @pytest.fixture
