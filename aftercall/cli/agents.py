@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from aftercall.cli.common import db
+from aftercall.cli.common import db, refusals
 from callflow.agents import AgentError, create_agent, list_agents, update_agent
 from store.agents import PRESENCES, Agent
 
@@ -27,14 +27,12 @@ def _skills(value: str) -> list[str]:
 @click.option("--presence", type=click.Choice(PRESENCES), default="offline", show_default=True)
 def agents_add(agent_id, name, team, skills, phone, presence):
     """Create an agent."""
-    try:
+    with refusals(AgentError):
         with db().session() as s:
             agent = create_agent(s, {"id": agent_id, "name": name or agent_id, "team": team,
                                      "skills": _skills(skills), "phone": phone, "presence": presence},
                                  current_app.config["MENU"].queues)
             click.echo(json.dumps(agent.to_dict(), ensure_ascii=False))
-    except AgentError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @agents_cli.command("list")
@@ -57,12 +55,10 @@ def agents_set(agent_id, presence, skills, team, name, active):
     """Change an agent's presence, skills, team, name or active flag."""
     data = {k: v for k, v in {"presence": presence, "team": team, "name": name, "active": active,
                               "skills": _skills(skills) if skills is not None else None}.items() if v is not None}
-    try:
+    with refusals(AgentError):
         with db().session() as s:
             agent = s.get(Agent, agent_id)
             if agent is None:
                 raise click.ClickException(f"no agent {agent_id!r}")
             click.echo(json.dumps(update_agent(s, agent, data, current_app.config["MENU"].queues).to_dict(),
                                   ensure_ascii=False))
-    except AgentError as exc:
-        raise click.ClickException(str(exc)) from exc

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from accounts.users import find_user
 from aftercall.callbacks import sweep
-from aftercall.cli.common import cli_user, db
+from aftercall.cli.common import cli_user, db, refusals
 from callbacks.errors import CallbackError
 from callbacks.tasks import change_state, reassign, set_team_supervisor
 from store.callbacks import TASK_STATES, CallbackTask
@@ -35,11 +35,9 @@ def callbacks_sweep():
 @click.argument("email")
 def callbacks_supervisor(team, email):
     """Send TEAM's new tasks to the supervisor EMAIL."""
-    try:
+    with refusals(CallbackError):
         with db().session() as s:
             set_team_supervisor(s, team, _user_id(s, email), actor=cli_user())
-    except CallbackError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"team {team.strip()}: {email}")
 
 
@@ -62,11 +60,9 @@ def callbacks_list(state):
 @click.option("--note", default=None, help="the outcome")
 def callbacks_set(task_id, state, note):
     """Move a task to STATE."""
-    try:
+    with refusals(CallbackError):
         with db().session() as s:
             change_state(s, task_id, state, actor=cli_user(), note=note)
-    except CallbackError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"task {task_id}: {state}")
 
 
@@ -75,9 +71,7 @@ def callbacks_set(task_id, state, note):
 @click.argument("email")
 def callbacks_assign(task_id, email):
     """Give a task to another supervisor."""
-    try:
+    with refusals(CallbackError):
         with db().session() as s:
             reassign(s, task_id, _user_id(s, email), actor=cli_user())
-    except CallbackError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"task {task_id}: {email}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import click
@@ -11,6 +12,15 @@ from tqdm import tqdm
 
 from aftercall import jobs
 from store.jobs import Job
+
+
+@contextmanager
+def refusals(*errors: type[Exception]):
+    """A domain refusal (one of ``errors``) ends the command with its message and exit status 1."""
+    try:
+        yield
+    except errors as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def db():

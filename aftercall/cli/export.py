@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from aftercall.cli.common import db, run_quietly
+from aftercall.cli.common import db, refusals, run_quietly
 from scoring.payroll.actions import start_export, start_lock
 from scoring.payroll.periods import PeriodError, known_periods
 from store.payroll import EXPORT_FORMATS, ExportFile
@@ -31,11 +31,9 @@ def _actor(actor: str | None) -> str:
 @click.option("--actor", default=None, help="Who exports, for the audit log (default: cli:<user>)")
 def bonus(period_key, fmt, output, actor):
     """Write a period's bonus file and print its path and SHA-256 checksum."""
-    try:
+    with refusals(PeriodError):
         with db().session() as s:
             job_id = start_export(s, period_key, fmt, _actor(actor)).id
-    except PeriodError as exc:
-        raise click.ClickException(str(exc)) from exc
     result = run_quietly(job_id)
     with db().session() as s:
         content = s.get(ExportFile, result["export_id"]).content
@@ -50,11 +48,9 @@ def bonus(period_key, fmt, output, actor):
 @click.option("--reason", default=None, help="Why it is locked now, for the audit log")
 def lock(period_key, actor, reason):
     """Lock a finished period: its export is frozen; later changes become adjustments."""
-    try:
+    with refusals(PeriodError):
         with db().session() as s:
             job_id = start_lock(s, period_key, _actor(actor), reason=reason).id
-    except PeriodError as exc:
-        raise click.ClickException(str(exc)) from exc
     result = run_quietly(job_id)
     click.echo(f"{result['period']} locked  snapshot sha256={result['checksum']}")
 

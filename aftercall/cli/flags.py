@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
-from aftercall.cli.common import cli_user, db, run_here, time_range, when
+from aftercall.cli.common import cli_user, db, refusals, run_here, time_range, when
 from scoring.outcomes.flags import centre_cliff
 from scoring.outcomes.recompute import recompute
 from scoring.outcomes.queue import DEFAULT_STATE, PERIOD, QueueFilter, list_findings
@@ -27,10 +27,8 @@ flags_cli = AppGroup("flags", help="Gaming flags: recompute from stored calls, l
 @click.option("--now", "run_now", is_flag=True, help="run in this process instead of leaving it to the worker")
 def flags_recompute(start, end, rules_file, run_now):
     """Re-evaluate the outcome rules over stored calls (a background job)."""
-    try:
+    with refusals(ValueError):
         load_rules(rules_file)  # fail here, not in the worker
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
     kwargs = {k: v for k, v in {"start": when(start, "--start"), "end": when(end, "--end"),
                                 "rules_file": rules_file}.items() if v is not None}
     kwargs = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in kwargs.items()}
@@ -76,13 +74,11 @@ def flags_review(flag_ids, decision, comment, actor):
     """Confirm or dismiss flags, one comment for all (each audited)."""
     if decision is None:
         raise click.UsageError("give --confirm or --dismiss")
-    try:
+    with refusals(ReviewError):
         with db().session() as s:
             result = review_flags(s, flag_ids, actor, decision, comment)
             for flag in result.reviewed:
                 click.echo(json.dumps(flag.to_dict(), ensure_ascii=False))
-    except ReviewError as exc:
-        raise click.ClickException(str(exc)) from exc
     if result.refused:
         raise click.ClickException("; ".join(f"flag {i}: {why}" for i, why in result.refused.items()))
 

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from accounts.errors import AccountError
 from accounts.tokens import create_token, list_tokens, revoke_token
-from aftercall.cli.common import db
+from aftercall.cli.common import db, refusals
 from store.accounts import ROLES, ApiToken
 
 tokens_cli = AppGroup("tokens", help="API tokens for the JSON APIs.")
@@ -19,11 +19,9 @@ ACTOR = "cli"
 @click.option("--role", type=click.Choice(ROLES), required=True)
 def tokens_create(name, role):
     """Create an API token; it is printed once and stored only as a hash."""
-    try:
+    with refusals(AccountError):
         with db().session() as s:
             _, plain = create_token(s, name, role, actor=ACTOR)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(plain)
 
 

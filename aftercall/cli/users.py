@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from accounts.errors import AccountError
 from accounts.users import create_user, find_user, update_user
-from aftercall.cli.common import db
+from aftercall.cli.common import db, refusals
 from store.accounts import ROLES
 from store.users import LOCALES, User
 
@@ -24,12 +24,10 @@ def _password(from_stdin: bool) -> str:
 
 def _create(email: str, role: str, name: str, locale: str, password_stdin: bool) -> None:
     password = _password(password_stdin)
-    try:
+    with refusals(AccountError):
         with db().session() as s:
             user = create_user(s, email, password, role, actor="cli", name=name, locale=locale)
             click.echo(f"created {role} {user.email}")
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @users_cli.command("create-admin")
@@ -59,14 +57,12 @@ def create(email, role, name, locale, password_stdin):
 def set_password(email, password_stdin):
     """Replace a user's password (ends their open sessions)."""
     password = _password(password_stdin)
-    try:
+    with refusals(AccountError):
         with db().session() as s:
             user = find_user(s, email)
             if user is None:
                 raise click.ClickException(f"no user {email}")
             update_user(s, user, actor="cli", password=password)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"password of {email} changed")
 
 
