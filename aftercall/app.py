@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from aftercall.followups import setup as followup_setup
     app.config["FOLLOWUPS"] = followup_setup(settings)
     app.extensions["db"] = db or Database(settings.database_url)
-    app.extensions["answer_spool"] = AnswerSpool(settings.answer_spool_dir)
+    # What Twilio tells us while the database is down: the local folder, else a Redis stream.
+    app.extensions["answer_spool"] = AnswerSpool(settings.answer_spool_dir, settings.redis_url, settings.spool_stream)
     from aftercall.recordings import remover
     # The dashboard's player fetches a recording's audio through this (Twilio's credentials stay
     # here); without an account there is nothing to fetch from, and no player is shown.

@@ -48,6 +48,9 @@ class Settings:
     rq_queue: str = "aftercall"
     answer_spool_dir: Path = INSTANCE / "spool"
     spool_replay_seconds: int = 30
+    spool_stream: str = "aftercall:spool"
+    reconcile_after_minutes: int = 240
+    reconcile_seconds: int = 300
     rollup_seconds: int = 900
     followups: bool = False
     followup_file: Path = ROOT / "survey" / "followup.toml"
@@ -82,6 +85,9 @@ class Settings:
             rq_queue=env.get("RQ_QUEUE", "aftercall"),
             answer_spool_dir=Path(env.get("ANSWER_SPOOL_DIR") or INSTANCE / "spool"),
             spool_replay_seconds=_int(env, "ANSWER_SPOOL_REPLAY_SECONDS", 30),
+            spool_stream=env.get("SPOOL_REDIS_STREAM") or "aftercall:spool",
+            reconcile_after_minutes=_int(env, "RECONCILE_AFTER_MINUTES", 240),
+            reconcile_seconds=_int(env, "RECONCILE_SECONDS", 300),
             rollup_seconds=_int(env, "SCORECARD_ROLLUP_SECONDS", 900),
             followups=_bool(env.get("FOLLOWUPS_ENABLED")),
             followup_file=Path(env.get("FOLLOWUP_FILE") or ROOT / "survey" / "followup.toml"),

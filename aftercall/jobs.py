@@ -15,7 +15,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Callable
 
 from sqlalchemy import func, or_, select, update
@@ -24,6 +24,7 @@ from aftercall.callbacks import CallbackSweeper
 from aftercall.clock import Every
 from aftercall.config import Settings
 from aftercall.followups import FollowupScheduler
+from aftercall.reconcile import Reconciler
 from aftercall.recordings import RecordingSweeper
 from scoring.outcomes import recompute  # noqa: F401  (defines jobs)
 from scoring.payroll import jobs as payroll_jobs  # noqa: F401  (defines jobs)
@@ -141,28 +142,33 @@ def run_pending_once(db: Database) -> int:
 
 
 class SpoolReplayer:
-    """Replays the survey answer spool (``ANSWER_SPOOL_DIR``) every ``ANSWER_SPOOL_REPLAY_SECONDS``.
+    """Replays the spool (``ANSWER_SPOOL_DIR`` and the Redis stream) every ``ANSWER_SPOOL_REPLAY_SECONDS``.
 
     Web processes replay it after a request that reached the database; the worker does it on a
-    clock too, so answers spooled during an outage reach the database even if no call comes in
-    afterwards. It sees the spools of web processes on its own host (the spool is local disk)."""
+    clock too, so what was kept during an outage reaches the database even if no call comes in
+    afterwards. It sees the folders of web processes on its own host and the stream of all.
+    Kept webhooks are applied by the Flask app's views (``webhooks.outage``): ``app``, or the
+    app of ``flask worker``'s context."""
 
-    def __init__(self, settings: Settings, db: Database):
+    def __init__(self, settings: Settings, db: Database, app=None):
+        from flask import current_app, has_app_context
         from survey.spool import AnswerSpool
-        self.spool, self.db = AnswerSpool(settings.answer_spool_dir), db
-        self.clock = Every(settings.spool_replay_seconds)
+        self.spool = AnswerSpool(settings.answer_spool_dir, settings.redis_url, settings.spool_stream)
+        self.db, self.clock = db, Every(settings.spool_replay_seconds)
+        self.app = app or (current_app._get_current_object() if has_app_context() else None)
 
     def tick(self) -> int:
-        """Replay if the interval has passed; returns how many answers were stored."""
+        """Replay if the interval has passed; returns how many records were applied."""
         if not self.clock.due():
             return 0
+        from webhooks.outage import apply_webhook
         try:
-            stored = self.spool.replay(self.db)
-        except Exception:  # the database is still away: the files stay, the next tick retries
-            log.warning("replaying the answer spool failed; retrying in %s s", self.clock.seconds, exc_info=True)
+            stored = self.spool.replay(self.db, partial(apply_webhook, self.app) if self.app else None)
+        except Exception:  # the database is still away: everything stays, the next tick retries
+            log.warning("replaying the spool failed; retrying in %s s", self.clock.seconds, exc_info=True)
             return 0
         if stored:
-            log.info("worker replayed %d spooled survey answers", stored)
+            log.info("worker replayed %d records kept in the spool during a database outage", stored)
         return stored
 
 
@@ -196,11 +202,12 @@ class RollupScheduler:
 
 def work(settings: Settings, db: Database, stop: threading.Event | None = None, poll: float = 1.0) -> None:
     """The worker process: RQ worker plus outbox relay with Redis, else the embedded loop;
-    both replay the survey answer spool, schedule the scorecard rollup, open call-back tasks,
-    purge recordings past retention and (``FOLLOWUPS_ENABLED``) the follow-up surveys on their clocks."""
+    both replay the spool, schedule the scorecard rollup, open call-back tasks, purge recordings
+    past retention, reconcile stuck calls with Twilio and (``FOLLOWUPS_ENABLED``) the follow-up
+    surveys on their clocks."""
     stop = stop or threading.Event()
     chores = (SpoolReplayer(settings, db), RollupScheduler(settings, db), CallbackSweeper(settings, db),
-              RecordingSweeper(settings, db), FollowupScheduler(settings, db))
+              RecordingSweeper(settings, db), FollowupScheduler(settings, db), Reconciler(settings, db))
     if not settings.redis_url:
         log.info("no REDIS_URL: running jobs in-process from the database outbox")
         while not stop.is_set():

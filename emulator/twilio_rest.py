@@ -15,6 +15,10 @@ Recordings (twilio/twilio-oai ``DeleteRecording``): ``keep_recording(sid)`` stor
 emulated calls do, for each caller who spoke after a ``<Record>``); ``GET …/Recordings/{Sid}.mp3``
 answers its audio, ``DELETE …/Recordings/{Sid}.json`` answers 204 and forgets it, or 404
 (code 20404) when there is none. Forced faults (``fail``) apply to deletes as to creates.
+
+Inbound calls (twilio/twilio-oai ``FetchCall``): ``call_is(sid, status, duration, end_time)``
+tells what Twilio knows of a call the app answered; ``GET …/Calls/{Sid}.json`` answers it, or
+404 (code 20404) for a call it was never told of.
 """
 from __future__ import annotations
 
@@ -74,6 +78,7 @@ class FakeTwilioRest:
     requests: list[tuple[str, str, int]] = field(default_factory=list)   # (method, path, status answered)
     recordings: set[str] = field(default_factory=set)                     # RecordingSids Twilio still holds
     deleted: list[str] = field(default_factory=list)                      # RecordingSids deleted, in order
+    calls: dict[str, dict] = field(default_factory=dict)                  # inbound CallSid -> its resource
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
     """Stamps ``date_created``: simulated time when the app runs on simulated time."""
 
@@ -131,6 +136,16 @@ class FakeTwilioRest:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def call_is(self, sid: str, status: str, duration: int | None = None, end_time: dt.datetime | None = None) -> None:
+        """What Twilio knows of an inbound call (``GET …/Calls/{sid}.json``)."""
+        when = end_time and format_datetime(end_time, usegmt=True)
+        with self._lock:
+            self.calls[sid] = {"sid": sid, "account_sid": self.account_sid, "status": status, "direction": "inbound",
+                               "duration": None if duration is None else str(duration), "end_time": when,
+                               "start_time": None, "date_created": when, "date_updated": when,
+                               "api_version": "2010-04-01",
+                               "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json"}
+
     def keep_recording(self, sid: str) -> None:
         with self._lock:
             self.recordings.add(sid)
@@ -169,6 +184,11 @@ class FakeTwilioRest:
         if len(parts) == 5 and parts[:2] == ["2010-04-01", "Accounts"] and parts[2] == self.account_sid \
                 and parts[3] == "Recordings":
             return self._recording(method, parts[4])
+        if len(parts) == 5 and parts[:2] == ["2010-04-01", "Accounts"] and parts[2] == self.account_sid \
+                and parts[3] == "Calls" and parts[4].endswith(".json") and method == "GET":
+            with self._lock:
+                found = self.calls.get(parts[4][:-len(".json")])
+            return (200, found) if found else (404, _error(20404, "The requested resource was not found", 404))
         if len(parts) != 4 or parts[:2] != ["2010-04-01", "Accounts"] or parts[2] != self.account_sid \
                 or parts[3] not in ("Messages.json", "Calls.json"):
             return 404, _error(20404, "The requested resource was not found", 404)

@@ -1,5 +1,6 @@
-"""Twilio's REST API (Messages, Calls) through the ``twilio`` package, as a follow-up ``Sender``
-and a call-back ``Dialer`` (``TwilioDialer``: ring a supervisor for click-to-call).
+"""Twilio's REST API (Messages, Calls) through the ``twilio`` package, as a follow-up ``Sender``,
+a call-back ``Dialer`` (``TwilioDialer``: ring a supervisor for click-to-call) and a call's
+state for reconciliation (``TwilioCalls``).
 
 ``TWILIO_API_BASE_URL`` points the client at another host (the emulator's stand-in in
 tests, the demo and ``flask simulate``): the API domain's ``base_url`` is replaced, the
@@ -19,6 +20,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from callbacks.calling import DialError
+from callflow.reconcile import TwilioCall
 from survey.followups import SendError
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
@@ -140,3 +142,25 @@ class TwilioRecordings:
         if got.status_code != 200:
             raise SendError(f"Twilio {got.status_code} for recording {recording_sid}", status=got.status_code)
         return got.content, got.headers.get("Content-Type", "audio/mpeg")
+
+
+class TwilioCalls:
+    """``callflow.reconcile.CallLookup``: a call's state as Twilio reports it (``calls(sid).fetch()``).
+    404 means Twilio holds no such call; any other error raises ``SendError``."""
+
+    def __init__(self, account_sid: str, auth_token: str, *, base_url: str = DEFAULT_BASE_URL,
+                 timeout: float = TIMEOUT_SECONDS):
+        if not account_sid or not auth_token:
+            raise ValueError("reconciling calls needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        self.client.api.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    def call_state(self, sid: str) -> TwilioCall:
+        try:
+            call = TwilioSender._call(self.client.calls(sid).fetch)
+        except SendError as exc:
+            if exc.status == 404:
+                return TwilioCall(None)
+            raise
+        duration = str(call.duration or "")
+        return TwilioCall(call.status, int(duration) if duration.isdigit() else None, call.end_time)

@@ -6,15 +6,17 @@ with ``survey.answers.record_answer``:
   before it (the TwiML is known from the URL and the definition in memory);
 - ``take_answer``: the full step in an open transaction (a transfer back to an agent, or a
   URL without its language);
-- ``spool_answer``: the database is down; the answer waits in the local spool.
+- ``spool_answer``: the database is down; the answer waits in the spool (``survey.spool``).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from store.calls import Leg
+from store.spool import SpoolLost
 from survey.answers import REFUSED, record_answer
 from survey.definition import Survey
 from survey.flow import SurveyStep, step
@@ -71,12 +73,13 @@ def take_answer(session: Session, call_sid: str, press: Keypress, survey: Survey
 
 
 def spool_answer(spool: AnswerSpool, survey: Survey, call_sid: str, press: Keypress) -> SurveyStep:
-    """The database is down: keep the answer on local disk (replayed through ``record_answer``)
-    and let the caller go on as if it was stored."""
+    """The database is down: keep the answer in the spool (replayed through ``record_answer``)
+    and let the caller go on as if it was stored (``store.spool.SpoolLost``: only the log has it)."""
     decision = decide(survey, press)
     if decision.record:
-        spool.append({"leg_id": press.leg_id, "call_sid": call_sid, "survey_version": survey.version,
-                      "question": decision.record.question, "value": decision.record.value,
-                      "status": decision.record.status, "channel": "call",
-                      "finished": _ends_survey(decision)})
+        with contextlib.suppress(SpoolLost):   # the log line carries it for ``flask spool replay-log``
+            spool.append({"kind": "answer", "leg_id": press.leg_id, "call_sid": call_sid,
+                          "survey_version": survey.version, "question": decision.record.question,
+                          "value": decision.record.value, "status": decision.record.status, "channel": "call",
+                          "finished": _ends_survey(decision)})
     return decision

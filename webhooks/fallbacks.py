@@ -9,9 +9,10 @@ from __future__ import annotations
 from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
+from callflow.hangup import classify_leg_end
 from survey.keypad import Keypress, spool_answer
 from webhooks import twiml
-from webhooks.replay import BadParams, arg_int, database_unavailable
+from webhooks.replay import BadParams, arg_int, count, database_unavailable
 
 
 def apology_and_queue(params: dict, args: dict) -> VoiceResponse:
@@ -30,6 +31,23 @@ def keep_waiting(params: dict, args: dict) -> VoiceResponse:
 
 def polite_goodbye(params: dict, args: dict) -> VoiceResponse:
     return twiml.goodbye(twiml.language(args.get("lang")), "error", "goodbye")
+
+
+def leg_ended_offline(params: dict, args: dict) -> VoiceResponse:
+    """The Dial action failed. With the database down (the leg's end is kept in the spool) and
+    the agent having hung up on a caller still there, the survey starts from the URL alone:
+    its answers are spooled after the leg's end and applied after it. Otherwise goodbye."""
+    if database_unavailable() and (params.get("CallSid") or "").strip():
+        try:
+            leg_id = arg_int(args, "leg")
+        except BadParams:
+            return polite_goodbye(params, args)
+        bridged = (params.get("DialBridged") or "").lower() == "true" if "DialBridged" in params else None
+        end = classify_leg_end(params.get("CallStatus", ""), params.get("DialCallStatus", ""), bridged,
+                               count(params, "DialCallDuration"))
+        if end.start_survey:
+            return twiml.start_survey(leg_id, twiml.language(args.get("lang")))
+    return polite_goodbye(params, args)
 
 
 def survey_thanks(params: dict, args: dict) -> VoiceResponse:

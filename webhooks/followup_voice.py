@@ -6,7 +6,9 @@ open gets a plain hang-up, no survey; a person hears the intro and the first mis
 question. ``/followup/voice/answer`` is each ``<Gather>``'s action (the same pure decision
 as the in-call keypad, ``survey.flow.step``); ``/followup/voice/status`` the call's status
 callback. All go through ``webhooks.replay.voice_webhook``: signed, keyed per step, always
-valid TwiML. Answers are stored with channel ``callback``.
+valid TwiML. Answers are stored with channel ``callback``. While the database is down an
+answer and the call's status are kept in the spool and applied when it is back; the caller
+is thanked (in the ``lang`` of the Gather URL) and the call ends.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from store.followups import Followup
 from survey import followups
 from survey.flow import step as survey_step
-from webhooks.replay import BadParams, voice_webhook
+from webhooks.replay import BadParams, database_unavailable, voice_webhook
 from webhooks.sms import clock
 
 bp = Blueprint("followup_voice", __name__, url_prefix="/followup/voice")
@@ -46,14 +48,27 @@ def _followup(s, params: dict, args: dict) -> Followup:
 def _ask(resp: VoiceResponse, fu: Followup, position: int, attempt: int) -> VoiceResponse:
     survey = _setup().survey
     q = followups.question(survey, fu.questions[position])
-    gather = resp.gather(num_digits=1, action=url_for("followup_voice.answer", fu=fu.id, q=position, attempt=attempt),
-                         method="POST", timeout=survey.gather_timeout, action_on_empty_result=True)
+    action = url_for("followup_voice.answer", fu=fu.id, q=position, attempt=attempt, lang=fu.language)
+    gather = resp.gather(num_digits=1, action=action, method="POST", timeout=survey.gather_timeout,
+                         action_on_empty_result=True)
     _speak(gather, fu.language, q.text[fu.language])
     return resp
 
 
 def goodbye(params: dict, args: dict) -> VoiceResponse:
     resp = VoiceResponse()
+    resp.hangup()
+    return resp
+
+
+def thanks_offline(params: dict, args: dict) -> VoiceResponse:
+    """The answer could not reach the database: it is kept (``keep=True``); thank the caller
+    and end the call rather than ask the next question blind."""
+    lang = args.get("lang") or ""
+    if not database_unavailable() or "thanks" not in _setup().survey.prompts.get(lang, {}):
+        return goodbye(params, args)
+    resp = VoiceResponse()
+    _speak(resp, lang, _setup().survey.say(lang, "thanks"))
     resp.hangup()
     return resp
 
@@ -77,7 +92,7 @@ def start(s, params, args):
 
 @bp.post("/answer")
 @voice_webhook(step=lambda p, a: f"followup:{a.get('fu', '-')}:{a.get('q', '-')}:{a.get('attempt', '1')}",
-               fallback=goodbye)
+               fallback=thanks_offline, keep=True)
 def answer(s, params, args):
     fu = _followup(s, params, args)
     survey = _setup().survey
@@ -100,7 +115,8 @@ def answer(s, params, args):
 
 
 @bp.post("/status")
-@voice_webhook(step=lambda p, a: f"followup:{a.get('fu', '-')}:status:{p.get('CallStatus', '')}", fallback=goodbye)
+@voice_webhook(step=lambda p, a: f"followup:{a.get('fu', '-')}:status:{p.get('CallStatus', '')}", fallback=goodbye,
+               keep=True)
 def status(s, params, args):
     fu = _followup(s, params, args)
     if params.get("CallStatus") in ("completed", "busy", "no-answer", "failed", "canceled"):

@@ -8,7 +8,10 @@
 - any exception (bad parameters, database down, a bug) is logged and answered with the
   handler's fallback TwiML, so the caller never hears "an application error has occurred";
   a fallback can ask ``database_unavailable()`` (the survey's spools the answer then);
-- after a step reached the database, answers spooled while it was down are replayed.
+- with ``keep=True``, a step the database could not take is kept in the spool (its path, the
+  signed parameters and when it came, ``keep_for_later``) and applied later by
+  ``view.replay`` through the same handler, once per step key (``webhooks.outage``);
+- after a step reached the database, whatever was spooled while it was down is replayed.
 """
 from __future__ import annotations
 
@@ -23,8 +26,10 @@ from sqlalchemy.exc import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
 from callflow.journey import NotOnThisCall
+from store.base import utcnow
 from store.calls import WebhookEvent
-from survey.answers import DUPLICATE, REFUSED
+from store.spool import SpoolLost
+from survey.answers import DUPLICATE, REFUSED, STORED
 from survey.keypad import NoSurveyHere
 from webhooks.security import require_twilio
 
@@ -102,10 +107,25 @@ def count_or_none(params: dict, key: str) -> int | None:
 
 
 def _replay_spool(db) -> None:
+    from webhooks.outage import replay_pending
     try:
-        current_app.extensions["answer_spool"].replay_if_pending(db)
+        replay_pending(current_app._get_current_object())
     except Exception:  # the caller's answer is already made; the spool waits for the next request
-        log.warning("replaying the survey answer spool failed; will retry", exc_info=True)
+        log.warning("replaying the spool failed; will retry", exc_info=True)
+
+
+def keep_for_later(params: dict, args: dict, *, path: str | None = None) -> str | None:
+    """The database is down: keep this webhook (path, query, signed parameters, when it came)
+    in the spool to be applied when it is back; returns where it went (None: only in the log)."""
+    record = {"kind": "webhook", "path": path or request.path, "args": args, "params": params,
+              "received_at": utcnow().isoformat()}
+    try:
+        where = current_app.extensions["answer_spool"].append(record)
+    except SpoolLost:
+        return None
+    log.warning("kept %s of %s in the spool (%s) until the database is back", record["path"],
+                params.get("CallSid") or params.get("MessageSid"), where)
+    return where
 
 
 def twiml(doc: VoiceResponse | str) -> Response:
@@ -129,12 +149,39 @@ class Prepared:
 
 
 def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[dict, dict], VoiceResponse],
-                  prepare: Callable[[dict, dict], Prepared | None] | None = None):
+                  prepare: Callable[[dict, dict], Prepared | None] | None = None, keep: bool = False):
     """Decorate ``handler(session, params, args) -> VoiceResponse``; see the module docstring.
 
     ``prepare(params, args)``, for a keyed step, may return a ``Prepared`` fast path (one
-    write, no reads before it) or None to run the handler as usual."""
+    write, no reads before it) or None to run the handler as usual. ``keep``: spool the step
+    when the database is down (a keyed step whose effects must not be lost)."""
     def deco(handler):
+        def replay(params: dict, args: dict) -> str:
+            """Apply a kept step as the live webhook would have: STORED, DUPLICATE (the step
+            is already stored) or REFUSED (it can never apply). Raises when the database is down."""
+            db = current_app.extensions["db"]
+            call_sid = params.get("CallSid", "").strip()
+            try:
+                params, args = clean(params), clean(args)
+                key = step(params, args)
+                with db.session() as s:
+                    if _stored(s, call_sid, key) is not None:
+                        return DUPLICATE
+                    text = str(handler(s, params, args))
+                    s.add(WebhookEvent(call_sid=call_sid, step=key, endpoint=request.path, params=params, twiml=text))
+                return STORED
+            except IntegrityError:
+                return DUPLICATE
+            except (BadParams, NotOnThisCall, NoSurveyHere) as exc:
+                log.warning("kept webhook %s of %s cannot be applied: %s", request.path, call_sid, exc)
+                return REFUSED
+            except DATABASE_DOWN:
+                raise   # everything stays in the spool for the next replay
+            except Exception:
+                log.exception("kept webhook %s of %s failed; set aside", request.path, call_sid)
+                return REFUSED
+
+
         @wraps(handler)
         @require_twilio
         def view():
@@ -154,6 +201,11 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
                 if fast is not None:
                     outcome, text = fast.write(db.engine, call_sid=call_sid, step=key, endpoint=request.path,
                                                params=params, twiml=fast.twiml)
+                    if outcome == REFUSED and current_app.extensions["answer_spool"].pending:
+                        # Perhaps what this step needs (the leg's end) is still in the spool: apply it, retry.
+                        _replay_spool(db)
+                        outcome, text = fast.write(db.engine, call_sid=call_sid, step=key, endpoint=request.path,
+                                                   params=params, twiml=fast.twiml)
                     if outcome == REFUSED:
                         raise BadParams(fast.refused)
                     if outcome != DUPLICATE:
@@ -181,6 +233,8 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
                 g.webhook_error = exc
                 log.error("database unavailable in %s (%s); answering with its fallback", request.path,
                           type(exc).__name__)
+                if keep and key:
+                    keep_for_later(params, args)
             except Exception as exc:
                 g.webhook_error = exc
                 log.exception("voice webhook %s failed; answering with its fallback", request.path)
@@ -189,5 +243,7 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
             except Exception:
                 log.exception("fallback for %s failed", request.path)
                 return twiml(VoiceResponse())
+        if keep:
+            view.replay = replay
         return view
     return deco

@@ -6,13 +6,16 @@ ask) or an empty ``<Response/>``. Twilio may deliver a message twice: the reply 
 ``MessageSid`` and stored with its TwiML (``WebhookEvent``), so a duplicate gets the same
 answer and stores nothing. ``POST /sms/status`` is the ``StatusCallback`` of the messages
 we send. Both are signed (403 otherwise). Neither ever answers an error to Twilio for bad
-input: a garbage body is a reply we cannot read, and an unknown SID is ignored.
+input: a garbage body is a reply we cannot read, and an unknown SID is ignored. Twilio does
+not retry a messaging webhook, so a reply that comes while the database is down is kept in
+the spool (``webhooks.replay.keep_for_later``), answered with an empty ``<Response/>``, and
+applied by ``incoming.replay`` when the database is back, at the time it came.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
@@ -20,6 +23,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from store.base import utcnow
 from store.calls import WebhookEvent
 from survey import followups
+from survey.answers import DUPLICATE, STORED
+from webhooks.replay import DATABASE_DOWN, keep_for_later
 from webhooks.security import require_twilio
 
 log = logging.getLogger(__name__)
@@ -28,8 +33,9 @@ STEP = "sms-incoming"
 
 
 def clock():
-    """Now, for follow-up decisions; the emulator proof replaces it with simulated time."""
-    return current_app.extensions.get("followup_clock", utcnow)()
+    """Now, for follow-up decisions (a kept webhook replayed later: when it came); the
+    emulator proof replaces it with simulated time."""
+    return g.get("received_at") or current_app.extensions.get("followup_clock", utcnow)()
 
 
 def messaging_twiml(text: str | None) -> Response:
@@ -43,6 +49,30 @@ def _form() -> dict:
     return {k.replace("\x00", ""): v.replace("\x00", "") for k, v in request.form.to_dict().items()}
 
 
+def _stored(s, sid: str) -> str | None:
+    return s.scalar(select(WebhookEvent.twiml).where(WebhookEvent.call_sid == sid, WebhookEvent.step == STEP))
+
+
+def _reply(params: dict, sid: str) -> tuple[str, str]:
+    """The reply's effects and Messaging TwiML, once per ``MessageSid``: (STORED or DUPLICATE, TwiML)."""
+    fs = current_app.config["FOLLOWUPS"]
+    db = current_app.extensions["db"]
+    try:
+        with db.session() as s:
+            stored = _stored(s, sid)
+            if stored is not None:
+                return DUPLICATE, stored
+            text = followups.sms_reply(s, fs.policy, fs.survey, number=params.get("From", ""),
+                                       body=params.get("Body", ""), opt_out_type=params.get("OptOutType", ""),
+                                       now=clock())
+            body = messaging_twiml(text).get_data(as_text=True)
+            s.add(WebhookEvent(call_sid=sid, step=STEP, endpoint=request.path, params=params, twiml=body))
+        return STORED, body
+    except IntegrityError:   # the same MessageSid handled concurrently: answer as it did
+        with db.session() as s:
+            return DUPLICATE, _stored(s, sid) or str(MessagingResponse())
+
+
 @bp.post("/incoming")
 @require_twilio
 def incoming():
@@ -51,23 +81,23 @@ def incoming():
     if not sid or len(sid) > 64:
         log.warning("incoming SMS without a usable MessageSid")
         return messaging_twiml(None)
-    fs = current_app.config["FOLLOWUPS"]
-    db = current_app.extensions["db"]
     try:
-        with db.session() as s:
-            stored = s.scalar(select(WebhookEvent.twiml).where(WebhookEvent.call_sid == sid, WebhookEvent.step == STEP))
-            if stored is not None:
-                return Response(stored, status=200, mimetype="text/xml")
-            text = followups.sms_reply(s, fs.policy, fs.survey, number=params.get("From", ""),
-                                       body=params.get("Body", ""), opt_out_type=params.get("OptOutType", ""),
-                                       now=clock())
-            body = messaging_twiml(text).get_data(as_text=True)
-            s.add(WebhookEvent(call_sid=sid, step=STEP, endpoint=request.path, params=params, twiml=body))
-        return Response(body, status=200, mimetype="text/xml")
-    except IntegrityError:   # the same MessageSid handled concurrently: answer as it did
-        with db.session() as s:
-            stored = s.scalar(select(WebhookEvent.twiml).where(WebhookEvent.call_sid == sid, WebhookEvent.step == STEP))
-        return Response(stored or str(MessagingResponse()), status=200, mimetype="text/xml")
+        _, body = _reply(params, sid)
+    except DATABASE_DOWN as exc:
+        log.error("database unavailable for the SMS %s (%s); keeping it for later", sid, type(exc).__name__)
+        keep_for_later(params, {})
+        return messaging_twiml(None)
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def _replay(params: dict, args: dict) -> str:
+    """A reply kept while the database was down (its answer TwiML went unsent: Twilio got ``<Response/>``)."""
+    sid = params.get("MessageSid", "").strip()
+    outcome, _ = _reply(params, sid)
+    return outcome
+
+
+incoming.replay = _replay
 
 
 @bp.post("/status")

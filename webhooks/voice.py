@@ -2,7 +2,9 @@
 
 Each view parses what Twilio sent, calls one step of the journey (``callflow.journey``, or
 the survey's ``survey.keypad``), and renders the outcome (``webhooks.twiml``). Signatures,
-idempotency and the fallbacks are ``webhooks.replay.voice_webhook``'s.
+idempotency and the fallbacks are ``webhooks.replay.voice_webhook``'s; the steps Twilio
+only tells us once (``keep=True``: the Dial action, status and recording callbacks) are
+kept while the database is down and applied when it is back.
 """
 from __future__ import annotations
 
@@ -98,7 +100,7 @@ def queue_done(s, params, args):
 
 
 @bp.post("/dial/done")
-@voice_webhook(step=lambda p, a: f"dial-done:{a.get('leg', '-')}", fallback=fallbacks.polite_goodbye)
+@voice_webhook(step=lambda p, a: f"dial-done:{a.get('leg', '-')}", fallback=fallbacks.leg_ended_offline, keep=True)
 def dial_done(s, params, args):
     """Dial ``action``: the agent leg ended; who hung up decides whether the survey runs."""
     bridged = (params.get("DialBridged") or "").lower() == "true" if "DialBridged" in params else None
@@ -170,7 +172,7 @@ def _heard(s, params: dict, args: dict, **what) -> None:
 
 @bp.post("/survey/words")
 @voice_webhook(step=lambda p, a: f"words:{a.get('leg', '-')}:{p.get('RecordingSid', '')}",
-               fallback=fallbacks.words_go_on)
+               fallback=fallbacks.words_go_on, keep=True)
 def words(s, params, args):
     """Record ``action``: the caller's words are recorded; thanks, and the survey goes on.
     (An empty recording never comes here: Twilio runs the verb after ``<Record>`` instead.)"""
@@ -181,7 +183,7 @@ def words(s, params, args):
 
 @bp.post("/recording/status")
 @voice_webhook(step=lambda p, a: f"recording:{p.get('RecordingSid', '')}:{p.get('RecordingStatus', '')}",
-               fallback=fallbacks.nothing)
+               fallback=fallbacks.nothing, keep=True)
 def recording_status(s, params, args):
     """``recordingStatusCallback`` of the caller's words: the file is ready (or absent, failed)."""
     _heard(s, params, args, status=params.get("RecordingStatus") or None)
@@ -190,7 +192,7 @@ def recording_status(s, params, args):
 
 @bp.post("/recording/transcription")
 @voice_webhook(step=lambda p, a: f"transcription:{p.get('RecordingSid', '')}:{p.get('TranscriptionStatus', '')}",
-               fallback=fallbacks.nothing)
+               fallback=fallbacks.nothing, keep=True)
 def transcription(s, params, args):
     """``transcribeCallback``: the text of the caller's words, or that Twilio could not make one."""
     if not params.get("TranscriptionStatus"):
@@ -201,7 +203,7 @@ def transcription(s, params, args):
 
 @bp.post("/status")
 @voice_webhook(step=lambda p, a: f"status:{p.get('SequenceNumber', '-')}:{p.get('CallStatus', '')}",
-               fallback=fallbacks.nothing)
+               fallback=fallbacks.nothing, keep=True)
 def status(s, params, args):
     """Status callback: final status, ``CallDuration`` and ``Timestamp``; stale ones are ignored."""
     journey.report_status(s, _caller(params), params.get("CallStatus", ""), count_or_none(params, "SequenceNumber"),

@@ -14,12 +14,13 @@ from aftercall.cli.flags import flags_cli
 from aftercall.cli.scorecards import scorecards_cli
 from aftercall.cli.sla import sla_command
 from aftercall.cli.simulate import simulate_command
+from aftercall.cli.spool import spool_cli
 from aftercall.cli.tokens import tokens_cli
 from aftercall.cli.users import users_cli
 from aftercall.cli.worker import worker_command
 
 COMMANDS = (db_cli, agents_cli, tokens_cli, users_cli, export_cli, worker_command, flags_cli, scorecards_cli,
-            sla_command, demo_command, simulate_command, callbacks_cli, callers_cli)
+            sla_command, demo_command, simulate_command, callbacks_cli, callers_cli, spool_cli)
 
 
 def register(app: Flask) -> None:

@@ -81,8 +81,11 @@ def test_every_webhook_answers_a_sane_path_with_no_database(dead_db, database, t
         assert doc(twilio.post(path, {**p, "Digits": "1"})).find("Enqueue") is not None
     assert doc(twilio.post("/voice/queue/wait?lang=en", {**p, "QueueTime": "5"})).find("Pause") is not None
     assert doc(twilio.post("/voice/queue/done?lang=en", {**p, "QueueResult": "leave"})).find("Hangup") is not None
-    assert doc(twilio.post("/voice/dial/done?leg=7&lang=en", {**p, "DialCallStatus": "completed"})) \
-        .find("Hangup") is not None
+    # The agent hung up on a caller still there: the survey starts from the URL (the leg's end is kept).
+    assert "leg=7" in doc(twilio.post("/voice/dial/done?leg=7&lang=en", {**p, "DialCallStatus": "completed"})) \
+        .find("Gather").get("action")
+    assert doc(twilio.post("/voice/dial/done?leg=7&lang=en", {**p, "CallStatus": "completed",
+                                                              "DialCallStatus": "completed"})).find("Hangup") is not None
     survey = doc(twilio.post("/voice/survey?leg=7&q=0&attempt=1&lang=en", {**p, "Digits": "1"}))
     assert "from 1 to 5" in said(survey) and "q=1" in survey.find("Gather").get("action")
     assert len(doc(twilio.post("/voice/status", {**p, "CallStatus": "completed"}))) == 0
