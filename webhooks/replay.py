@@ -117,8 +117,9 @@ def _replay_spool(db) -> None:
 def keep_for_later(params: dict, args: dict, *, path: str | None = None) -> str | None:
     """The database is down: keep this webhook (path, query, signed parameters, when it came)
     in the spool to be applied when it is back; returns where it went (None: only in the log)."""
+    now = current_app.extensions.get("followup_clock", utcnow)()   # simulated in the emulator's proofs
     record = {"kind": "webhook", "path": path or request.path, "args": args, "params": params,
-              "received_at": utcnow().isoformat()}
+              "received_at": now.isoformat()}
     try:
         where = current_app.extensions["answer_spool"].append(record)
     except SpoolLost:
