@@ -34,9 +34,10 @@ def polite_goodbye(params: dict, args: dict) -> VoiceResponse:
 
 
 def leg_ended_offline(params: dict, args: dict) -> VoiceResponse:
-    """The Dial action failed. With the database down (the leg's end is kept in the spool) and
-    the agent having hung up on a caller still there, the survey starts from the URL alone:
-    its answers are spooled after the leg's end and applied after it. Otherwise goodbye."""
+    """The Dial action failed. With the database down (the leg's end is kept in the spool), a
+    caller still on the line goes on: the survey starts from the URL alone when the agent hung
+    up (its answers are spooled after the leg's end and applied after it), or back to the
+    default queue when the agent never answered. Otherwise goodbye."""
     if database_unavailable() and (params.get("CallSid") or "").strip():
         try:
             leg_id = arg_int(args, "leg")
@@ -47,6 +48,8 @@ def leg_ended_offline(params: dict, args: dict) -> VoiceResponse:
                                count(params, "DialCallDuration"))
         if end.start_survey:
             return twiml.start_survey(leg_id, twiml.language(args.get("lang")))
+        if end.requeue:
+            return apology_and_queue(params, args)
     return polite_goodbye(params, args)
 
 

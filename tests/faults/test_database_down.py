@@ -86,6 +86,8 @@ def test_every_webhook_answers_a_sane_path_with_no_database(dead_db, database, t
         .find("Gather").get("action")
     assert doc(twilio.post("/voice/dial/done?leg=7&lang=en", {**p, "CallStatus": "completed",
                                                               "DialCallStatus": "completed"})).find("Hangup") is not None
+    assert doc(twilio.post("/voice/dial/done?leg=7&lang=en", {**p, "DialCallStatus": "no-answer"})) \
+        .find("Enqueue").text == "general"                                           # the agent never answered
     survey = doc(twilio.post("/voice/survey?leg=7&q=0&attempt=1&lang=en", {**p, "Digits": "1"}))
     assert "from 1 to 5" in said(survey) and "q=1" in survey.find("Gather").get("action")
     assert len(doc(twilio.post("/voice/status", {**p, "CallStatus": "completed"}))) == 0

@@ -302,3 +302,27 @@ def test_reconciliation_settles_what_never_reached_us_from_twilio(database, tmp_
         assert calls["CAlive"][0] == "in-progress" and calls["CAnew"][0] != "canceled"
         assert s.scalar(select(func.count()).select_from(Leg).where(Leg.ended_at.is_(None))) == 0
         assert s.scalars(select(QueueEntry.state).where(QueueEntry.call_sid == "CAlive")).all() == ["waiting"]
+
+
+def test_the_callers_words_and_their_callbacks_during_an_outage_are_kept(database, outage, tmp_path):
+    from store.recordings import Recording
+    from tests.voice.test_words import recording, words_survey
+    app = make_app(database, outage.app_db, tmp_path, SURVEY_FILE=str(words_survey(tmp_path)))
+    call = ScriptedCall(TwilioClient(app.test_client()), "CAw")
+    dial = call.to_agent()
+    outage.down(app)
+    call.end_dial(dial, agent_hung_up=True)
+    call.press("2")                                  # "no": the caller is asked for their words
+    record = call.find("Record")
+    call.post(record.get("action"), **recording(), RecordingDuration=12, Digits="#")
+    assert "from 1 to 5" in call.said()              # the survey goes on offline
+    call.post(record.get("recordingStatusCallback"), **recording(), RecordingStatus="completed", RecordingDuration=12)
+    call.post(record.get("transcribeCallback"), **recording(), TranscriptionStatus="completed",
+              TranscriptionText="My refund never arrived", TranscriptionSid="TR1")
+    outage.up(app)
+    assert outage_replay.replay(app) == 5
+    with database.session() as s:
+        [row] = s.scalars(select(Recording)).all()
+        assert (row.call_sid, row.status, row.duration, row.transcription_text) == \
+            ("CAw", "completed", 12, "My refund never arrived")
+    assert answers(database, "CAw")["adequate"][0] == 2
