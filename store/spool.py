@@ -131,14 +131,19 @@ class Spool:
             log.warning("cannot read the spool's Redis stream (%s); it waits for the next replay", exc)
             return []
 
-    def replay(self, apply: Callable[[dict], str]) -> int:
-        """Apply every kept record in the order received; returns how many were applied
-        (duplicates included, refused ones not)."""
+    def replay(self, apply: Callable[[dict], str], seconds: float | None = None) -> int:
+        """Apply kept records in the order received; returns how many were applied (duplicates
+        included, refused ones not). ``seconds``: stop starting new ones after that long (a web
+        request must answer Twilio in time); what is left stays kept for the next replay."""
         claimed = self._claim()
         entries = self._stream_entries()
         try:
-            raws = [raw for path in claimed for raw in path.read_bytes().splitlines() if raw.strip()]
-            applied = self.apply_all(raws + [raw for _, raw in entries], apply)
+            items = [(raw, None) for path in claimed for raw in path.read_bytes().splitlines() if raw.strip()]
+            items += [(raw, entry_id) for entry_id, raw in entries]
+            applied, left = self._apply_items(items, apply, seconds)
+            leftover = [raw for raw, entry_id in left if entry_id is None]
+            if leftover:   # written back before the claimed files go
+                self._write_back(leftover)
         except BaseException:
             # The database went away again: hand the files back under names no writer appends
             # to, so the next replay takes them at once; the stream's entries were not removed.
@@ -148,30 +153,54 @@ class Spool:
             raise
         for path in claimed:
             path.unlink()
-        if entries:
-            self._client().xdel(self.stream, *[entry_id for entry_id, _ in entries])
-        if len(entries) == STREAM_BATCH:
-            applied += Spool.replay(self, apply)
+        kept = {entry_id for _, entry_id in left}
+        done = [entry_id for entry_id, _ in entries if entry_id not in kept]
+        if done:
+            self._client().xdel(self.stream, *done)
+        if left:
+            self.pending = True
+        elif len(entries) == STREAM_BATCH:
+            applied += Spool.replay(self, apply, seconds)
         return applied
+
+    def _write_back(self, raws: list[bytes]) -> None:
+        tmp = self.dir / f"tmp-{uuid.uuid4().hex}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"\n".join(raws) + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, self.dir / f"answers-retry-{uuid.uuid4().hex}.jsonl")
 
     def apply_all(self, raws: Iterable[bytes | str], apply: Callable[[dict], str]) -> int:
         """Apply raw JSON records in the order they were received; refused ones are kept aside."""
+        return self._apply_items([(raw, None) for raw in raws], apply, None)[0]
+
+    def _apply_items(self, items: list, apply: Callable[[dict], str], seconds: float | None) -> tuple[int, list]:
+        """(how many applied, the items not tried before the deadline)."""
         records, rejected = [], []
-        for raw in raws:
+        for raw, source in items:
             try:
                 rec = json.loads(raw)
-                records.append((str(rec["spooled_at"]), rec))
+                records.append((str(rec["spooled_at"]), raw, source, rec))
             except (ValueError, KeyError, TypeError):
                 rejected.append(raw)
+        records.sort(key=lambda r: r[0])
+        deadline = None if seconds is None else time.monotonic() + seconds
         applied = 0
-        for _, rec in sorted(records, key=lambda r: r[0]):
+        for n, (_, raw, source, rec) in enumerate(records):
+            if deadline is not None and time.monotonic() > deadline:
+                if rejected:
+                    self._reject(rejected)
+                return applied, [(r[1], r[2]) for r in records[n:]]
             if apply(rec) == REFUSED:
-                rejected.append(json.dumps(rec, ensure_ascii=False))
+                rejected.append(raw)
             else:
                 applied += 1
         if rejected:
             self._reject(rejected)
-        return applied
+        return applied, []
 
     def _reject(self, raws: list) -> None:
         lines = [r if isinstance(r, bytes) else r.encode() for r in raws]
@@ -184,13 +213,18 @@ class Spool:
             for line in lines:
                 log.critical("rejected spool record, kept only here: %s%s", SPOOL_LOST_MARK, line.decode())
 
-    def replay_if_pending(self, apply: Callable[[dict], str]) -> int:
+    def replay_if_pending(self, apply: Callable[[dict], str], seconds: float | None = None) -> int:
         """Cheap when this process kept nothing; called after a request reached the database."""
         if not self.pending:
             return 0
-        applied = Spool.replay(self, apply)
-        self.pending = any(p.name.startswith(("answers-", "claimed-")) for p in self.dir.iterdir()) \
-            if self.dir.is_dir() else False
+        self.pending = False
+        try:
+            applied = Spool.replay(self, apply, seconds)
+        except BaseException:
+            self.pending = True
+            raise
+        if not self.pending and self.dir.is_dir():
+            self.pending = any(p.name.startswith(("answers-", "claimed-")) for p in self.dir.iterdir())
         return applied
 
 

@@ -24,12 +24,14 @@ ANSWER = "answer"
 
 
 class AnswerSpool(Spool):
-    def replay(self, db: Database, others: Callable[[dict], str] | None = None) -> int:
-        """Apply every kept record; returns how many were applied (duplicates included)."""
-        return super().replay(partial(apply, db, others))
+    def replay(self, db: Database, others: Callable[[dict], str] | None = None, seconds: float | None = None) -> int:
+        """Apply the kept records (for ``seconds`` at most); returns how many were applied
+        (duplicates included)."""
+        return super().replay(partial(apply, db, others), seconds)
 
-    def replay_if_pending(self, db: Database, others: Callable[[dict], str] | None = None) -> int:
-        return super().replay_if_pending(partial(apply, db, others))
+    def replay_if_pending(self, db: Database, others: Callable[[dict], str] | None = None,
+                          seconds: float | None = None) -> int:
+        return super().replay_if_pending(partial(apply, db, others), seconds)
 
 
 def apply(db: Database, others: Callable[[dict], str] | None, rec: dict) -> str:

@@ -39,15 +39,21 @@ def apply_webhook(app: Flask, rec: dict) -> str:
         return replay(params, args)
 
 
-def replay(app: Flask, *, only_if_pending: bool = False) -> int:
-    """Apply everything kept; returns how many records were applied. Logged once with the count."""
+# A web request replays for this long at most, then answers: Twilio waits 15 s for a webhook.
+WEB_REPLAY_SECONDS = 2.0
+
+
+def replay(app: Flask, *, only_if_pending: bool = False, seconds: float | None = None) -> int:
+    """Apply what is kept (for ``seconds`` at most); returns how many records were applied.
+    Logged once with the count."""
     spool, db = app.extensions["answer_spool"], app.extensions["db"]
     run = spool.replay_if_pending if only_if_pending else spool.replay
-    applied = run(db, partial(apply_webhook, app))
+    applied = run(db, partial(apply_webhook, app), seconds=seconds)
     if applied:
         log.info("replayed %d records kept in the spool during a database outage", applied)
     return applied
 
 
 def replay_pending(app: Flask) -> int:
-    return replay(app, only_if_pending=True)
+    """After a webhook reached the database: what this process kept, within the request's budget."""
+    return replay(app, only_if_pending=True, seconds=WEB_REPLAY_SECONDS)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -326,3 +328,29 @@ def test_the_callers_words_and_their_callbacks_during_an_outage_are_kept(databas
         assert (row.call_sid, row.status, row.duration, row.transcription_text) == \
             ("CAw", "completed", 12, "My refund never arrived")
     assert answers(database, "CAw")["adequate"][0] == 2
+
+
+def test_a_replay_out_of_time_keeps_the_rest_in_order(tmp_path, stream):
+    """A web request replays for a bounded time (Twilio waits 15 s): what it had no time for,
+    from the folder or the stream, stays kept and the next replay applies it, in order, once."""
+    from store.spool import Spool
+    name, redis = stream
+    spool = Spool(tmp_path / "spool", REDIS_URL, name)
+    for n in range(2):
+        assert spool.append({"n": n}) == "disk"
+    spool.dir = Path(unwritable(tmp_path))
+    for n in range(2, 4):
+        assert spool.append({"n": n}) == "redis"
+    spool.dir = tmp_path / "spool"
+    seen = []
+
+    def slow(rec):
+        seen.append(rec["n"])
+        time.sleep(0.2)
+        return "stored"
+
+    first = spool.replay(slow, seconds=0.3)
+    assert 0 < first < 4 and seen == list(range(first))
+    assert spool.replay(slow) == 4 - first
+    assert seen == [0, 1, 2, 3] and redis.xlen(name) == 0
+    assert not list(spool.dir.glob("answers-*")) and not list(spool.dir.glob("claimed-*"))
