@@ -54,6 +54,7 @@ bench: install services
 		| tee bench/out/webhook.json
 	$(BIN)/python -m bench.data
 	$(BIN)/python -m bench.scorecard_bench | tee bench/out/scorecards.json
+	$(BIN)/python -m bench.outage_proof --calls 300 --threads 8 | tee bench/out/outage.json
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
