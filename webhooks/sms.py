@@ -7,9 +7,9 @@ ask) or an empty ``<Response/>``. Twilio may deliver a message twice: the reply 
 answer and stores nothing. ``POST /sms/status`` is the ``StatusCallback`` of the messages
 we send. Both are signed (403 otherwise). Neither ever answers an error to Twilio for bad
 input: a garbage body is a reply we cannot read, and an unknown SID is ignored. Twilio does
-not retry a messaging webhook, so a reply that comes while the database is down is kept in
-the spool (``webhooks.replay.keep_for_later``), answered with an empty ``<Response/>``, and
-applied by ``incoming.replay`` when the database is back, at the time it came.
+not retry a messaging webhook, so one that comes while the database is down is kept in the
+spool (``webhooks.replay.keep_for_later``; a reply is answered with an empty ``<Response/>``)
+and applied by the view's ``replay`` when the database is back, at the time it came.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from store.base import utcnow
 from store.calls import WebhookEvent
 from survey import followups
-from survey.answers import DUPLICATE, STORED
+from survey.answers import DUPLICATE, REFUSED, STORED
 from webhooks.replay import DATABASE_DOWN, keep_for_later
 from webhooks.security import require_twilio
 
@@ -93,7 +93,13 @@ def incoming():
 def _replay(params: dict, args: dict) -> str:
     """A reply kept while the database was down (its answer TwiML went unsent: Twilio got ``<Response/>``)."""
     sid = params.get("MessageSid", "").strip()
-    outcome, _ = _reply(params, sid)
+    try:
+        outcome, _ = _reply(params, sid)
+    except DATABASE_DOWN:
+        raise   # everything stays in the spool for the next replay
+    except Exception:
+        log.exception("kept SMS %s failed; set aside", sid)
+        return REFUSED
     return outcome
 
 
@@ -105,11 +111,25 @@ incoming.replay = _replay
 def status():
     params = _form()
     sid, state = params.get("MessageSid", "").strip(), params.get("MessageStatus", "").strip()
-    code = params.get("ErrorCode", "").strip()
     if not sid or not state or len(sid) > 64 or len(state) > 20:
         return Response("", status=204)
+    try:
+        _message_status(params)
+    except DATABASE_DOWN as exc:
+        log.error("database unavailable for the status of %s (%s); keeping it for later", sid, type(exc).__name__)
+        keep_for_later(params, {})
+    return Response("", status=204)
+
+
+def _message_status(params: dict) -> str:
+    """Apply a message's status (it only moves forward, so applying it again changes nothing)."""
+    sid, state = params.get("MessageSid", "").strip(), params.get("MessageStatus", "").strip()
+    code = params.get("ErrorCode", "").strip()
     with current_app.extensions["db"].session() as s:
         if not followups.message_status(s, sid, state, int(code) if code.isdigit() and len(code) < 9 else None,
                                         clock()):
             log.info("status callback for a message that is not a follow-up: %s", sid)
-    return Response("", status=204)
+    return STORED
+
+
+status.replay = lambda params, args: _message_status(params)

@@ -170,7 +170,7 @@ def test_follow_up_answers_given_during_an_outage_are_kept(fapp, database, rest,
     now = T0 + timedelta(minutes=20)
     for fid in _plan(fapp, now):
         assert _send(fapp, sender, fid, now) == "sent"
-    [human] = rest.sent("call")
+    [human], [msg] = rest.sent("call"), rest.sent("message")
     base = {"CallSid": human.sid, "From": "+15005550006", "To": "+15551230009", "CallStatus": "in-progress"}
     start = twilio_f.post(human.params["Url"].removeprefix("http://localhost"), {**base, "AnsweredBy": "human"})
     action = re.search(r'action="([^"]+)"', start.get_data(as_text=True)).group(1).replace("&amp;", "&")
@@ -181,6 +181,7 @@ def test_follow_up_answers_given_during_an_outage_are_kept(fapp, database, rest,
     try:
         reply = _sms(twilio_f, " yes ", "SMout1")                  # never a 500: Twilio does not retry it
         assert reply.strip().endswith("<Response />")
+        assert twilio_f.post("/sms/status", {"MessageSid": msg.sid, "MessageStatus": "delivered"}).status_code == 204
         said = twilio_f.post(action, {**base, "Digits": "1"}).get_data(as_text=True)
         assert "Thank you" in said and "<Hangup" in said              # thanked, not cut off
         twilio_f.post(human.params["StatusCallback"].removeprefix("http://localhost"),
@@ -191,7 +192,8 @@ def test_follow_up_answers_given_during_an_outage_are_kept(fapp, database, rest,
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(SurveyAnswer)) == 0
 
-    assert outage_replay.replay(fapp) == 3
+    assert outage_replay.replay(fapp) == 4
+    assert _row(database, sms_leg).twilio_status == "delivered"
     with database.session() as s:
         got = {(a.leg_id, a.question, a.value, a.channel) for a in s.scalars(select(SurveyAnswer))}
     assert got == {(sms_leg, "adequate", 1, "sms"), (call_leg, "adequate", 1, "callback")}
