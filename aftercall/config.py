@@ -7,7 +7,7 @@ database, so one command runs everything with no servers. Production sets
 from __future__ import annotations
 
 import os
-import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,7 @@ class Settings:
     public_base_url: str = ""
     skip_signature: bool = False
     trust_proxy: int = 0
-    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    secret_key: str = field(default="", repr=False)
     menu_file: Path = ROOT / "ivr" / "menu.toml"
     survey_file: Path = ROOT / "survey" / "survey.toml"
     dial_timeout: int = 20
@@ -74,7 +74,7 @@ class Settings:
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             skip_signature=_bool(env.get("TWILIO_SKIP_SIGNATURE_CHECK")),
             trust_proxy=_int(env, "TRUST_PROXY_HOPS", 0),
-            secret_key=env.get("SECRET_KEY") or secrets.token_hex(32),
+            secret_key=env.get("SECRET_KEY", ""),
             menu_file=Path(env.get("MENU_FILE") or ROOT / "ivr" / "menu.toml"),
             survey_file=Path(env.get("SURVEY_FILE") or ROOT / "survey" / "survey.toml"),
             dial_timeout=_int(env, "DIAL_TIMEOUT", 20),
@@ -97,6 +97,20 @@ class Settings:
             recording_retention_days=_int(env, "RECORDING_RETENTION_DAYS", 30),
             recording_sweep_seconds=_int(env, "RECORDING_SWEEP_SECONDS", 3600),
         )
+
+
+MISSING_SECRET = ("SECRET_KEY is not set: every web and worker process of a deploy must share one; make one with "
+                  "python -c \"import secrets; print(secrets.token_hex(32))\"")
+# gunicorn's own "App failed to load" status: its master stops rather than re-forking workers that each refuse.
+MISSING_SECRET_STATUS = 4
+
+
+def require_secret(settings: Settings) -> None:
+    """A process that serves or signs for the browser exits without a shared ``SECRET_KEY``: a key
+    drawn per process signs sessions the next worker refuses, so logins would not stick."""
+    if not settings.secret_key:
+        print(MISSING_SECRET, file=sys.stderr, flush=True)
+        raise SystemExit(MISSING_SECRET_STATUS)
 
 
 def _webhook_url(env: dict) -> str:
