@@ -29,17 +29,6 @@ BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").spli
 CATALOGS = Path(__file__).resolve().parents[1] / "dashboard" / "translations"
 
 
-def pytest_configure(config):
-    """Compile the translation catalogs a plain ``pytest`` (not ``make test``) may find stale."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-    for po in CATALOGS.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            with po.open("rb") as src, mo.open("wb") as out:
-                write_mo(out, read_po(src, locale=po.parts[-3]))
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
