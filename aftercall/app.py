@@ -6,7 +6,7 @@ import secrets
 
 import click
 
-from flask import Flask, jsonify
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from aftercall.config import Settings, require_secret
@@ -75,8 +75,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from aftercall.cli import register
     register(app)
 
-    @app.get("/healthz")
-    def healthz():
-        return jsonify({"ok": True})
-
+    from aftercall.health import bp as health
+    app.register_blueprint(health)
     return app

@@ -37,6 +37,13 @@ class AnswerSpool:
     def _own_file(self) -> Path:
         return self.dir / f"answers-{os.getpid()}.jsonl"
 
+    def probe(self) -> None:
+        """Raise ``OSError`` unless an answer could be spooled here now (readiness)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        probe = self.dir / f".probe-{os.getpid()}-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+
     def append(self, record: dict) -> None:
         """Durably add one answer (``leg_id``, ``call_sid``, ``question``, ``value``, ``status``…)."""
         self.dir.mkdir(parents=True, exist_ok=True)
