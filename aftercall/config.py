@@ -31,6 +31,19 @@ def _int(env: dict, key: str, default: int) -> int:
         raise ValueError(f"{key} must be a whole number, got {raw!r}") from exc
 
 
+def _rate(env: dict, key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{key} must be a number, 0 or more, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -62,6 +75,9 @@ class Settings:
     callback_webhook_secret: str = ""
     recording_retention_days: int = 30
     recording_sweep_seconds: int = 3600
+    calls_per_second: float = 1.0
+    messages_per_second: float = 1.0
+    pace_max_wait_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -96,8 +112,15 @@ class Settings:
             callback_webhook_secret=env.get("CALLBACK_WEBHOOK_SECRET", ""),
             recording_retention_days=_int(env, "RECORDING_RETENTION_DAYS", 30),
             recording_sweep_seconds=_int(env, "RECORDING_SWEEP_SECONDS", 3600),
+            calls_per_second=_rate(env, "TWILIO_CALLS_PER_SECOND", 1.0),
+            messages_per_second=_rate(env, "TWILIO_MESSAGES_PER_SECOND", 1.0),
+            pace_max_wait_seconds=_rate(env, "TWILIO_PACE_MAX_WAIT_SECONDS", 10.0),
         )
 
+
+# The emulated Twilio account of the demo, the simulations and the tests: no throughput limit,
+# and simulated time that real-time pacing would only slow down.
+UNPACED = {"TWILIO_CALLS_PER_SECOND": "0", "TWILIO_MESSAGES_PER_SECOND": "0"}
 
 MISSING_SECRET = ("SECRET_KEY is not set: every web and worker process of a deploy must share one; make one with "
                   "python -c \"import secrets; print(secrets.token_hex(32))\"")

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from aftercall.app import create_app
-from aftercall.config import Settings
+from aftercall.config import UNPACED, Settings
 from store.db import Database, upgrade
 from store.models import Base
 
@@ -71,7 +71,7 @@ def database(request, tmp_path) -> Database:
 
 def make_settings(database: Database, **overrides) -> Settings:
     env = {"DATABASE_URL": database.url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "SECRET_KEY": "test-secret",
-           **overrides}
+           **UNPACED, **overrides}
     return Settings.from_env(env)
 
 
