@@ -73,6 +73,8 @@ class TwilioSender:
             self.pacer.wait(kind, key)
         except Paced as exc:   # as Twilio's own 429: nothing created, try again later
             raise SendError(str(exc), status=429, retryable=True) from exc
+        except Exception as exc:   # the shared buckets' Redis is away: nothing created either
+            raise SendError(f"pacing unavailable: {type(exc).__name__}", retryable=True) from exc
 
     @staticmethod
     def _call(fn, **kwargs):
