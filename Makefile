@@ -16,7 +16,8 @@ EXTRACT := -F babel.cfg -k N_ -k NP_:1c,2 --no-location --sort-output --project 
 
 install: $(VENV)/.installed $(MO)
 
-# The compiled catalogs are not committed: built from the .po at install (and by the tests).
+# The compiled catalogs are committed (a platform deploy runs no make; tests/deploy/test_catalogs.py
+# checks they match the .po); rebuilt here when a .po is newer.
 $(CATALOGS)/%/LC_MESSAGES/messages.mo: $(CATALOGS)/%/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d $(CATALOGS) -l $*
 

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
-from flask import Flask, jsonify
+import click
+
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from aftercall.config import Settings
+from aftercall.config import Settings, require_secret
 from ivr.menu import load_menu
 from store.db import Database
 from survey.definition import load_survey
@@ -15,8 +18,12 @@ from survey.spool import AnswerSpool
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    if click.get_current_context(silent=True) is None:
+        require_secret(settings)   # the web server (gunicorn calls this outside any CLI)
     app = Flask(__name__)
-    app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key)
+    # A one-shot ``flask`` command (migrate, users, export) signs nothing a browser keeps, so it runs
+    # without the secret; ``flask worker`` asks for it itself.
+    app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key or secrets.token_hex(32))
     from webhooks.security import StatelessWebhooksSessionInterface
     app.session_interface = StatelessWebhooksSessionInterface()
     if settings.trust_proxy:
@@ -69,8 +76,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from aftercall.cli import register
     register(app)
 
-    @app.get("/healthz")
-    def healthz():
-        return jsonify({"ok": True})
-
+    from aftercall.health import bp as health
+    app.register_blueprint(health)
     return app

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from accounts.users import find_user, update_user
 from aftercall.callbacks import dialer as make_dialer
 from aftercall.callbacks import ring_job
-from aftercall.config import Settings
+from aftercall.config import UNPACED, Settings
 from callbacks import calling
 from emulator import Target
 from emulator.click_to_call import CallbackTruth, ClickToCallPlayer
@@ -42,7 +42,7 @@ def play_callbacks(app, db: Database, scenario, email: str, count: int = 5, *,
     rest.start()
     settings = Settings.from_env({"DATABASE_URL": db.url, "TWILIO_AUTH_TOKEN": scenario.auth_token,
                                   "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_FROM_NUMBER": FROM,
-                                  "TWILIO_API_BASE_URL": rest.url, "PUBLIC_BASE_URL": base_url,
+                                  "TWILIO_API_BASE_URL": rest.url, **UNPACED, "PUBLIC_BASE_URL": base_url,
                                   "SECRET_KEY": "callback-sim"})
     dialer = make_dialer(settings)
     dialer.sender.client.http_client.timeout = 1.5

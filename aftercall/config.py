@@ -7,7 +7,7 @@ database, so one command runs everything with no servers. Production sets
 from __future__ import annotations
 
 import os
-import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,19 @@ def _int(env: dict, key: str, default: int) -> int:
         raise ValueError(f"{key} must be a whole number, got {raw!r}") from exc
 
 
+def _rate(env: dict, key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{key} must be a number, 0 or more, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -40,7 +53,7 @@ class Settings:
     public_base_url: str = ""
     skip_signature: bool = False
     trust_proxy: int = 0
-    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    secret_key: str = field(default="", repr=False)
     menu_file: Path = ROOT / "ivr" / "menu.toml"
     survey_file: Path = ROOT / "survey" / "survey.toml"
     dial_timeout: int = 20
@@ -65,6 +78,9 @@ class Settings:
     callback_webhook_secret: str = ""
     recording_retention_days: int = 30
     recording_sweep_seconds: int = 3600
+    calls_per_second: float = 1.0
+    messages_per_second: float = 1.0
+    pace_max_wait_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -77,7 +93,7 @@ class Settings:
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             skip_signature=_bool(env.get("TWILIO_SKIP_SIGNATURE_CHECK")),
             trust_proxy=_int(env, "TRUST_PROXY_HOPS", 0),
-            secret_key=env.get("SECRET_KEY") or secrets.token_hex(32),
+            secret_key=env.get("SECRET_KEY", ""),
             menu_file=Path(env.get("MENU_FILE") or ROOT / "ivr" / "menu.toml"),
             survey_file=Path(env.get("SURVEY_FILE") or ROOT / "survey" / "survey.toml"),
             dial_timeout=_int(env, "DIAL_TIMEOUT", 20),
@@ -102,7 +118,28 @@ class Settings:
             callback_webhook_secret=env.get("CALLBACK_WEBHOOK_SECRET", ""),
             recording_retention_days=_int(env, "RECORDING_RETENTION_DAYS", 30),
             recording_sweep_seconds=_int(env, "RECORDING_SWEEP_SECONDS", 3600),
+            calls_per_second=_rate(env, "TWILIO_CALLS_PER_SECOND", 1.0),
+            messages_per_second=_rate(env, "TWILIO_MESSAGES_PER_SECOND", 1.0),
+            pace_max_wait_seconds=_rate(env, "TWILIO_PACE_MAX_WAIT_SECONDS", 10.0),
         )
+
+
+# The emulated Twilio account of the demo, the simulations and the tests: no throughput limit,
+# and simulated time that real-time pacing would only slow down.
+UNPACED = {"TWILIO_CALLS_PER_SECOND": "0", "TWILIO_MESSAGES_PER_SECOND": "0"}
+
+MISSING_SECRET = ("SECRET_KEY is not set: every web and worker process of a deploy must share one; make one with "
+                  "python -c \"import secrets; print(secrets.token_hex(32))\"")
+# gunicorn's own "App failed to load" status: its master stops rather than re-forking workers that each refuse.
+MISSING_SECRET_STATUS = 4
+
+
+def require_secret(settings: Settings) -> None:
+    """A process that serves or signs for the browser exits without a shared ``SECRET_KEY``: a key
+    drawn per process signs sessions the next worker refuses, so logins would not stick."""
+    if not settings.secret_key:
+        print(MISSING_SECRET, file=sys.stderr, flush=True)
+        raise SystemExit(MISSING_SECRET_STATUS)
 
 
 def _webhook_url(env: dict) -> str:

@@ -14,7 +14,7 @@ import random
 
 from sqlalchemy import func, select
 
-from aftercall.config import Settings
+from aftercall.config import UNPACED, Settings
 from aftercall.followups import sender as make_sender
 from aftercall.followups import setup
 from emulator import Target
@@ -57,7 +57,7 @@ def play_followups(app, db: Database, scenario, truth: list, start: dt.datetime,
     rest.start()
     settings = Settings.from_env({"DATABASE_URL": db.url, "TWILIO_AUTH_TOKEN": scenario.auth_token,
                                   "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_FROM_NUMBER": FROM,
-                                  "TWILIO_API_BASE_URL": rest.url, "PUBLIC_BASE_URL": base_url,
+                                  "TWILIO_API_BASE_URL": rest.url, **UNPACED, "PUBLIC_BASE_URL": base_url,
                                   "FOLLOWUPS_ENABLED": "1", "SECRET_KEY": "followup-sim"})
     app.extensions["followup_clock"] = clock
     target = Target.wsgi(app, base_url)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from aftercall.clock import Every
 from aftercall.config import Settings
@@ -46,7 +47,25 @@ def sender(settings: Settings) -> followups.Sender:
     return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token,
                         from_number=settings.twilio_from_number,
                         messaging_service_sid=settings.twilio_messaging_service_sid,
-                        base_url=settings.twilio_api_base_url)
+                        base_url=settings.twilio_api_base_url, pacer=pacer(settings))
+
+
+def pacer(settings: Settings):
+    """Every create paced by ``TWILIO_CALLS_PER_SECOND`` / ``TWILIO_MESSAGES_PER_SECOND``, in
+    buckets every worker shares through Redis, or (embedded) this process's."""
+    from outbound.pacing import Pacer
+    return Pacer(_buckets(settings.redis_url), {"call": settings.calls_per_second,
+                                                 "message": settings.messages_per_second},
+                 settings.pace_max_wait_seconds)
+
+
+@lru_cache(maxsize=4)
+def _buckets(redis_url: str):
+    from outbound.pacing import LocalBuckets, RedisBuckets
+    if not redis_url:
+        return LocalBuckets()
+    from redis import Redis
+    return RedisBuckets(Redis.from_url(redis_url))
 
 
 def tick(db: Database, fs: FollowupSetup, now: datetime, rng=None, since: datetime | None = None) -> list[int]:

@@ -9,7 +9,7 @@ driving it over HTTP with ``--concurrency`` requests in flight; then
 - application errors: Twilio-side (non-2xx, timeouts, bad TwiML, failed status callbacks,
   agent-console errors) and server-side (every warning or error the app logged: a webhook that
   answered with its fallback TwiML logs one), plus gunicorn workers that died or were replaced;
-- ``bench.reconcile``: every stored call, leg and answer against the emulator's truth;
+- ``aftercall.ground_truth``: every stored call, leg and answer against the emulator's truth;
 - scoring against the truth: SLA handled per agent and queue, scorecard handled / surveys /
   raw adequacy and CSAT per agent, and call outcomes, each equal to what the truth implies.
 
@@ -130,7 +130,7 @@ def peak_calls_in_progress(truth) -> int:
 
 def scoring_check(session, truth, start, end) -> list[str]:
     """SLA, scorecard and outcome counts computed by ``scoring`` vs the same counts from the truth."""
-    from bench.reconcile import agent_ended, bridged
+    from aftercall.ground_truth import agent_ended, bridged
     from scoring.outcomes.classify import classify_calls
     from scoring.scorecards.build import build_scorecards
     from scoring.outcomes.sla import sla_report
@@ -309,7 +309,7 @@ def run_load(calls: int = 400, concurrency: int = 250, *, scenario_path: Path | 
     from bench.servers import gunicorn, worker_pids
     from callflow.agents import create_agent
     from emulator import HttpConsole, Target, load_scenario, run
-    from bench.reconcile import reconcile
+    from aftercall.ground_truth import reconcile
     from ivr.menu import load_menu
     from store.accounts import ApiToken, hash_token
     from store.db import Database

@@ -8,8 +8,11 @@ bodies, ``201`` with the resource as JSON (a fresh ``SM…``/``CA…`` SID, ``st
 errors as ``{"code", "message", "more_info", "status"}``. Faults on demand (``fail``) or at
 scenario rates: 429 (code 20429), 500 (before or AFTER creating the resource: the client
 cannot tell), a response slower than the client's timeout (also after creating), and
-21610 for a number that said STOP (as Twilio does on long codes). Nothing is sent anywhere
-from here: ``emulator.followups`` plays what happens to each created resource.
+21610 for a number that said STOP (as Twilio does on long codes). Throughput on demand
+(``limits``): calls a second for the account, messages a second per sender; a create above
+it (beyond ``jitter_s`` of network jitter) is refused with 429 (code 20429) and creates
+nothing. Nothing is sent anywhere from here: ``emulator.followups`` plays what happens to
+each created resource.
 
 Recordings (twilio/twilio-oai ``DeleteRecording``): ``keep_recording(sid)`` stores one (the
 emulated calls do, for each caller who spoke after a ``<Record>``); ``GET …/Recordings/{Sid}.mp3``
@@ -81,6 +84,8 @@ class FakeTwilioRest:
     calls: dict[str, dict] = field(default_factory=dict)                  # inbound CallSid -> its resource
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
     """Stamps ``date_created``: simulated time when the app runs on simulated time."""
+    limits: dict[str, float] = field(default_factory=dict)   # call | message -> creates a second; none: unlimited
+    jitter_s: float = 0.25                                   # how early a create may come before its turn
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -88,6 +93,7 @@ class FakeTwilioRest:
         self._rng = random.Random(f"{self.seed}:rest")
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        self._next_turn: dict[tuple[str, str], float] = {}
 
     # -- control ---------------------------------------------------------------------------
     def fail(self, *faults: str) -> None:
@@ -213,6 +219,8 @@ class FakeTwilioRest:
             return 400, _error(21602, "Message body is required", 400)
         if kind == "call" and not form.get("Url") and not form.get("Twiml"):
             return 400, _error(21205, "Url or Twiml is required", 400)
+        if self._over_limit(kind, "" if kind == "call" else form.get("MessagingServiceSid") or form["From"]):
+            return 429, _error(20429, "Too Many Requests", 429)
         fault = self._fault()
         if fault == "429":
             return 429, _error(20429, "Too Many Requests", 429)
@@ -270,6 +278,20 @@ class FakeTwilioRest:
             if sid in self.recordings:
                 self.recordings.discard(sid)
                 self.deleted.append(sid)
+
+    def _over_limit(self, kind: str, sender: str) -> bool:
+        """Above ``limits[kind]`` creates a second (per sender for messages): each create takes
+        the next turn, 1/rate after the last; one more than ``jitter_s`` early is refused."""
+        rate = self.limits.get(kind)
+        if not rate:
+            return False
+        with self._lock:
+            now = time.monotonic()
+            turn = max(self._next_turn.get((kind, sender), now), now)
+            if turn - now > self.jitter_s:
+                return True
+            self._next_turn[(kind, sender)] = turn + 1 / rate
+            return False
 
     def _fault(self) -> str | None:
         with self._lock:

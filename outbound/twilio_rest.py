@@ -7,7 +7,9 @@ tests, the demo and ``flask simulate``): the API domain's ``base_url`` is replac
 paths stay Twilio's (``/2010-04-01/Accounts/{AccountSid}/Messages.json``). Errors become
 ``survey.followups.SendError``: 429 and 5xx are retryable (5xx ambiguous: Twilio may have
 created the resource), a timeout or lost connection is retryable and ambiguous, any other
-4xx (21610 unsubscribed, 21211 invalid number…) is final.
+4xx (21610 unsubscribed, 21211 invalid number…) is final. Every create waits for its slot
+of the ``Pacer`` (``outbound.pacing``): the account's calls per second, the sender's messages
+per second; a slot too far away is a retryable 429 that created nothing.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from twilio.rest import Client
 
 from callbacks.calling import DialError
 from callflow.reconcile import TwilioCall
+from outbound.pacing import Paced, Pacer
 from survey.followups import SendError
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
@@ -31,17 +34,18 @@ MACHINE_DETECTION = "Enable"   # twilio.com/docs/voice/answering-machine-detecti
 
 class TwilioSender:
     def __init__(self, account_sid: str, auth_token: str, *, from_number: str = "", messaging_service_sid: str = "",
-                 base_url: str = DEFAULT_BASE_URL, timeout: float = TIMEOUT_SECONDS):
+                 base_url: str = DEFAULT_BASE_URL, timeout: float = TIMEOUT_SECONDS, pacer: Pacer | None = None):
         if not account_sid or not auth_token:
             raise ValueError("follow-ups need TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         if not from_number and not messaging_service_sid:
             raise ValueError("follow-ups need TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
         self.client.api.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.from_number, self.service = from_number, messaging_service_sid
+        self.from_number, self.service, self.pacer = from_number, messaging_service_sid, pacer
 
     def send_sms(self, *, to: str, body: str, status_callback: str) -> tuple[str, str]:
         sender = {"messaging_service_sid": self.service} if self.service else {"from_": self.from_number}
+        self.paced("message", self.service or self.from_number)
         message = self._call(self.client.messages.create, to=to, body=body, status_callback=status_callback,
                              **sender)
         return message.sid, message.status
@@ -49,6 +53,7 @@ class TwilioSender:
     def start_call(self, *, to: str, url: str, status_callback: str) -> tuple[str, str]:
         if not self.from_number:
             raise SendError("a call-back needs TWILIO_FROM_NUMBER (a Messaging Service cannot place calls)")
+        self.paced("call", self.client.account_sid)
         call = self._call(self.client.calls.create, to=to, from_=self.from_number, url=url, method="POST",
                           status_callback=status_callback, status_callback_method="POST",
                           status_callback_event=["completed"], machine_detection=MACHINE_DETECTION)
@@ -61,6 +66,17 @@ class TwilioSender:
                  if (r.direction or "").startswith("outbound") and r.date_created is not None
                  and r.date_created >= since]
         return (found[0].sid, found[0].status) if found else None
+
+    def paced(self, kind: str, key: str) -> None:
+        """Wait for this create's slot (``call``: the account's CPS; ``message``: the sender's)."""
+        if self.pacer is None:
+            return
+        try:
+            self.pacer.wait(kind, key)
+        except Paced as exc:   # as Twilio's own 429: nothing created, try again later
+            raise SendError(str(exc), status=429, retryable=True) from exc
+        except Exception as exc:   # the shared buckets' Redis is away: nothing created either
+            raise SendError(f"pacing unavailable: {type(exc).__name__}", retryable=True) from exc
 
     @staticmethod
     def _call(fn, **kwargs):
@@ -86,6 +102,7 @@ class TwilioDialer:
 
     def ring(self, *, to: str, url: str, status_callback: str) -> tuple[str, str]:
         with _as_dial_error():
+            self.sender.paced("call", self.sender.client.account_sid)
             call = self.sender._call(self.sender.client.calls.create, to=to, from_=self.sender.from_number, url=url,
                                      method="POST", status_callback=status_callback, status_callback_method="POST",
                                      status_callback_event=["completed"], timeout=RING_SECONDS)

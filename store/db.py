@@ -7,6 +7,8 @@ from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from store.base import make_engine, make_sessionmaker
@@ -35,6 +37,13 @@ class Database:
         finally:
             s.close()
 
+    def revisions(self) -> frozenset[str]:
+        """The migration revisions this database is at (none before the first upgrade)."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return frozenset()
+            return frozenset(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
     def upgrade(self, revision: str = "head") -> None:
         upgrade(self.url, revision)
 
@@ -47,6 +56,11 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+def head_revisions() -> set[str]:
+    """The revisions ``upgrade()`` brings a database to."""
+    return set(ScriptDirectory(str(ROOT / "migrations")).get_heads())
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -76,6 +76,13 @@ class Spool:
             self._redis = Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
         return self._redis
 
+    def probe(self) -> None:
+        """Raise ``OSError`` unless a record could be kept in the folder now (readiness)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        probe = self.dir / f".probe-{os.getpid()}-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+
     def _own_file(self) -> Path:
         return self.dir / f"answers-{os.getpid()}.jsonl"
 

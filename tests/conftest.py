@@ -17,7 +17,7 @@ from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from aftercall.app import create_app
-from aftercall.config import Settings
+from aftercall.config import UNPACED, Settings
 from store.db import Database, upgrade
 from store.models import Base
 
@@ -27,17 +27,6 @@ AUTH_TOKEN = "test-auth-token"
 BASE = "http://localhost"
 BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 CATALOGS = Path(__file__).resolve().parents[1] / "dashboard" / "translations"
-
-
-def pytest_configure(config):
-    """Compile the translation catalogs a plain ``pytest`` (not ``make test``) may find stale."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-    for po in CATALOGS.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            with po.open("rb") as src, mo.open("wb") as out:
-                write_mo(out, read_po(src, locale=po.parts[-3]))
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +71,7 @@ def database(request, tmp_path) -> Database:
 
 def make_settings(database: Database, **overrides) -> Settings:
     env = {"DATABASE_URL": database.url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "SECRET_KEY": "test-secret",
-           **overrides}
+           **UNPACED, **overrides}
     return Settings.from_env(env)
 
 

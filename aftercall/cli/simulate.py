@@ -78,7 +78,7 @@ def simulate_command(calls, concurrency, scenario_path, base_url, truth_path, se
 
 def check_against_app(truth):
     """Reconcile the current app's database with `truth`, using its menu and survey definitions."""
-    from bench.reconcile import reconcile
+    from aftercall.ground_truth import reconcile
     menu, survey = current_app.config["MENU"], current_app.config["SURVEY"]
     with current_app.extensions["db"].session() as s:
         return reconcile(s, truth, questions=[q.key for q in survey.questions],

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from aftercall.config import Settings
 from bench.proof import scratch_database, simulate
-from bench.reconcile import bridged
+from aftercall.ground_truth import bridged
 from callbacks.tasks import open_tasks
 from emulator.scenario import load_scenario
 from ivr.menu import load_menu

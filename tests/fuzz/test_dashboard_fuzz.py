@@ -1,6 +1,6 @@
 """Property-based fuzzing of every dashboard route: path ids, query filters and form posts.
 
-``ROUTES`` lists every route of the app outside ``/voice/``, ``/api/``, ``/healthz`` and
+``ROUTES`` lists every route of the app outside ``/voice/``, ``/api/``, ``/healthz``, ``/readyz`` and
 Flask's ``/static`` with the role that may use it, its path ids, query filters and form
 fields; a test fails when a route exists without an entry, so a new page cannot be forgotten.
 Logged in as that role, with a valid CSRF token, in English or Russian, garbage (missing,
@@ -56,7 +56,7 @@ from tests.dashboard.seed import AGENTS, PERIODS, seed
 FUZZ = settings(max_examples=15, deadline=None, derandomize=True, phases=(Phase.explicit, Phase.generate),
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 GUARDS = settings(FUZZ, max_examples=4)
-NOT_DASHBOARD = {"/healthz", "/static/<path:filename>"}
+NOT_DASHBOARD = {"/healthz", "/readyz", "/static/<path:filename>"}
 QUEUES = ("billing", "tech", "sales", "general")
 
 # --- values -------------------------------------------------------------------------------

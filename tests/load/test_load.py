@@ -8,7 +8,7 @@ fresh PostgreSQL database migrated by the app's migrations; gunicorn as the Proc
 own; the emulator (``emulator/scenarios/load.toml``: 120 agents, a caller every 0.5 s,
 duplicated requests, duplicated and reordered status callbacks, lost responses retried) with
 200 requests allowed in flight, overlapping within 5 simulated seconds; then the app's
-warning/error log, the Twilio side's errors, ``bench.reconcile`` and scoring's SLA,
+warning/error log, the Twilio side's errors, ``aftercall.ground_truth`` and scoring's SLA,
 scorecard and outcome counts against the truth.
 
 No RQ worker is started: no webhook enqueues a job (asserted below), so none would run.

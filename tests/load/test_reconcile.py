@@ -1,4 +1,4 @@
-"""``bench.reconcile`` and ``flask simulate --check``: a clean run reconciles with zero
+"""``aftercall.ground_truth`` and ``flask simulate --check``: a clean run reconciles with zero
 mismatches, and each kind of damage to the stored data is listed where it is."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
-from bench.reconcile import load_truth, reconcile
+from aftercall.ground_truth import load_truth, reconcile
 from store.accounts import ApiToken, hash_token
 from store.calls import Call, Leg, SurveyAnswer
 

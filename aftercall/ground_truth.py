@@ -15,10 +15,11 @@ webhooks. After a run, every number the app stored must follow from what Twilio 
 - whole tables: no duplicate answers, legs, queue visits or webhook events.
 
 Mismatches are listed (``Mismatch``: what, where, expected from the truth, stored), never
-just counted. It reads the app's tables (``store``), so it lives beside the benchmarks and
-tests that use it, not in the emulator, which reaches the app only over HTTP like Twilio.
+just counted. It reads the app's tables (``store``), so it is not in the emulator, which
+reaches the app only over HTTP like Twilio; ``flask simulate --check`` runs it, so it is in the
+product, which never imports its benchmarks or tests (``.importlinter``).
 
-    from bench.reconcile import reconcile
+    from aftercall.ground_truth import reconcile
     with db.session() as s:
         report = reconcile(s, result.truth, questions=[q.key for q in survey.questions],
                            languages={lang.digit: lang.key for lang in menu.languages.values()})
