@@ -214,7 +214,7 @@ def agent(agent_id):
         talk = queries.agent_ended_talk_times(s, rng.start, rng.end, agent_id=agent_id).get(agent_id, [])
     chart, verdict = handle_time_chart(talk, rules, gettext("Agent-ended talk times"))
     return render("agent.html", agent=who, rng=rng, periods=known, card=card,
-                  trend_chart=_trend_chart(points) if points else None, calls=calls, flags=flags,
+                  trend_chart=_trend_chart(points) if points else None, trend_weeks=len(points), calls=calls, flags=flags,
                   calls_page=calls_page, flags_page=flags_page,
                   ht_chart=chart, ht_n=len(talk), verdict=verdict, rules=rules)
 

@@ -174,6 +174,11 @@ def week(schedule) -> list[tuple[str, list[str]]]:
             for i, key in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))]
 
 
+def multiplier(value) -> str:
+    """A pay multiplier as "×0.5" / "×0,5"."""
+    return NONE if _missing(value) else "×" + format_decimal(value, "#,##0.0#", locale=get_locale())
+
+
 def language_name(code: str) -> str:
     """A language code ("en", "ru-RU") as its name in the reader's language; unknown codes as they are."""
     try:
@@ -191,5 +196,6 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, rate=rate, mmss=mmss, local=local,
                                  last_day=last_day, deadline=deadline, num=num, count=count, seconds=seconds, pvalue=pvalue, size=size,
                                  day=day, penalty=penalty, period_label=period_label,
-                                 flag_when=flag_when, mask=mask, language_name=language_name)
+                                 flag_when=flag_when, mask=mask, language_name=language_name,
+                                 multiplier=multiplier)
     app.jinja_env.globals.update(week=week, language_name=language_name)
