@@ -194,7 +194,8 @@ def penalty(value) -> str:
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, rate=rate, mmss=mmss, local=local,
-                                 last_day=last_day, deadline=deadline, num=num, count=count, seconds=seconds, pvalue=pvalue, size=size,
+                                 last_day=last_day, deadline=deadline, num=num, count=count, seconds=seconds,
+                                 pvalue=pvalue, size=size,
                                  day=day, penalty=penalty, period_label=period_label,
                                  flag_when=flag_when, mask=mask, language_name=language_name,
                                  multiplier=multiplier)

@@ -128,8 +128,8 @@ def _shown(row: dict, column: str, lang: str):
 
 
 def _workbook(rows: list[dict], stamp: datetime, lang: str) -> bytes:
-    """Workbook bytes that depend only on rows and `stamp`: openpyxl's save() stamps "now" into
-    the properties and every zip entry, so the archive is written and then re-packed."""
+    """Workbook bytes that depend only on rows, `stamp` and `lang`: openpyxl's save() stamps
+    "now" into the properties and every zip entry, so the archive is written and then re-packed."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
