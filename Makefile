@@ -1,4 +1,5 @@
-# `make run`: install, migrate, start web + worker on the embedded default (SQLite, no servers).
+# `make run`: install, migrate, start web + worker on the embedded default (SQLite, no servers);
+#   the port answers at once with the preparation's progress (PORT=8000 make run: another port).
 # `make test`: install, start PostgreSQL/Redis if needed, check the layering (import-linter), run the whole suite.
 # `make bench`: the three benchmarks of the README (a few minutes; results as JSON in bench/out/).
 # `make translations`: extract the interface strings, merge them into the catalogs, compile (docs/translating.md).
@@ -41,7 +42,7 @@ browser:
 migrate: install
 	$(BIN)/flask --app aftercall db upgrade
 
-run: migrate
+run:   # scripts/run.sh installs and migrates itself, with the port already answering
 	PORT=$(PORT) scripts/run.sh
 
 test: install services browser

@@ -11,7 +11,8 @@ from store.agents import PRESENCES, Agent
 
 AGENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
-FIELDS = {"id", "name", "team", "skills", "phone", "active", "presence"}
+FIELDS = {"id", "name", "team", "skills", "phone", "employee_number", "active", "presence"}
+EMPLOYEE_NUMBER_MAX = 32
 
 
 class AgentError(ValueError):
@@ -46,6 +47,11 @@ def _clean(data: dict, queues: set[str], creating: bool) -> dict:
         if data["phone"] not in (None, "") and (not isinstance(data["phone"], str) or not PHONE.match(data["phone"])):
             raise AgentError("phone must be E.164, like +15551234567, or null")
         out["phone"] = data["phone"] or None
+    if "employee_number" in data:
+        number = data["employee_number"]
+        if number is not None and (not isinstance(number, str) or len(number.strip()) > EMPLOYEE_NUMBER_MAX):
+            raise AgentError(f"employee_number must be a string of at most {EMPLOYEE_NUMBER_MAX} characters, or null")
+        out["employee_number"] = (number or "").strip()
     if "active" in data:
         if not isinstance(data["active"], bool):
             raise AgentError("active must be true or false")

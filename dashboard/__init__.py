@@ -95,8 +95,8 @@ def init_app(app: Flask) -> None:
 
     from dashboard import i18n
     i18n.init_app(app)
-    from dashboard.reasons import flag_reason
-    app.jinja_env.globals.update(can=can, flag_reason=flag_reason)
+    from dashboard.reasons import flag_reason, flag_test
+    app.jinja_env.globals.update(can=can, flag_reason=flag_reason, flag_test=flag_test)
 
     from dashboard.templating import register_filters
     register_filters(app)

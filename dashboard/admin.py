@@ -8,7 +8,7 @@ from sqlalchemy import select
 from accounts.errors import AccountError
 from accounts.tokens import create_token, list_tokens, revoke_token
 from accounts.users import create_user, update_user
-from callflow.agents import AGENT_ID, PHONE, AgentError, create_agent, list_agents, update_agent
+from callflow.agents import AGENT_ID, EMPLOYEE_NUMBER_MAX, PHONE, AgentError, create_agent, list_agents, update_agent
 from dashboard.auth import guard
 from dashboard.i18n import InputError, N_, refusal, shown
 from dashboard.web import actor, db, or_404, render
@@ -86,7 +86,8 @@ def _agent_data(form, creating: bool) -> dict:
     """The agent form as ``callflow.agents`` data, with what a form can get wrong refused in
     the reader's language (and the team and name held to their columns' lengths)."""
     data = {"name": form.get("name", "").strip(), "team": form.get("team", "").strip(),
-            "skills": form.getlist("skills"), "phone": form.get("phone", "").strip() or None}
+            "skills": form.getlist("skills"), "phone": form.get("phone", "").strip() or None,
+            "employee_number": form.get("employee_number", "").strip()}
     if creating:
         data["id"] = form.get("id", "")
         if not AGENT_ID.fullmatch(data["id"]):
@@ -102,6 +103,8 @@ def _agent_data(form, creating: bool) -> dict:
     if unknown:
         raise InputError(N_("There are no queues %(value)s; the queues are %(choices)s."),
                          value=", ".join(shown(q) for q in unknown), choices=", ".join(sorted(_queues())))
+    if len(data["employee_number"]) > EMPLOYEE_NUMBER_MAX:
+        raise InputError(N_("An employee number can have at most %(n)s characters."), n=EMPLOYEE_NUMBER_MAX)
     if data["phone"] and not PHONE.fullmatch(data["phone"]):
         raise InputError(N_("A phone number is written in E.164 form, like +15551234567, or left empty."))
     return data

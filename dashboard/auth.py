@@ -22,7 +22,7 @@ AREAS = {
     "calls": ("supervisor",),
     "flags": ("supervisor",),
     "callbacks": ("supervisor",),
-    "profile": ("supervisor",),
+    "profile": ("supervisor", "hr"),
     "periods": ("hr",),
     "admin": (),
 }

@@ -141,7 +141,7 @@ def show(flag_id):
         short = max(thresholds.values())
         upper = int(math.ceil((rules.cap_seconds + 300) / 10) * 10)
         chart = svg.histogram(queries.bin_counts(talk, 10, upper), 10, short, window=short, title=title,
-                              cap_label=gettext("short"))
+                              cap_label=gettext("short"), longer=gettext("%(start)s or longer"))
         verdict = None
     else:
         chart, verdict = handle_time_chart(talk, rules, title)

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from dashboard.auth import guard
-from dashboard.i18n import refusal
+from dashboard.i18n import current_language, refusal
 from dashboard.paging import paged
 from dashboard.templating import last_day
 from dashboard.web import actor, db, or_404, render
@@ -95,7 +95,7 @@ def export(key):
     try:
         with db().session() as s:
             or_404(known_period(s, key))
-            job_id = start_export(s, key, fmt, actor()).id
+            job_id = start_export(s, key, fmt, actor(), lang=current_language()).id
     except PeriodError as exc:
         flash(_refusal(exc), "error")
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext, ngettext
 
+from dashboard.i18n import N_
 from dashboard.templating import num, pct, seconds
 
 
@@ -61,6 +62,19 @@ def _repeat_calls(e: dict) -> str:
 
 BUILDERS = {"truncated": _truncated, "cap-cut": _cap_cut, "repeat-call": _repeat, "cap-cliff": _cliff,
             "survey-dodging": _dodging, "early-hangup": _early_hangup, "repeat-calls": _repeat_calls}
+
+
+PEER_TEST = N_("one-sided exact binomial test against peers on the same queues (indirect standardisation), "
+               "corrected for testing many agents at once (Benjamini–Hochberg)")
+TESTS = {"cap-cliff": N_("a Poisson fit of the talk times around the cap, a one-sided negative binomial test, "
+                         "corrected for testing many agents at once (Benjamini–Hochberg)"),
+         "survey-dodging": PEER_TEST, "early-hangup": PEER_TEST, "repeat-calls": PEER_TEST}
+
+
+def flag_test(flag) -> str:
+    """The test behind a finding in the reader's words; the stored English for a kind not listed."""
+    test = TESTS.get(flag.kind)
+    return gettext(test) if test else (flag.evidence or {}).get("test", "")
 
 
 def flag_reason(flag) -> str:

@@ -55,10 +55,12 @@ def _value(value):
 
 
 def sort_rows(rows: list, key: str, direction: str) -> list:
-    """Sort by a column; rows with no value (insufficient data) always go last."""
+    """Sort by a column; rows with insufficient data, or no value, always go last
+    (docs/supervisors.md): a shrunk estimate of few answers must not rank mid-table."""
     get = SORTS[key]
-    present = [r for r in rows if _value(get(r)) is not None]
-    missing = [r for r in rows if _value(get(r)) is None]
+    last = lambda r: getattr(r, "insufficient", False) or _value(get(r)) is None  # noqa: E731
+    present = [r for r in rows if not last(r)]
+    missing = [r for r in rows if last(r)]
     return sorted(present, key=lambda r: _value(get(r)), reverse=direction == "desc") + missing
 
 
@@ -212,7 +214,7 @@ def agent(agent_id):
         talk = queries.agent_ended_talk_times(s, rng.start, rng.end, agent_id=agent_id).get(agent_id, [])
     chart, verdict = handle_time_chart(talk, rules, gettext("Agent-ended talk times"))
     return render("agent.html", agent=who, rng=rng, periods=known, card=card,
-                  trend_chart=_trend_chart(points) if points else None, calls=calls, flags=flags,
+                  trend_chart=_trend_chart(points) if points else None, trend_weeks=len(points), calls=calls, flags=flags,
                   calls_page=calls_page, flags_page=flags_page,
                   ht_chart=chart, ht_n=len(talk), verdict=verdict, rules=rules)
 

@@ -120,6 +120,12 @@ def trend(labels: list[str], series: list[Series], *, title: str = "", width: in
             line = " ".join(f"{_num(x(i))},{_num(y(p[0]))}" for i, p in run)
             body.append(f'<polygon class="band {s.css}" points="{upper} {lower}"/>')
             body.append(f'<polyline class="line {s.css}" points="{line}"/>')
+            if len(run) == 1:   # a lone week: its interval as a bar and its value in words, not a dot alone
+                (i, p), = run
+                body.append(f'<line class="whisker {s.css}" x1="{_num(x(i))}" x2="{_num(x(i))}" '
+                            f'y1="{_num(y(p[1]))}" y2="{_num(y(p[2]))}"/>'
+                            f'<text class="label value {s.css}" x="{_num(x(i) + 8 + 40 * k)}" y="{_num(y(p[0]) + 3)}">'
+                            f'{round(p[0] * 100)}%</text>')
             body.extend(f'<circle class="dot {s.css}" cx="{_num(x(i))}" cy="{_num(y(p[0]))}" r="2.5">'
                         f"<title>{escape(s.name)} {escape(labels[i])}: {p[0]:.0%} ({p[1]:.0%}–{p[2]:.0%})</title>"
                         f"</circle>" for i, p in run)

@@ -6,6 +6,7 @@ import math
 import re
 from datetime import date, datetime, timedelta
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, format_time, get_day_names
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
@@ -119,6 +120,17 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return f"{shown}, {format_time(value, time_format, locale=get_locale())}" if time_format else shown
 
 
+def deadline(value: datetime | None) -> str:
+    """A time something is due by: local midnight is the end of the day before ("7 Dec, 24:00"),
+    as the business hours say it, not the start of the next day."""
+    if value is None:
+        return NONE
+    at = value.astimezone(get_timezone())
+    if at.hour == at.minute == at.second == 0:
+        return f"{format_skeleton('yMMMd', at - timedelta(days=1), locale=get_locale())}, 24:00"
+    return local(value)
+
+
 def last_day(end: datetime | None) -> str:
     """The last local day of a half-open [start, end) range."""
     return NONE if end is None else local(end - timedelta(seconds=1), "%Y-%m-%d")
@@ -162,6 +174,19 @@ def week(schedule) -> list[tuple[str, list[str]]]:
             for i, key in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))]
 
 
+def multiplier(value) -> str:
+    """A pay multiplier as "×0.5" / "×0,5"."""
+    return NONE if _missing(value) else "×" + format_decimal(value, "#,##0.0#", locale=get_locale())
+
+
+def language_name(code: str) -> str:
+    """A language code ("en", "ru-RU") as its name in the reader's language; unknown codes as they are."""
+    try:
+        return Locale.parse(code.replace("-", "_")).get_display_name(get_locale()) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+
+
 def penalty(value) -> str:
     """A composite's flag penalty: "none" when nothing is taken off, never "−0.0"."""
     return gettext("none") if _missing(value) or round(value, 1) == 0 else "−" + num(value)
@@ -169,7 +194,9 @@ def penalty(value) -> str:
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(pct=pct, interval=interval, rating=rating, rate=rate, mmss=mmss, local=local,
-                                 last_day=last_day, num=num, count=count, seconds=seconds, pvalue=pvalue, size=size,
+                                 last_day=last_day, deadline=deadline, num=num, count=count, seconds=seconds,
+                                 pvalue=pvalue, size=size,
                                  day=day, penalty=penalty, period_label=period_label,
-                                 flag_when=flag_when, mask=mask)
-    app.jinja_env.globals.update(week=week)
+                                 flag_when=flag_when, mask=mask, language_name=language_name,
+                                 multiplier=multiplier)
+    app.jinja_env.globals.update(week=week, language_name=language_name)

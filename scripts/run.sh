@@ -1,21 +1,42 @@
 #!/usr/bin/env bash
 # Web + worker on the embedded default (SQLite, in-process jobs): one command, no servers.
 # First start seeds a demo call centre: a week of emulated calls, flags, and three demo users.
+# The port answers at once: scripts/preparing.py shows how far the preparation got (a few
+# minutes the first time) until gunicorn takes the port over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TWILIO_AUTH_TOKEN="${TWILIO_AUTH_TOKEN:-demo-auth-token}"
 export SECRET_KEY="${SECRET_KEY:-demo-secret-key-change-me}"
+PORT="${PORT:-5000}"
 FLASK=".venv/bin/flask --app aftercall"
 PASSWORD="${DEMO_PASSWORD:-aftercall-demo}"
-if ! $FLASK users list 2>/dev/null | grep -q "admin@demo.local"; then
-  echo "$PASSWORD" | $FLASK users create-admin admin@demo.local --password-stdin
-  echo "$PASSWORD" | $FLASK users create supervisor@demo.local --role supervisor --password-stdin
-  echo "$PASSWORD" | $FLASK users create hr@demo.local --role hr --password-stdin
-fi
-$FLASK demo --if-empty
-$FLASK flags recompute
+mkdir -p instance
+LOG=instance/first-run.log
+: > "$LOG"
+python3 scripts/preparing.py "$PORT" "$LOG" &
+PREPARING=$!
+trap 'kill $PREPARING 2>/dev/null' EXIT INT TERM
+echo "Aftercall: preparing the demo; http://127.0.0.1:$PORT shows how far it got"
+step() { echo "== $1 $2" | tee -a "$LOG"; }
+
+step 1/5 "installing"
+make --no-print-directory install 2>&1 | tee -a "$LOG"
+step 2/5 "migrating the database"
+$FLASK db upgrade 2>&1 | tee -a "$LOG"
+step 3/5 "creating the demo users"
+if ! $FLASK users list 2>/dev/null | grep -q "admin@demo.local"; then   # each with a language of their own
+  echo "$PASSWORD" | $FLASK users create-admin admin@demo.local --locale en --password-stdin
+  echo "$PASSWORD" | $FLASK users create supervisor@demo.local --role supervisor --locale en --password-stdin
+  echo "$PASSWORD" | $FLASK users create hr@demo.local --role hr --locale ru --password-stdin
+fi 2>&1 | tee -a "$LOG"
+step 4/5 "emulating a week of calls"
+$FLASK demo --if-empty 2>&1 | tee -a "$LOG"
+step 5/5 "finding flags"
+$FLASK flags recompute 2>&1 | tee -a "$LOG"
+
+kill $PREPARING 2>/dev/null; wait $PREPARING 2>/dev/null || true
 $FLASK worker &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null' EXIT INT TERM
-echo "Aftercall: http://127.0.0.1:${PORT:-5000}  users admin@ / supervisor@ / hr@demo.local, password: $PASSWORD"
-.venv/bin/gunicorn --bind "127.0.0.1:${PORT:-5000}" --workers 2 --threads 4 'aftercall:create_app()'
+echo "Aftercall: http://127.0.0.1:$PORT  users admin@ / supervisor@ / hr@demo.local, password: $PASSWORD"
+.venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --threads 4 'aftercall:create_app()'

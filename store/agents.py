@@ -19,6 +19,8 @@ class Agent(Base):
     team: Mapped[str] = mapped_column(String(64), default="", index=True)
     skills: Mapped[list] = mapped_column(JSON, default=list)
     phone: Mapped[str | None] = mapped_column(String(32))
+    employee_number: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """HR's number for the agent (optional): in every pay export, so payroll can match its rows."""
     presence: Mapped[str] = mapped_column(String(16), default="offline", index=True)
     presence_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Routing picks the longest-idle agent: the smallest available_since among the available.
@@ -34,6 +36,7 @@ class Agent(Base):
             "team": self.team,
             "skills": list(self.skills or []),
             "phone": self.phone,
+            "employee_number": self.employee_number or "",
             "presence": self.presence,
             "presence_changed_at": self.presence_changed_at.isoformat() if self.presence_changed_at else None,
             "active": self.active,

@@ -51,9 +51,11 @@ def agents_list(team):
 @click.option("--team", default=None)
 @click.option("--name", default=None)
 @click.option("--active/--inactive", default=None)
-def agents_set(agent_id, presence, skills, team, name, active):
-    """Change an agent's presence, skills, team, name or active flag."""
+@click.option("--employee-number", default=None, help="HR's number for the agent (in every pay export); '' clears it")
+def agents_set(agent_id, presence, skills, team, name, active, employee_number):
+    """Change an agent's presence, skills, team, name, employee number or active flag."""
     data = {k: v for k, v in {"presence": presence, "team": team, "name": name, "active": active,
+                              "employee_number": employee_number,
                               "skills": _skills(skills) if skills is not None else None}.items() if v is not None}
     with refusals(AgentError):
         with db().session() as s:

@@ -29,11 +29,13 @@ def _actor(actor: str | None) -> str:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: the export's own name in the current directory)")
 @click.option("--actor", default=None, help="Who exports, for the audit log (default: cli:<user>)")
-def bonus(period_key, fmt, output, actor):
+@click.option("--language", "lang", type=click.Choice(("en", "ru")), default="en", show_default=True,
+              help="The language of the XLSX's headers, tiers and column sheet (CSV and JSON keep their keys)")
+def bonus(period_key, fmt, output, actor, lang):
     """Write a period's bonus file and print its path and SHA-256 checksum."""
     with refusals(PeriodError):
         with db().session() as s:
-            job_id = start_export(s, period_key, fmt, _actor(actor)).id
+            job_id = start_export(s, period_key, fmt, _actor(actor), lang=lang).id
     result = run_quietly(job_id)
     with db().session() as s:
         content = s.get(ExportFile, result["export_id"]).content

@@ -5,9 +5,11 @@ in the rows. Text cells that a spreadsheet would run as a formula (starting with
 tab or carriage return) are prefixed with a single quote (OWASP CSV injection guidance);
 numbers are written as numbers, so a negative adjustment stays a number.
 
-The XLSX is laid out like a payroll file a person opens: bold frozen header with filters,
-columns wide enough for their contents, shares as percentages, rates and multipliers with
-fixed decimals, and `insufficient` as a real boolean (CSV and JSON are unchanged).
+The XLSX is laid out like a payroll file a person opens: headers and tiers in words in the
+exporting user's language (``columns``), bold frozen header with filters, columns wide enough
+for their contents, shares as percentages, rates and multipliers with fixed decimals,
+`insufficient` as a real boolean, and a second sheet explaining every column next to its
+key (CSV and JSON keep the keys and codes).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
+from scoring.payroll import columns
 from scoring.payroll.periods import COLUMNS, period_rows
 from scoring.scorecards.config import ScoringConfig
 from store.accounts import audit
@@ -74,9 +77,9 @@ def _xlsx_cell(value):
     return value if isinstance(value, bool) else _cell(value)
 
 
-def _width(column: str, values: list) -> float:
+def _width(column: str, values: list, title: str) -> float:
     """Characters a column needs: its header, or its longest value as the format shows it."""
-    shown = [len(column)]
+    shown = [len(title)]
     for value in values:
         if value is None:
             continue
@@ -114,24 +117,31 @@ def _collector_paused():
             gc.enable()
 
 
-def _xlsx(rows: list[dict], stamp: datetime) -> bytes:
+def _xlsx(rows: list[dict], stamp: datetime, lang: str) -> bytes:
     with _collector_paused():
-        return _workbook(rows, stamp)
+        return _workbook(rows, stamp, columns.language(lang))
 
 
-def _workbook(rows: list[dict], stamp: datetime) -> bytes:
-    """Workbook bytes that depend only on rows and `stamp`: openpyxl's save() stamps "now" into
-    the properties and every zip entry, so the archive is written and then re-packed."""
+def _shown(row: dict, column: str, lang: str):
+    value = row.get(column)
+    return columns.word(value, lang) if column in columns.WORDED else value
+
+
+def _workbook(rows: list[dict], stamp: datetime, lang: str) -> bytes:
+    """Workbook bytes that depend only on rows, `stamp` and `lang`: openpyxl's save() stamps
+    "now" into the properties and every zip entry, so the archive is written and then re-packed."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.writer.excel import ExcelWriter
 
+    bonus, about, about_headers = columns.SHEET_TEXT[lang]
+    titles = [columns.header(c, lang) for c in COLUMNS]
     wb = Workbook()
     ws = wb.active
-    ws.title = "bonus"
-    ws.append(list(COLUMNS))
-    values = [[_xlsx_cell(row.get(c)) for c in COLUMNS] for row in rows]
+    ws.title = bonus
+    ws.append(titles)
+    values = [[_xlsx_cell(_shown(row, c, lang)) for c in COLUMNS] for row in rows]
     for line in values:
         ws.append(line)
     formats = [XLSX_FORMATS.get(c) for c in COLUMNS]
@@ -144,9 +154,18 @@ def _workbook(rows: list[dict], stamp: datetime) -> bytes:
     bold, wrap = Font(bold=True), Alignment(vertical="top")
     for i, column in enumerate(COLUMNS, start=1):
         ws.cell(1, i).font, ws.cell(1, i).alignment = bold, wrap
-        ws.column_dimensions[get_column_letter(i)].width = _width(column, [line[i - 1] for line in values])
+        ws.column_dimensions[get_column_letter(i)].width = _width(column, [line[i - 1] for line in values],
+                                                                  titles[i - 1])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(values) + 1)}"
+    notes = wb.create_sheet(about)
+    notes.append(list(about_headers))
+    for column, title in zip(COLUMNS, titles):
+        notes.append([title, column, columns.explanation(column, lang)])
+    for i, width in enumerate((34, 22, 90), start=1):
+        notes.cell(1, i).font = bold
+        notes.column_dimensions[get_column_letter(i)].width = width
+    notes.freeze_panes = "A2"
     naive = stamp.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
     wb.properties.created = wb.properties.modified = naive
     raw = io.BytesIO()
@@ -165,23 +184,24 @@ def _json(rows: list[dict]) -> bytes:
                       ensure_ascii=False, indent=1).encode()
 
 
-def render(rows: list[dict], fmt: str, *, stamp: datetime | None = None) -> bytes:
-    """Rows (dicts keyed by `COLUMNS`) as csv, xlsx or json bytes; `stamp` dates the workbook."""
+def render(rows: list[dict], fmt: str, *, stamp: datetime | None = None, lang: str = "en") -> bytes:
+    """Rows (dicts keyed by `COLUMNS`) as csv, xlsx or json bytes; `stamp` dates the workbook,
+    `lang` ("en" or "ru") is the language of its words (the CSV and JSON have none)."""
     if fmt == "csv":
         return _csv(rows)
     if fmt == "xlsx":
-        return _xlsx(rows, stamp or datetime(2000, 1, 1, tzinfo=timezone.utc))
+        return _xlsx(rows, stamp or datetime(2000, 1, 1, tzinfo=timezone.utc), lang)
     if fmt == "json":
         return _json(rows)
     raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
 
 
 def export_period(session: Session, key: str, fmt: str, actor: str, *, job_id: int | None = None,
-                  config: ScoringConfig | None = None) -> ExportResult:
+                  config: ScoringConfig | None = None, lang: str = "en") -> ExportResult:
     """Build a period's bonus file, store it and audit-log who, when, which period and its checksum.
 
-    A locked period exports its frozen snapshot (the same bytes every time); an open one a
-    provisional file named ``…-provisional``.
+    A locked period exports its frozen snapshot (the same bytes every time, per language); an
+    open one a provisional file named ``…-provisional``. ``lang`` words the XLSX.
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
@@ -191,7 +211,7 @@ def export_period(session: Session, key: str, fmt: str, actor: str, *, job_id: i
             return ExportResult(done.content, done.filename, done.checksum, done.id)
     period, rows = period_rows(session, key, config)
     locked = period.state == "locked"
-    data = render(rows, fmt, stamp=period.locked_at if locked else utcnow())
+    data = render(rows, fmt, stamp=period.locked_at if locked else utcnow(), lang=lang)
     filename = f"bonus-{key}{'' if locked else '-provisional'}.{fmt}"
     digest = hashlib.sha256(data).hexdigest()
     file = ExportFile(period_key=key, fmt=fmt, filename=filename, checksum=digest, size=len(data), content=data,
@@ -199,5 +219,6 @@ def export_period(session: Session, key: str, fmt: str, actor: str, *, job_id: i
     session.add(file)
     session.flush()
     audit(session, actor, "export.bonus", key, format=fmt, filename=filename, checksum=digest, rows=len(rows),
-          locked=locked, snapshot_checksum=period.checksum, export_id=file.id)
+          locked=locked, snapshot_checksum=period.checksum, export_id=file.id,
+          **({"language": columns.language(lang)} if fmt == "xlsx" else {}))
     return ExportResult(data, filename, digest, file.id)

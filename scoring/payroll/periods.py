@@ -23,6 +23,7 @@ from scoring.scorecards.config import ScoringConfig, load_config
 from scoring.scorecards.statistics import AgentScorecard, scorecards_from
 from scoring.scorecards.tally import live_tally
 from store.accounts import audit
+from store.agents import Agent
 from store.base import upsert_ignore, utcnow
 from store.calls import Call, SurveyAnswer
 from store.flags import Flag
@@ -35,7 +36,7 @@ COLUMNS = (
     "csat_raw", "csat", "csat_low", "csat_high", "mean_rating",
     "fcr_raw", "fcr", "fcr_low", "fcr_high",
     "confirmed_flags", "flag_penalty", "composite", "tier", "multiplier", "insufficient", "rank",
-    "previous_tier", "previous_multiplier", "multiplier_delta",
+    "previous_tier", "previous_multiplier", "multiplier_delta", "employee_number",
 )
 """The pay-row contract shared by CSV, XLSX and JSON exports (documented in docs/hr.md, "Columns (the contract)")."""
 
@@ -157,8 +158,8 @@ def _num(value, digits: int = 4):
     return round(float(value), digits)
 
 
-def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig) -> dict:
-    """One agent's pay row. No caller data: counts and rates only."""
+def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig, employee_number: str = "") -> dict:
+    """One agent's pay row. No caller data: counts and rates only (and HR's number for the agent)."""
     flags = sum(v for k, v in card.confirmed_flags.items() if k in cfg.penalised_flags)
     row = {
         "period": period_key, "row_type": "score", "source_period": period_key,
@@ -169,6 +170,7 @@ def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig) -> dict:
         "flag_penalty": _num(card.composite.penalty), "composite": _num(card.composite.score),
         "tier": card.tier, "multiplier": card.multiplier, "insufficient": card.insufficient, "rank": card.rank,
         "previous_tier": None, "previous_multiplier": None, "multiplier_delta": None,
+        "employee_number": employee_number or None,
     }
     for name in ("adequacy", "csat", "fcr"):
         est = getattr(card, name)
@@ -184,7 +186,8 @@ def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig, *, check
     if check_rollup:
         check_against_rows(session, period.starts_at, period.ends_at, cfg, tally)
     cards = scorecards_from(session, tally, period.starts_at, period.ends_at, cfg)
-    return [card_row(c, period.key, cfg) for c in cards]
+    numbers = dict(session.execute(select(Agent.id, Agent.employee_number)).all())
+    return [card_row(c, period.key, cfg, numbers.get(c.agent_id, "")) for c in cards]
 
 
 def _changed_since(session: Session, period: PayPeriod) -> bool:
@@ -259,6 +262,10 @@ class LockPreview:
     handled: int
     adjustments: int
     checksum: str
+    insufficient: int = 0
+    """Agents with too few answers for a score (paid what the pay rule gives them)."""
+    insufficient_multipliers: tuple[float, ...] = ()
+    """The multipliers those agents' rows carry, from the rows themselves (the rule may change)."""
 
 
 def lock_preview(session: Session, key: str, *, now: datetime | None = None,
@@ -270,8 +277,10 @@ def lock_preview(session: Session, key: str, *, now: datetime | None = None,
     check_lockable(period, now or utcnow())
     rows = score_rows(session, period, cfg)
     adjustments, _ = pending_adjustments(session, period, cfg)
+    short = [r for r in rows if r["insufficient"]]
     return LockPreview(key, len(rows), sum(r["handled"] for r in rows), len(adjustments),
-                       checksum({"rows": rows, "adjustments": adjustments}))
+                       checksum({"rows": rows, "adjustments": adjustments}), len(short),
+                       tuple(sorted({r["multiplier"] for r in short})))
 
 
 def check_lockable(period: PayPeriod | KnownPeriod, now: datetime) -> None:

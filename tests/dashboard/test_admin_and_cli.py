@@ -47,6 +47,19 @@ def test_admin_manages_agents_and_tokens(browser, database):
         assert s.get(ApiToken, token_id).revoked
 
 
+def test_an_agents_employee_number_is_edited_where_agents_are_managed(app, browser, database):
+    browser.login("admin")
+    browser.get("/admin/agents")
+    browser.post("/admin/agents", {"id": "eve", "name": "Eve", "skills": ["billing"], "employee_number": " T-0042 "})
+    browser.post("/admin/agents/ann", {"name": "Ann", "skills": ["billing"], "employee_number": "x" * 33})
+    assert 'value="T-0042"' in browser.get("/admin/agents").get_data(as_text=True)
+    with database.session() as s:
+        assert s.get(Agent, "eve").employee_number == "T-0042"
+        assert s.get(Agent, "ann").employee_number == ""                # too long: refused, nothing saved
+    result = app.test_cli_runner().invoke(args=["agents", "set", "ann", "--employee-number", "A-1"])
+    assert result.exit_code == 0 and '"employee_number": "A-1"' in result.output
+
+
 def test_cli_creates_the_first_admin(app, database):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "create-admin", "Boss@Example.com", "--password-stdin"],

@@ -18,7 +18,8 @@ from werkzeug.serving import make_server
 from accounts.users import create_user
 from aftercall import jobs
 from aftercall.app import create_app
-from scoring.payroll.periods import period_bounds, period_key_for
+from scoring.payroll import columns
+from scoring.payroll.periods import COLUMNS, period_bounds, period_key_for
 from store.accounts import AuditLog
 from store.agents import Agent
 from store.base import utcnow
@@ -72,6 +73,10 @@ def test_hr_locks_and_exports_the_last_month_from_the_browser_alone(fresh, chrom
     url, month, db = fresh["url"], fresh["month"], fresh["db"]
     with db.session() as s:
         assert s.scalars(select(PayPeriod)).all() == []                 # nothing stored: a fresh start
+        s.add(Agent(id="zoe", name="Zoe", team="north", skills=["billing"], employee_number="T-7"))
+        s.flush()                                                       # one call: too few answers
+        add_call(s, "CA" + "9" * 32, "zoe", period_bounds(month)[0] + timedelta(days=2), 300, "agent",
+                 {"adequate": 1, "satisfaction": 5, "anything_else": 2})
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
     page = AuthActions(context.new_page(), url).login("hr", lang)
 
@@ -83,6 +88,8 @@ def test_hr_locks_and_exports_the_last_month_from_the_browser_alone(fresh, chrom
     page.wait_for_load_state()
     assert page.url.endswith(f"/hr/periods/{month}/lock")
     assert len(page.locator("#lock-preview .mono").inner_text()) == 64       # the checksum to be stored
+    warning = page.locator("#lock-insufficient").inner_text()              # who is paid what the rule gives
+    assert ("1 of 5 agents" if lang == "en" else "У 1 из 5 операторов") in warning and "×" in warning
     page.click("#confirm-lock")                                             # no reason: the form does not go
     assert page.url.endswith(f"/hr/periods/{month}/lock")
     page.fill("textarea[name=reason]", "payroll run" if lang == "en" else "расчёт зарплаты")
@@ -107,9 +114,17 @@ def test_hr_locks_and_exports_the_last_month_from_the_browser_alone(fresh, chrom
         dl.value.save_as(target)
         downloads[fmt] = target.read_bytes()
     rows = list(csv.DictReader(io.StringIO(downloads["csv"].decode("utf-8-sig"))))
-    assert sorted(r["agent_id"] for r in rows) == sorted(a for a, _ in AGENTS)
-    sheet = load_workbook(io.BytesIO(downloads["xlsx"])).active
-    assert sorted(r[3] for r in sheet.iter_rows(min_row=2, values_only=True)) == sorted(a for a, _ in AGENTS)
+    everyone = sorted([a for a, _ in AGENTS] + ["zoe"])
+    assert sorted(r["agent_id"] for r in rows) == everyone and list(rows[0])[-1] == "employee_number"
+    book = load_workbook(io.BytesIO(downloads["xlsx"]))
+    sheet = book.active
+    assert sorted(r[3] for r in sheet.iter_rows(min_row=2, values_only=True)) == everyone
+    headers = [c.value for c in sheet[1]]                                  # in the exporting user's language
+    assert headers == [columns.header(c, lang) for c in COLUMNS]
+    assert headers[:2] == (["Paid in period", "Row"] if lang == "en" else ["Период выплаты", "Строка"])
+    zoe = next(dict(zip(COLUMNS, r)) for r in sheet.iter_rows(min_row=2, values_only=True) if r[3] == "zoe")
+    assert (zoe["tier"], zoe["employee_number"]) == (columns.word("insufficient-data", lang), "T-7")
+    assert [r[1] for r in book.worksheets[1].iter_rows(min_row=2, values_only=True)] == list(COLUMNS)
     context.close()
 
     with db.session() as s:

@@ -355,3 +355,14 @@ def test_the_centres_weeks_add_up_and_are_charted(browser, database):
     text = page(browser, f"/scorecards?period={PERIOD}")
     chart = re.search(r'id="centre-trends">(.*?)</section>', text, re.S).group(1)
     assert "<svg" in chart and all(f"s-{k}" in chart for k in ("sl", "abandon", "adequacy", "csat"))
+
+
+def test_the_agent_page_says_what_each_count_counts_and_call_verdicts_are_evidence(browser, seeded):
+    browser.login("supervisor")
+    page = browser.get(f"/agents/{CUTTER}?period={PERIOD}").get_data(as_text=True)
+    assert 'id="what-counts"' in page and "every time this agent was rung" in page
+    verdict = re.search(rf'<tr id="flag-{seeded["flags"]["cap-cut"]}".*?</tr>', page, re.S).group()
+    finding = re.search(rf'<tr id="flag-{seeded["flags"]["cap-cliff"]}".*?</tr>', page, re.S).group()
+    assert "evidence, not a finding to review" in verdict and ">open<" not in verdict.replace("\n", "")
+    assert "evidence, not a finding" not in finding and "open" in finding      # a finding stays one to review
+    assert "Findings and call verdicts" in page.split('id="sections"')[1][:800]

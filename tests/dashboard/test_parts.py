@@ -103,3 +103,33 @@ def test_date_filters():
     with pytest.raises(FilterError) as refused:
         from_args({"to": "x" * 500}, tz, date(2026, 11, 25))
     assert refused.value.msgid == BAD_TO and len(refused.value.params["value"]) == 41   # shortened in the message
+
+
+def test_a_lone_week_is_a_bar_with_its_value_not_a_dot():
+    doc = ElementTree.fromstring(str(svg.trend(["w1"], [svg.Series("Adequacy", "s-adequacy", [(0.72, 0.6, 0.8)])])))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    whisker = doc.find(".//s:line[@class='whisker s-adequacy']", ns)
+    assert whisker is not None and float(whisker.get("y1")) > float(whisker.get("y2"))    # low below high
+    assert doc.find(".//s:text[@class='label value s-adequacy']", ns).text == "72%"
+    two = ElementTree.fromstring(str(svg.trend(["w1", "w2"], [svg.Series("A", "s-a", [(0.7, 0.6, 0.8)] * 2)])))
+    assert two.find(".//s:line[@class='whisker s-a']", ns) is None                   # a line says it itself
+
+
+def test_insufficient_rows_sort_last_whatever_the_column():
+    from types import SimpleNamespace as Row
+
+    from dashboard.supervise import sort_rows
+    rows = [Row(agent_id="a", handled=50, insufficient=True), Row(agent_id="b", handled=10, insufficient=False),
+            Row(agent_id="c", handled=30, insufficient=False), Row(agent_id="d", handled=None, insufficient=False)]
+    assert [r.agent_id for r in sort_rows(rows, "handled", "desc")] == ["c", "b", "a", "d"]
+    assert [r.agent_id for r in sort_rows(rows, "agent", "asc")][-1] == "a"
+
+
+def test_a_deadline_at_midnight_is_the_end_of_the_day_before(app):
+    from flask_babel import force_locale
+
+    from dashboard.templating import deadline
+    with app.test_request_context(), force_locale("ru"):
+        midnight = datetime(2026, 12, 7, 21, 0, tzinfo=timezone.utc)        # 8 Dec 00:00 in Moscow
+        assert deadline(midnight).replace("\u202f", " ") == "7 дек. 2026 г., 24:00"
+        assert deadline(datetime(2026, 12, 7, 15, 0, tzinfo=timezone.utc)).endswith("18:00")

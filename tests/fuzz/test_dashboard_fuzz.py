@@ -254,8 +254,8 @@ def routes(seeded: dict) -> list[Route]:
                                    unknown(seeded["supervisors"]), required=True), "back": free_text}),
         Route("POST", "/callbacks/<id:task_id>/call", "supervisor", "hr",
               path={"task_id": ids([str(i) for i in seeded["tasks"]])}, form={"back": free_text}),
-        Route("GET", "/profile", "supervisor", "hr"),
-        Route("POST", "/profile", "supervisor", "hr", form={"ring_to": ring_to}),
+        Route("GET", "/profile", "supervisor"),
+        Route("POST", "/profile", "supervisor", form={"ring_to": ring_to, "locale": choice(["en", "ru"])}),
         Route("GET", "/hr/periods", "hr", "supervisor"),
         Route("GET", "/hr/periods/<key>/lock", "hr", "supervisor", ok=frozenset({200, 302}),   # 302: locked already
               path={"key": ids(PERIODS, ("2020-01", "2030-12", "2026-W47", "2026-13"))}),

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from openpyxl import load_workbook
 
+from scoring.payroll import columns
 from scoring.payroll.exports import export_period, render
 from scoring.payroll.periods import COLUMNS, PeriodError, get_or_create_period, list_periods, lock_period, period_bounds
 from scoring.scorecards.config import ScoringConfig
 from store.accounts import AuditLog
+from store.agents import Agent
 from store.calls import Leg, SurveyAnswer
 
 SEP = datetime(2026, 9, 7, 9, 0, tzinfo=timezone.utc)
@@ -102,10 +104,11 @@ def test_csv_is_utf8_documented_and_formula_safe():
 def test_xlsx_reads_back_as_text_not_formulas():
     ws = load_workbook(io.BytesIO(render([ROW], "xlsx"))).active
     values = list(ws.iter_rows(values_only=True))
-    assert list(values[0]) == list(COLUMNS)
+    assert list(values[0]) == [columns.header(c, "en") for c in COLUMNS]
     row = dict(zip(COLUMNS, values[1]))
     assert row["agent_name"] == "'" + ROW["agent_name"] and ws.cell(2, COLUMNS.index("agent_name") + 1).data_type == "s"
     assert row["composite"] == 71.25 and row["multiplier_delta"] == -0.5 and row["team"] == "Отдел продаж"
+    assert row["tier"] == "silver" and row["row_type"] == "score"
     assert render([ROW], "xlsx") == render([ROW], "xlsx")     # deterministic: same rows, same checksum
 
 
@@ -147,10 +150,50 @@ def test_xlsx_bytes_stay_the_same_and_the_collector_is_left_as_it_was():
     the pinned openpyxl and lxml), whatever is done to make it faster."""
     rows = [ROW, ROW | {"agent_id": "a2", "insufficient": True, "adequacy": 0.734, "response_rate": 0.5,
                         "agent_name": "Анна Бергман-Лунд", "rank": 3}]
-    pinned = "98f57236cb54383a3315a96bda6c3016c4a25b84d44eb872baebc45ec0334358"
+    pinned = "ff3c0fd2c57b564233a8e068b86ad56f1037574b4676d0f83665932449b7cabb"
     assert gc.isenabled() and hashlib.sha256(render(rows, "xlsx")).hexdigest() == pinned and gc.isenabled()
     gc.disable()
     try:
         assert hashlib.sha256(render(rows, "xlsx")).hexdigest() == pinned and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_xlsx_speaks_the_exporting_users_language_and_explains_its_columns():
+    """Headers, tiers and row types in words, in Russian for a Russian user, with a sheet that
+    explains every column next to its key; the CSV and JSON keep the keys and codes."""
+    rows = [ROW | {"employee_number": "T-0042"},
+            ROW | {"agent_id": "a2", "tier": "insufficient-data", "insufficient": True, "row_type": "adjustment",
+                   "previous_tier": "none"}]
+    book = load_workbook(io.BytesIO(render(rows, "xlsx", lang="ru")))
+    assert book.sheetnames == ["премии", "столбцы"]
+    sheet = list(book["премии"].iter_rows(values_only=True))
+    assert sheet[0][:4] == ("Период выплаты", "Строка", "За период", "ID оператора")
+    assert sheet[0][-1] == "Табельный номер" and COLUMNS[-1] == "employee_number"
+    assert not any(c.isascii() and c.isalpha() for header in sheet[0] for c in header.replace("ID", ""))
+    got = [dict(zip(COLUMNS, line)) for line in sheet[1:]]
+    assert [(r["tier"], r["row_type"], r["previous_tier"], r["employee_number"]) for r in got] == [
+        ("серебро", "оценка", None, "T-0042"), ("нет (мало ответов)", "поправка", "без уровня", None)]
+    about = list(book["столбцы"].iter_rows(values_only=True))
+    assert about[0] == ("Столбец", "Ключ в CSV и JSON", "Что в нём")
+    assert [line[1] for line in about[1:]] == list(COLUMNS) and all(line[0] and line[2] for line in about[1:])
+    english = load_workbook(io.BytesIO(render(rows, "xlsx")))
+    assert english.sheetnames == ["bonus", "columns"] and english["bonus"].cell(2, COLUMNS.index("tier") + 1).value == "silver"
+    assert read_csv(render(rows, "csv"))[1]["tier"] == "insufficient-data"
+    assert read_csv(render(rows, "csv"))[0]["employee_number"] == "T-0042"
+    assert json.loads(render(rows, "json"))["rows"][1]["previous_tier"] == "none"
+
+
+def test_every_export_carries_the_agents_employee_number(build, db_session):
+    build.agent("a"), build.agent("b")
+    build.answers("a", 3, 1, start=SEP)
+    build.answers("b", 3, 1, start=SEP)
+    db_session.get(Agent, "a").employee_number = "E-17"
+    db_session.flush()
+    rows = {r["agent_id"]: r for r in read_csv(export_period(db_session, "2026-09", "csv", actor="hr").bytes)}
+    assert list(rows["a"])[-1] == "employee_number"
+    assert (rows["a"]["employee_number"], rows["b"]["employee_number"]) == ("E-17", "")
+    lock_period(db_session, "2026-09", actor="hr")
+    db_session.get(Agent, "a").employee_number = "E-99"      # the locked file keeps the number it was locked with
+    body = json.loads(export_period(db_session, "2026-09", "json", actor="hr").bytes)
+    assert {r["agent_id"]: r["employee_number"] for r in body["rows"]} == {"a": "E-17", "b": None}
