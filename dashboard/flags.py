@@ -143,6 +143,16 @@ def show(flag_id):
         chart = svg.histogram(queries.bin_counts(talk, 10, upper), 10, short, window=short, title=title,
                               cap_label=gettext("short"))
         verdict = None
+    elif flag.kind == "transfer-out":
+        # The calls passed on, by talk before the transfer, against the agent's median agent-ended call.
+        passed = [leg.talk_seconds for leg in legs.values()]
+        typical = sorted(talk)[len(talk) // 2] if talk else 0
+        upper = int(math.ceil((max([typical, *passed], default=0) + 60) / 30) * 30)
+        chart = svg.histogram(queries.bin_counts(passed, 30, upper), 30, typical,
+                              title=gettext("%(agent)s: talk before the transfer, %(period)s", agent=flag.agent_id,
+                                            period=f"{start:%Y-%m}"),
+                              cap_label=gettext("median call"))
+        verdict = None
     else:
         chart, verdict = handle_time_chart(talk, rules, title)
     return render("finding.html", flag=flag, agent=agent, legs=[legs[i] for i in sorted(legs, key=lambda i: (

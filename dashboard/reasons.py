@@ -59,8 +59,17 @@ def _repeat_calls(e: dict) -> str:
                     e["legs"], share=pct(e["share"]), hours=num(e["window_hours"]), expected=pct(e["expected_share"]))
 
 
+def _transfer_out(e: dict) -> str:
+    return ngettext("transferred %(observed)s of %(num)s answered call (%(share)s) to another queue where peers on "
+                    "the same queues would give %(expected)s",
+                    "transferred %(observed)s of %(num)s answered calls (%(share)s) to another queue where peers on "
+                    "the same queues would give %(expected)s",
+                    e["legs"], observed=e["observed"], share=pct(e["share"]), expected=pct(e["expected_share"]))
+
+
 BUILDERS = {"truncated": _truncated, "cap-cut": _cap_cut, "repeat-call": _repeat, "cap-cliff": _cliff,
-            "survey-dodging": _dodging, "early-hangup": _early_hangup, "repeat-calls": _repeat_calls}
+            "survey-dodging": _dodging, "early-hangup": _early_hangup, "repeat-calls": _repeat_calls,
+            "transfer-out": _transfer_out}
 
 
 def flag_reason(flag) -> str:
