@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext, ngettext
 
+from dashboard.i18n import label
 from dashboard.templating import num, pct, seconds
 
 
@@ -78,3 +79,24 @@ def flag_reason(flag) -> str:
         return build(flag.evidence or {}) if build else flag.reason
     except (KeyError, TypeError, ZeroDivisionError):
         return flag.reason
+
+
+def confirm_cost_text(cost) -> str:
+    """``scoring.payroll.confirm_cost.ConfirmCost`` in the reader's language."""
+    if cost.before is None or cost.after is None:
+        return gettext("%(agent)s has no scorecard in %(period)s: confirming changes no pay",
+                       agent=cost.agent_name, period=cost.period)
+    b, a = cost.before, cost.after
+    before = f"{label('tier', b.tier)} ×{num(b.multiplier, 2)}"
+    after = f"{label('tier', a.tier)} ×{num(a.multiplier, 2)}"
+    if cost.moves_pay:
+        text = gettext("confirming moves %(agent)s from %(before)s to %(after)s", agent=cost.agent_name,
+                       before=before, after=after)
+    else:
+        text = gettext("confirming leaves %(agent)s at %(before)s", agent=cost.agent_name, before=before)
+    if b.composite is not None and a.composite is not None:
+        text += " " + gettext("(composite %(before)s → %(after)s)", before=num(b.composite, 1), after=num(a.composite, 1))
+    if cost.locked:
+        text += "; " + gettext("%(period)s is locked, so a change is paid as an adjustment in the next open period",
+                               period=cost.period)
+    return text
