@@ -6,7 +6,8 @@ recomputes flags, and compares the current agent-level findings with the emulato
 an `early_hangup` agent must get `early-hangup`, a `cap_cutter` `cap-cliff`, a
 `survey_dodger` `survey-dodging`, a `transfer_out` `transfer-out`; an honest agent should
 get nothing. It then confirms every finding (as a supervisor would, through
-`scoring.outcomes.review.review_flag`) and ranks again: the composite's rank correlation with true quality, before and after the penalties.
+`scoring.outcomes.review.review_flag`) and ranks again: the composite's rank correlation with
+true quality, before and after the penalties.
 
     python -m bench.findings_proof --scenario emulator/scenarios/gaming.toml --seeds 1-6 --calls 1500
 """
