@@ -51,7 +51,9 @@ def flags_recompute(start, end, rules_file, run_now):
 @click.option("--agent", default=None)
 @click.option("--team", default=None)
 @click.option("--period", default=None, help="a finding period, YYYY-MM")
-def flags_list(start, end, kind, state, agent, team, period):
+@click.option("--cost", "with_cost", is_flag=True,
+              help="add confirm_cost to each flag not yet confirmed: what confirming would do to pay (as flags cost)")
+def flags_list(start, end, kind, state, agent, team, period, with_cost):
     """What the review queue lists, as JSON lines, newest period first (default: open findings
     of every period)."""
     if period is not None and not PERIOD.match(period):
@@ -63,7 +65,10 @@ def flags_list(start, end, kind, state, agent, team, period):
                           period=period, start=start_at, end=end_at)
     with db().session() as s:
         for flag in list_findings(s, filters, limit=None).items:
-            click.echo(json.dumps(flag.to_dict(), ensure_ascii=False))
+            row = flag.to_dict()
+            if with_cost and flag.state != "confirmed":
+                row["confirm_cost"] = confirm_cost(s, flag.id).to_dict()
+            click.echo(json.dumps(row, ensure_ascii=False))
 
 
 @flags_cli.command("cost")
