@@ -81,10 +81,10 @@ class SimAgent:
         return RingOutcome("answered", ring_s)
 
     def plan_talk(self, rng: random.Random, linger_s: tuple[float, float], cap_s: float,
-                  misrouted: float = 0.0) -> TalkPlan:
+                  misrouted: float = 0.0, transfers: random.Random | None = None) -> TalkPlan:
         """The leg's truth; ``misrouted``: the chance this caller belongs to another queue.
-        Transfers draw from ``rng`` only where a transfer is possible, so scenarios without
-        them replay as before."""
+        Transfers draw from ``transfers`` (the call's own stream for them), so every other
+        draw is what it was without transfers."""
         s = self.spec
         need = rng.lognormvariate(math.log(s.talk_median_s), s.talk_sigma)
         caller_end = need + rng.uniform(*linger_s)
@@ -99,11 +99,12 @@ class SimAgent:
             agent_end = math.inf
         if agent_end >= need:
             reason = None
-        wrong_queue = bool(misrouted) and rng.random() < misrouted
+        transfers = transfers or rng
+        wrong_queue = bool(misrouted) and transfers.random() < misrouted
         passes_on = (s.behaviour == "transfer_out" and need > s.talk_median_s
-                     and rng.random() < 2 * s.transfer_prob)
+                     and transfers.random() < 2 * s.transfer_prob)
         if wrong_queue or passes_on:
-            agent_end = min(rng.uniform(*s.transfer_after_s), caller_end - 1.0)
+            agent_end = min(transfers.uniform(*s.transfer_after_s), caller_end - 1.0)
             return TalkPlan(need, agent_end, caller_end, None if wrong_queue else "transfer", transfer=True)
         return TalkPlan(need, agent_end, caller_end, reason)
 

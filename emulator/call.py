@@ -118,6 +118,7 @@ class Call:
         self.rng = rng
         self.caller = caller
         self.sid = "CA" + f"{rng.getrandbits(128):032x}"
+        self.transfer_rng = random.Random(f"{self.sid}:transfers")   # its own stream: no other draw moves
         self.start_s = start_s
         self.now = start_s
         self.status = "ringing"
@@ -539,7 +540,7 @@ class Call:
         self.deadline = None
         queue = self.queue_name_last() or ""
         plan = agent.plan_talk(self.rng, self.sc.callers.linger_s, self.sc.timing.handle_time_cap_s,
-                               self.sc.callers.misrouted.get(queue, 0.0))
+                               self.sc.callers.misrouted.get(queue, 0.0), self.transfer_rng)
         talk = min(plan.end_s, time_limit)
         yield from self.wait(talk)
         agent.on_call = False

@@ -100,3 +100,15 @@ def test_a_transfer_the_caller_hung_up_before_is_no_transfer_and_refusals_are_cl
         leg = s.scalar(select(Leg))
         assert (leg.ended_by, leg.transfer_queue) == ("caller", None)
         assert [e.reason for e in leg.call.entries] == ["menu"]
+
+
+def test_a_transfer_asked_for_on_a_call_that_ends_without_a_dial_action_is_cleared(twilio, database, agents):
+    headers = _sup_token(database)
+    call = ScriptedCall(twilio, "CA106")
+    call.to_agent()
+    assert twilio.client.post("/api/agents/alice/transfer", json={"queue": "tech"}, headers=headers).status_code == 200
+    call.status(duration=90)                  # the caller hung up; Twilio never requested the Dial action
+    with database.session() as s:
+        leg = s.scalar(select(Leg))
+        assert (leg.ended_by, leg.transfer_queue) == ("caller", None)
+        assert s.get(Agent, "alice").presence != "busy"
