@@ -4,9 +4,10 @@ finding, and do honest agents stay out of the review queue?
 Each seed runs a scenario through the real webhooks (in-process, SQLite, `bench.proof`),
 recomputes flags, and compares the current agent-level findings with the emulator's truth:
 an `early_hangup` agent must get `early-hangup`, a `cap_cutter` `cap-cliff`, a
-`survey_dodger` `survey-dodging`; an honest agent should get nothing. It then confirms every
-finding (as a supervisor would, through `scoring.outcomes.review.review_flag`) and ranks again: the
-composite's rank correlation with true quality, before and after the penalties.
+`survey_dodger` `survey-dodging`, a `transfer_out` `transfer-out`; an honest agent should
+get nothing. It then confirms every finding (as a supervisor would, through
+`scoring.outcomes.review.review_flag`) and ranks again: the composite's rank correlation with
+true quality, before and after the penalties.
 
     python -m bench.findings_proof --scenario emulator/scenarios/gaming.toml --seeds 1-6 --calls 1500
 """
@@ -26,7 +27,8 @@ from scoring.stats.composite import spearman
 from scoring.outcomes.review import review_flag
 from store.flags import Flag
 
-RIGHT_KIND = {"early_hangup": "early-hangup", "cap_cutter": "cap-cliff", "survey_dodger": "survey-dodging"}
+RIGHT_KIND = {"early_hangup": "early-hangup", "cap_cutter": "cap-cliff", "survey_dodger": "survey-dodging",
+              "transfer_out": "transfer-out"}
 
 
 @dataclasses.dataclass

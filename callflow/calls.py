@@ -77,6 +77,8 @@ def close_call(session: Session, call: Call, duration: int | None, ended_at: dat
         entry.state = "abandoned"
         entry.result = entry.result or "hangup"
     # Twilio need not request the Dial action when the caller hangs up first: the call's end
-    # closes any leg still open, so its agent is never left "busy" for ever.
+    # closes any leg still open, so its agent is never left "busy" for ever (nor a transfer
+    # the agent asked for standing: the caller is gone).
     for leg in session.scalars(select(Leg).where(Leg.call_sid == call.sid, Leg.dial_status.is_(None))):
         finish_leg(session, leg, dial_status="unknown", ended_by="caller")
+        leg.transfer_queue = None

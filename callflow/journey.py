@@ -204,13 +204,19 @@ class DialReport:
 class LegEnded:
     leg: Leg
     end: LegEnd
-    entry: QueueEntry | None = None   # the caller's new queue visit when the agent never answered
+    entry: QueueEntry | None = None   # the caller's new queue visit: the agent never answered, or transferred
+
+    @property
+    def transferred(self) -> bool:
+        return self.entry is not None and self.entry.reason == "transfer-out"
 
 
 def end_leg(session: Session, caller: Caller, leg_id: int, report: DialReport, *, survey_version: str,
             wrapup_seconds: int) -> LegEnded:
     """The Dial ``action``: who hung up decides whether the survey is offered; an agent who
-    never answered goes offline and the caller goes back to the head of the queue."""
+    never answered goes offline and the caller goes back to the head of the queue; an agent
+    who asked for a transfer (``request_transfer``) and hung up sends the caller, still on
+    the line, to the head of that queue instead of the survey."""
     call = _call(session, caller)
     leg = session.get(Leg, leg_id)
     if leg is None or leg.call_sid != call.sid:
@@ -220,11 +226,36 @@ def end_leg(session: Session, caller: Caller, leg_id: int, report: DialReport, *
     finish_leg(session, leg, dial_status=report.dial_status, ended_by=end.ended_by, bridged=bridged,
                talk_seconds=report.talk_seconds if bridged else 0, dial_call_sid=report.dial_call_sid,
                agent_unreachable=end.agent_unreachable, wrapup_seconds=wrapup_seconds)
+    if leg.transfer_queue and end.start_survey:
+        return LegEnded(leg, end, enqueue(session, call, leg.transfer_queue, "transfer-out", priority=1))
+    leg.transfer_queue = None        # asked for, but the caller hung up first (or nobody answered)
     if end.start_survey:
         leg.survey_state, leg.survey_version = "offered", survey_version
     if end.requeue:
         return LegEnded(leg, end, enqueue(session, call, leg.queue, "requeue", priority=1))
     return LegEnded(leg, end)
+
+
+class TransferRefused(ValueError):
+    """A transfer the agent cannot make; the message says why."""
+
+
+def request_transfer(session: Session, agent_id: str, queue: str, queues: set[str]) -> Leg:
+    """The agent's console asks to send the caller on to ``queue``: remembered on the agent's
+    leg in progress, carried out by the Dial ``action`` when the agent hangs up (Twilio has no
+    transfer inside a ``<Dial>``; the leg ends and the action's TwiML decides what the caller,
+    still on the line, hears next). Asking again replaces the queue."""
+    if queue not in queues:
+        raise TransferRefused(f"queue must be one of {', '.join(sorted(queues))}")
+    leg = session.scalar(select(Leg).where(Leg.agent_id == agent_id, Leg.ended_at.is_(None))
+                         .order_by(Leg.id.desc()).limit(1).with_for_update())
+    if leg is None:
+        raise TransferRefused(f"agent {agent_id!r} has no call in progress")
+    if leg.queue == queue:
+        raise TransferRefused(f"the caller came from queue {queue!r} already")
+    leg.transfer_queue = queue
+    session.flush()
+    return leg
 
 
 def transfer_back(session: Session, caller: Caller, leg_id: int) -> QueueEntry:

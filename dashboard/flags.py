@@ -18,13 +18,14 @@ from dashboard import queries, svg
 from dashboard.auth import guard
 from dashboard.csv_out import csv_response, refused_filter
 from dashboard.i18n import N_, label, refusal, shown
-from dashboard.reasons import flag_reason
+from dashboard.reasons import confirm_cost_text, flag_reason
 from dashboard.supervise import handle_time_chart
 from dashboard.web import actor, choice_arg, db, or_404, render, safe_path
 from scoring.outcomes.flags import AGENT_KINDS
 from scoring.outcomes.queue import QueueFilter, finding_periods, list_findings, period_range
 from scoring.outcomes.review import ReviewError, check_review, review_flag, review_flags
 from scoring.outcomes.rules import load_rules
+from scoring.payroll.confirm_cost import confirm_cost
 from store.agents import Agent
 from store.flags import STATES, Flag
 from store.payroll import PayPeriod
@@ -95,10 +96,17 @@ def index():
                   for st in STATES}
         samples = {f.id: (f.evidence or {}).get("leg_ids", [])[:SAMPLE] for f in page.items}
         legs = queries.legs_by_id(s, [i for ids in samples.values() for i in ids])
+        costs = _costs(s, [f.id for f in page.items if f.state != "confirmed"])
     args = {k: v for k, v in ctx["chosen"].items() if v}
     return render("flags.html", page=page, page_no=page_no, pages=max(1, math.ceil(page.total / PAGE_SIZE)),
                   samples={fid: [legs[i] for i in ids if i in legs] for fid, ids in samples.items()},
-                  counts=counts, args=args, **ctx)
+                  counts=counts, args=args, costs=costs, **ctx)
+
+
+def _costs(s, flag_ids: list[int]) -> dict[int, str]:
+    """What confirming each would do to pay, in the reader's language (the scorecards as the
+    dashboard reads them: the daily rollup)."""
+    return {i: confirm_cost_text(cost) for i in flag_ids if (cost := confirm_cost(s, i, rollup=True)) is not None}
 
 
 @bp.get("/flags.csv")
@@ -134,6 +142,7 @@ def show(flag_id):
             f"{flag.occurred_at:%Y-%m}")
         talk = queries.agent_ended_talk_times(s, start, end, agent_id=flag.agent_id).get(flag.agent_id, [])
         agent = s.get(Agent, flag.agent_id)
+        cost = _costs(s, [flag.id]).get(flag.id) if flag.state != "confirmed" else None
     month = f"{start:%Y-%m}"
     title = gettext("%(agent)s: agent-ended talk times, %(period)s", agent=flag.agent_id, period=month)
     thresholds = (flag.evidence or {}).get("threshold_seconds")
@@ -143,9 +152,19 @@ def show(flag_id):
         chart = svg.histogram(queries.bin_counts(talk, 10, upper), 10, short, window=short, title=title,
                               cap_label=gettext("short"), longer=gettext("%(start)s or longer"))
         verdict = None
+    elif flag.kind == "transfer-out":
+        # The calls passed on, by talk before the transfer, against the agent's median agent-ended call.
+        passed = [leg.talk_seconds for leg in legs.values()]
+        typical = sorted(talk)[len(talk) // 2] if talk else 0
+        upper = int(math.ceil((max([typical, *passed], default=0) + 60) / 30) * 30)
+        chart = svg.histogram(queries.bin_counts(passed, 30, upper), 30, typical,
+                              title=gettext("%(agent)s: talk before the transfer, %(period)s", agent=flag.agent_id,
+                                            period=f"{start:%Y-%m}"),
+                              cap_label=gettext("median call"))
+        verdict = None
     else:
         chart, verdict = handle_time_chart(talk, rules, title)
-    return render("finding.html", flag=flag, agent=agent, legs=[legs[i] for i in sorted(legs, key=lambda i: (
+    return render("finding.html", flag=flag, agent=agent, cost=cost, legs=[legs[i] for i in sorted(legs, key=lambda i: (
         legs[i].started_at, i))], chart=chart, verdict=verdict, rules=rules, period=f"{start:%Y-%m}")
 
 

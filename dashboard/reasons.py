@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext, ngettext
 
-from dashboard.i18n import N_
+from dashboard.i18n import N_, label
 from dashboard.templating import num, pct, seconds
 
 
@@ -60,15 +60,25 @@ def _repeat_calls(e: dict) -> str:
                     e["legs"], share=pct(e["share"]), hours=num(e["window_hours"]), expected=pct(e["expected_share"]))
 
 
+def _transfer_out(e: dict) -> str:
+    return ngettext("transferred %(observed)s of %(num)s answered call (%(share)s) to another queue where peers on "
+                    "the same queues would give %(expected)s",
+                    "transferred %(observed)s of %(num)s answered calls (%(share)s) to another queue where peers on "
+                    "the same queues would give %(expected)s",
+                    e["legs"], observed=e["observed"], share=pct(e["share"]), expected=pct(e["expected_share"]))
+
+
 BUILDERS = {"truncated": _truncated, "cap-cut": _cap_cut, "repeat-call": _repeat, "cap-cliff": _cliff,
-            "survey-dodging": _dodging, "early-hangup": _early_hangup, "repeat-calls": _repeat_calls}
+            "survey-dodging": _dodging, "early-hangup": _early_hangup, "repeat-calls": _repeat_calls,
+            "transfer-out": _transfer_out}
 
 
 PEER_TEST = N_("one-sided exact binomial test against peers on the same queues (indirect standardisation), "
                "corrected for testing many agents at once (Benjamini–Hochberg)")
 TESTS = {"cap-cliff": N_("a Poisson fit of the talk times around the cap, a one-sided negative binomial test, "
                          "corrected for testing many agents at once (Benjamini–Hochberg)"),
-         "survey-dodging": PEER_TEST, "early-hangup": PEER_TEST, "repeat-calls": PEER_TEST}
+         "survey-dodging": PEER_TEST, "early-hangup": PEER_TEST, "repeat-calls": PEER_TEST,
+         "transfer-out": PEER_TEST}
 
 
 def flag_test(flag) -> str:
@@ -83,3 +93,24 @@ def flag_reason(flag) -> str:
         return build(flag.evidence or {}) if build else flag.reason
     except (KeyError, TypeError, ZeroDivisionError):
         return flag.reason
+
+
+def confirm_cost_text(cost) -> str:
+    """``scoring.payroll.confirm_cost.ConfirmCost`` in the reader's language."""
+    if cost.before is None or cost.after is None:
+        return gettext("%(agent)s has no scorecard in %(period)s: confirming changes no pay",
+                       agent=cost.agent_name, period=cost.period)
+    b, a = cost.before, cost.after
+    before = f"{label('tier', b.tier)} ×{num(b.multiplier, 2)}"
+    after = f"{label('tier', a.tier)} ×{num(a.multiplier, 2)}"
+    if cost.moves_pay:
+        text = gettext("confirming moves %(agent)s from %(before)s to %(after)s", agent=cost.agent_name,
+                       before=before, after=after)
+    else:
+        text = gettext("confirming leaves %(agent)s at %(before)s", agent=cost.agent_name, before=before)
+    if b.composite is not None and a.composite is not None:
+        text += " " + gettext("(composite %(before)s → %(after)s)", before=num(b.composite, 1), after=num(a.composite, 1))
+    if cost.locked:
+        text += "; " + gettext("%(period)s is locked, so a change is paid as an adjustment in the next open period",
+                               period=cost.period)
+    return text

@@ -11,7 +11,13 @@ according to the agent's behaviour:
 - cap_cutter:    when a call would run past the handle-time cap, ends it a few
                  seconds before the cap, need met or not;
 - survey_dodger: never hangs up first; the caller does, so the post-call
-                 survey (which starts on agent hang-up) never runs.
+                 survey (which starts on agent hang-up) never runs;
+- transfer_out:  passes `transfer_prob` of the calls on to another queue, the
+                 longer (harder) half of them, `transfer_after_s` in: the console
+                 asks the app for the transfer, then the agent hangs up, so the
+                 caller goes on to another agent instead of the survey.
+
+Any agent transfers the callers who rang the wrong queue (`callers.misrouted`).
 
 Whoever's time comes first hangs up; "cut short" means the agent ended the
 call before the need was met.
@@ -43,6 +49,7 @@ class TalkPlan:
     agent_end_s: float   # math.inf: waits for the caller
     caller_end_s: float
     cut_reason: str | None
+    transfer: bool = False   # the agent ends it by transferring the caller to another queue
 
     @property
     def agent_ends(self) -> bool:
@@ -73,7 +80,11 @@ class SimAgent:
             return RingOutcome("no-answer", timeout_s)
         return RingOutcome("answered", ring_s)
 
-    def plan_talk(self, rng: random.Random, linger_s: tuple[float, float], cap_s: float) -> TalkPlan:
+    def plan_talk(self, rng: random.Random, linger_s: tuple[float, float], cap_s: float,
+                  misrouted: float = 0.0, transfers: random.Random | None = None) -> TalkPlan:
+        """The leg's truth; ``misrouted``: the chance this caller belongs to another queue.
+        Transfers draw from ``transfers`` (the call's own stream for them), so every other
+        draw is what it was without transfers."""
         s = self.spec
         need = rng.lognormvariate(math.log(s.talk_median_s), s.talk_sigma)
         caller_end = need + rng.uniform(*linger_s)
@@ -88,6 +99,13 @@ class SimAgent:
             agent_end = math.inf
         if agent_end >= need:
             reason = None
+        transfers = transfers or rng
+        wrong_queue = bool(misrouted) and transfers.random() < misrouted
+        passes_on = (s.behaviour == "transfer_out" and need > s.talk_median_s
+                     and transfers.random() < 2 * s.transfer_prob)
+        if wrong_queue or passes_on:
+            agent_end = min(transfers.uniform(*s.transfer_after_s), caller_end - 1.0)
+            return TalkPlan(need, agent_end, caller_end, None if wrong_queue else "transfer", transfer=True)
         return TalkPlan(need, agent_end, caller_end, reason)
 
 
@@ -102,6 +120,8 @@ class AgentConsole(Protocol):
 
     def presence(self, agent_id: str, presence: str) -> Callable[[], None] | None: ...
 
+    def transfer(self, agent_id: str, queue: str) -> Callable[[], None] | None: ...
+
 
 class NullConsole:
     """For apps that manage no presence (toy apps in tests)."""
@@ -112,9 +132,13 @@ class NullConsole:
     def presence(self, agent_id: str, presence: str) -> None:
         return None
 
+    def transfer(self, agent_id: str, queue: str) -> None:
+        return None
+
 
 class HttpConsole:
-    """The app's JSON agent API: `POST /api/agents`, `PUT /api/agents/<id>/presence`, Bearer token."""
+    """The app's JSON agent API: `POST /api/agents`, `PUT /api/agents/<id>/presence`,
+    `POST /api/agents/<id>/transfer`, Bearer token."""
 
     def __init__(self, client: httpx.Client, base_url: str, token: str):
         self.client = client
@@ -129,6 +153,10 @@ class HttpConsole:
 
     def presence(self, agent_id: str, presence: str) -> Callable[[], None]:
         return lambda: self._send("PUT", f"/api/agents/{agent_id}/presence", {"presence": presence})
+
+    def transfer(self, agent_id: str, queue: str) -> Callable[[], None]:
+        """The console's transfer button: the app carries it out when the agent hangs up."""
+        return lambda: self._send("POST", f"/api/agents/{agent_id}/transfer", {"queue": queue})
 
     def _send(self, method: str, path: str, body: dict, ok_extra: tuple[int, ...] = ()) -> None:
         try:

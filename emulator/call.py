@@ -118,6 +118,7 @@ class Call:
         self.rng = rng
         self.caller = caller
         self.sid = "CA" + f"{rng.getrandbits(128):032x}"
+        self.transfer_rng = random.Random(f"{self.sid}:transfers")   # its own stream: no other draw moves
         self.start_s = start_s
         self.now = start_s
         self.status = "ringing"
@@ -537,7 +538,9 @@ class Call:
         agent = first
         agent.on_call = True
         self.deadline = None
-        plan = agent.plan_talk(self.rng, self.sc.callers.linger_s, self.sc.timing.handle_time_cap_s)
+        queue = self.queue_name_last() or ""
+        plan = agent.plan_talk(self.rng, self.sc.callers.linger_s, self.sc.timing.handle_time_cap_s,
+                               self.sc.callers.misrouted.get(queue, 0.0), self.transfer_rng)
         talk = min(plan.end_s, time_limit)
         yield from self.wait(talk)
         agent.on_call = False
@@ -550,6 +553,12 @@ class Call:
         leg.resolved = self.caller.resolve(agent.spec.quality, leg.cut_short, difficulty)
         if agent.spec.wrap_up_s is not None:
             self.ctx.chore(self.now + agent.spec.wrap_up_s, self.ctx.console.presence(agent.spec.id, "available"))
+        if plan.transfer and hung_up_by == "agent":
+            # The console's transfer request answers before the agent's hang-up reaches Twilio.
+            leg.transferred_to = self.sc.callers.transfer_to.get(queue)
+            request = self.ctx.console.transfer(agent.spec.id, leg.transferred_to) if leg.transferred_to else None
+            if request is not None:
+                yield Http(request)
         params = {"DialCallStatus": "completed", "DialCallSid": dial_sid,
                   "DialCallDuration": str(int(round(talk))), "DialBridged": "true"}
         if hung_up_by == "caller":

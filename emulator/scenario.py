@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BEHAVIOURS = ("honest", "early_hangup", "cap_cutter", "survey_dodger")
+BEHAVIOURS = ("honest", "early_hangup", "cap_cutter", "survey_dodger", "transfer_out")
 
 
 @dataclass
@@ -34,6 +34,8 @@ class AgentSpec:
     behaviour: str = "honest"
     early_prob: float = 0.5       # early_hangup: share of calls cut early
     early_after_s: tuple[float, float] | None = None  # early_hangup: cut this many s in (uniform), else at 25-60% of the need
+    transfer_prob: float = 0.3    # transfer_out: share of calls passed on to another queue (the harder, longer half)
+    transfer_after_s: tuple[float, float] = (20.0, 90.0)  # talk before any transfer (uniform seconds)
     wrap_up_s: float | None = 20.0  # console sets "available" this long after a leg; None: never
     break_s: float = 300.0        # away after a missed call, then back "available"
 
@@ -43,6 +45,9 @@ class AgentSpec:
         if not 0.0 <= self.quality <= 1.0:
             raise ValueError(f"agent {self.id}: quality must be in [0, 1]")
         self.ring_s = tuple(self.ring_s)
+        self.transfer_after_s = tuple(self.transfer_after_s)
+        if not 0.0 <= self.transfer_prob <= 0.5:
+            raise ValueError(f"agent {self.id}: transfer_prob must be in [0, 0.5] (the longer half of the calls)")
         if self.early_after_s is not None:
             self.early_after_s = tuple(self.early_after_s)
             if len(self.early_after_s) != 2 or not 0 <= self.early_after_s[0] <= self.early_after_s[1]:
@@ -83,9 +88,19 @@ class Callers:
     """How hard each queue's problems are, 0 (default) to 1, by queue name: a hard queue's
     callers are resolved less often and rate lower whoever answers (the case mix scoring
     must adjust for, not blame on the agent)."""
+    misrouted: dict[str, float] = field(default_factory=dict)
+    """Share of each queue's callers whose problem belongs to another queue: whoever answers
+    transfers them (``transfer_to``) after a short talk. An honest reason to transfer that
+    depends on the queue, which the transfer-out finding must not blame on its agents."""
+    transfer_to: dict[str, str] = field(default_factory=lambda: {
+        "general": "billing", "billing": "general", "tech": "general", "sales": "general"})
+    """Where an agent transfers a caller from each queue (queue names of ivr/menu.toml)."""
 
     def __post_init__(self) -> None:
         self.linger_s = tuple(self.linger_s)
+        bad_share = {q: d for q, d in self.misrouted.items() if not 0.0 <= d <= 1.0}
+        if bad_share:
+            raise ValueError(f"callers.misrouted must be in [0, 1]: {bad_share}")
         self.repeat_delay_h = tuple(self.repeat_delay_h)
         bad = {q: d for q, d in self.difficulty.items() if not 0.0 <= d <= 1.0}
         if bad:

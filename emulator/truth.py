@@ -35,7 +35,8 @@ class LegTruth:
     need_s: float = 0.0         # how long the caller's problem takes to handle
     hung_up_by: str | None = None   # agent | caller | time-limit
     cut_short: bool = False     # the agent ended before the need was met
-    cut_reason: str | None = None   # early_hangup | cap
+    cut_reason: str | None = None   # early_hangup | cap | transfer (a transfer_out agent passing a call on)
+    transferred_to: str | None = None   # the agent transferred the caller to this queue
     resolved: bool = False
     survey: list[str] = field(default_factory=list)  # answers in the order the survey Gathers came
     survey_declined: bool = False

@@ -83,6 +83,9 @@ class Leg(Base):
     talk_seconds: Mapped[int | None] = mapped_column(Integer)
     ended_by: Mapped[str | None] = mapped_column(String(8))
     survey_state: Mapped[str] = mapped_column(String(16), default="not-offered")
+    # The queue the agent sent the caller on to (``callflow.journey.request_transfer``); kept
+    # only when the agent's hang-up carried it out, cleared when the caller hung up first.
+    transfer_queue: Mapped[str | None] = mapped_column(String(32))
     survey_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from store.base import Base, UTCDateTime, utcnow
 
 # Leg verdicts, agent-level findings, and "repeat-call" (retired: stored history only).
-KINDS = ("truncated", "cap-cut", "cap-cliff", "repeat-call", "survey-dodging", "early-hangup", "repeat-calls")
+KINDS = ("truncated", "cap-cut", "cap-cliff", "repeat-call", "survey-dodging", "early-hangup", "repeat-calls",
+         "transfer-out")
 STATES = ("open", "confirmed", "dismissed")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from callflow.agents import AgentError, create_agent, list_agents, update_agent
+from callflow.journey import TransferRefused, request_transfer
 from callflow.routing import set_presence
 from store.agents import PRESENCES, Agent
 from webhooks.security import api_error, require_token
@@ -77,6 +78,26 @@ def presence(agent_id):
     with current_app.extensions["db"].session() as s:
         agent, err = _agent_or_404(s, agent_id)
         return err or jsonify(set_presence(s, agent, data["presence"]).to_dict())
+
+
+@bp.post("/<agent_id>/transfer")
+@require_token("supervisor", "admin")
+def transfer(agent_id):
+    """The agent's console sends the caller on to another queue: carried out when the agent
+    hangs up (``callflow.journey.request_transfer``)."""
+    data = _body()
+    if not isinstance(data.get("queue"), str):
+        raise AgentError("queue is required: the queue to send the caller on to")
+    with current_app.extensions["db"].session() as s:
+        agent, err = _agent_or_404(s, agent_id)
+        if err:
+            return err
+        try:
+            leg = request_transfer(s, agent.id, data["queue"], _queues())
+        except TransferRefused as exc:
+            return api_error(409, str(exc))
+        return jsonify({"leg_id": leg.id, "call_sid": leg.call_sid, "from_queue": leg.queue,
+                        "transfer_queue": leg.transfer_queue})
 
 
 @bp.delete("/<agent_id>")

@@ -102,13 +102,16 @@ def queue_done(s, params, args):
 @bp.post("/dial/done")
 @voice_webhook(step=lambda p, a: f"dial-done:{a.get('leg', '-')}", fallback=fallbacks.leg_ended_offline, keep=True)
 def dial_done(s, params, args):
-    """Dial ``action``: the agent leg ended; who hung up decides whether the survey runs."""
+    """Dial ``action``: the agent leg ended; who hung up decides whether the survey runs (or
+    the transfer the agent asked for, ``/api/agents/<id>/transfer``)."""
     bridged = (params.get("DialBridged") or "").lower() == "true" if "DialBridged" in params else None
     report = journey.DialReport(params.get("CallStatus", ""), params.get("DialCallStatus", ""), bridged,
                                 count(params, "DialCallDuration"), params.get("DialCallSid"))
     ended = journey.end_leg(s, _caller(params), arg_int(args, "leg"), report, survey_version=twiml.survey().version,
                             wrapup_seconds=current_app.config["SETTINGS"].wrapup_seconds)
     lang = twiml.language(args.get("lang") or ended.leg.language)
+    if ended.transferred:
+        return twiml.to_queue(ended.entry, lang, "connecting")
     if ended.end.start_survey:
         return twiml.start_survey(ended.leg.id, lang)
     if ended.entry is not None:

@@ -1,4 +1,5 @@
-"""``flask flags …``: gaming flags (recompute over stored calls, list, review, the cap cliff)."""
+"""``flask flags …``: gaming flags (recompute over stored calls, list, what confirming would cost, review,
+the cap cliff)."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ from scoring.outcomes.recompute import recompute
 from scoring.outcomes.queue import DEFAULT_STATE, PERIOD, QueueFilter, list_findings
 from scoring.outcomes.review import ReviewError, review_flags
 from scoring.outcomes.rules import load_rules
+from scoring.payroll.confirm_cost import confirm_cost
 from store.flags import KINDS, STATES
 from store.jobs import submit
 
@@ -49,7 +51,9 @@ def flags_recompute(start, end, rules_file, run_now):
 @click.option("--agent", default=None)
 @click.option("--team", default=None)
 @click.option("--period", default=None, help="a finding period, YYYY-MM")
-def flags_list(start, end, kind, state, agent, team, period):
+@click.option("--cost", "with_cost", is_flag=True,
+              help="add confirm_cost to each flag not yet confirmed: what confirming would do to pay (as flags cost)")
+def flags_list(start, end, kind, state, agent, team, period, with_cost):
     """What the review queue lists, as JSON lines, newest period first (default: open findings
     of every period)."""
     if period is not None and not PERIOD.match(period):
@@ -61,7 +65,28 @@ def flags_list(start, end, kind, state, agent, team, period):
                           period=period, start=start_at, end=end_at)
     with db().session() as s:
         for flag in list_findings(s, filters, limit=None).items:
-            click.echo(json.dumps(flag.to_dict(), ensure_ascii=False))
+            row = flag.to_dict()
+            if with_cost and flag.state != "confirmed":
+                row["confirm_cost"] = confirm_cost(s, flag.id).to_dict()
+            click.echo(json.dumps(row, ensure_ascii=False))
+
+
+@flags_cli.command("cost")
+@click.argument("flag_ids", type=int, nargs=-1, required=True)
+def flags_cost(flag_ids):
+    """What confirming each flag would do to its agent's pay, as JSON lines (nothing is changed):
+    the card before and with the flag confirmed, and a sentence ("confirming moves Carla from
+    bronze ×0.50 to none ×0.00")."""
+    missing = []
+    with db().session() as s:
+        for flag_id in flag_ids:
+            cost = confirm_cost(s, flag_id)
+            if cost is None:
+                missing.append(flag_id)
+            else:
+                click.echo(json.dumps(cost.to_dict(), ensure_ascii=False))
+    if missing:
+        raise click.ClickException("no flag " + ", ".join(map(str, missing)))
 
 
 @flags_cli.command("review")
@@ -71,7 +96,8 @@ def flags_list(start, end, kind, state, agent, team, period):
 @click.option("--comment", required=True)
 @click.option("--actor", default=lambda: cli_user(), show_default="cli:$USER")
 def flags_review(flag_ids, decision, comment, actor):
-    """Confirm or dismiss flags, one comment for all (each audited)."""
+    """Confirm or dismiss flags, one comment for all (each audited); ``flags cost`` first says what
+    confirming would do to pay."""
     if decision is None:
         raise click.UsageError("give --confirm or --dismiss")
     with refusals(ReviewError):

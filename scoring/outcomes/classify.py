@@ -42,11 +42,12 @@ class LegOutcome:
     wait_seconds: int | None
     survey_reached: bool
     adequate: bool | None           # answer to "answered adequately?", None if not answered
-    truncated: bool                 # the agent ended it under the short-talk threshold
+    truncated: bool                 # the agent ended it under the short-talk threshold (not by a transfer)
     threshold: Threshold | None     # the short-talk threshold applied (bridged legs)
     cap_cut: bool
     repeat_call_sid: str | None     # the caller called again within the window: FCR lost
     repeat_gap_seconds: int | None
+    transferred_to: str | None = None   # the queue the agent transferred the caller to
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def classify_legs(session: Session, start: datetime, end: datetime, rules: Rules
     rows = session.execute(
         select(Leg.id, Leg.call_sid, Leg.agent_id, Agent.team, Leg.queue, Call.started_at, Call.from_number,
                Leg.dial_status, Leg.bridged, Leg.ended_by, Leg.talk_seconds, Leg.queue_seconds, Leg.survey_state,
-               adequate.c.value, nxt.c.next_sid, nxt.c.next_at, Leg.seq)
+               adequate.c.value, nxt.c.next_sid, nxt.c.next_at, Leg.seq, Leg.transfer_queue)
         .join(Call, Call.sid == Leg.call_sid)
         .join(Agent, Agent.id == Leg.agent_id)
         .outerjoin(adequate, adequate.c.leg_id == Leg.id)
@@ -156,7 +157,8 @@ def classify_legs(session: Session, start: datetime, end: datetime, rules: Rules
         handled = bool(r.bridged)
         threshold = thresholds.get(r.queue, thresholds[None]) if handled else None
         said_no = r.value == rules.adequate_no_value if r.value is not None else None
-        truncated = handled and r.ended_by == "agent" and talk < threshold.seconds
+        transferred = handled and r.ended_by == "agent" and r.transfer_queue is not None
+        truncated = handled and r.ended_by == "agent" and not transferred and talk < threshold.seconds
         repeat_sid = repeat_gap = None
         if (handled and last_handled.get(r.call_sid) == r.seq and r.next_at is not None
                 and (r.from_number or "").lower() not in rules.ignore_numbers
@@ -172,6 +174,7 @@ def classify_legs(session: Session, start: datetime, end: datetime, rules: Rules
             truncated=truncated, threshold=threshold,
             cap_cut=handled and r.ended_by == "agent" and cap_from <= talk < cap,
             repeat_call_sid=repeat_sid, repeat_gap_seconds=repeat_gap,
+            transferred_to=r.transfer_queue if transferred else None,
         ))
     return out
 

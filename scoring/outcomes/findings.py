@@ -4,8 +4,13 @@
 (callers do get their answer in a minute sometimes); an agent who does it to many more
 callers than peers on the same queues is hanging up on them. ``repeat-calls``: one repeat
 call lowers first-contact resolution in the score; an agent whose callers call back far more
-often than peers' is worth a supervisor listening in. Both use ``scoring.outcomes.peers`` (indirect
-standardisation, one-sided exact binomial, Benjamini–Hochberg, minimum legs and excess).
+often than peers' is worth a supervisor listening in. ``transfer-out``: a transfer to
+another queue is often right (a billing question on the tech line), but an agent paid on
+what callers answer learns to pass the hard calls on before the survey; the share of
+answered calls an agent transfers is compared with peers on the same queues, so a queue
+whose callers often need another (the general line) is no verdict. All three use
+``scoring.outcomes.peers`` (indirect standardisation, one-sided exact binomial,
+Benjamini–Hochberg, minimum legs and excess).
 """
 from __future__ import annotations
 
@@ -43,3 +48,21 @@ def repeat_calls_flags(session: Session, period: tuple[datetime, datetime], rule
                           f"{rules.repeat_window_hours:g} h where peers on the same queues would give "
                           f"{r.expected_share:.0%}"),
         evidence=lambda r: {"window_hours": rules.repeat_window_hours})
+
+
+def transfer_out_flags(session: Session, period: tuple[datetime, datetime], rules: Rules,
+                       outcomes: list[LegOutcome] | None = None) -> list[FlagSpec]:
+    """Agents who transfer far more of their answered calls to another queue than peers on the same queues."""
+    outcomes = period_outcomes(session, period, rules, outcomes)
+    destinations: dict[str, dict[str, int]] = {}
+    for o in outcomes:
+        if o.transferred_to is not None:
+            counts = destinations.setdefault(o.agent_id, {})
+            counts[o.transferred_to] = counts.get(o.transferred_to, 0) + 1
+    return peer_flags(
+        "transfer-out", period, outcomes, lambda o: o.transferred_to is not None,
+        min_legs=rules.transfer_min_legs, alpha=rules.transfer_alpha, min_excess=rules.transfer_min_excess,
+        reason=lambda r: (f"transferred {r.observed} of {r.legs} answered calls ({r.share:.0%}) to another queue "
+                          f"where peers on the same queues would give {r.expected_share:.0%} "
+                          f"({r.expected:.1f} calls)"),
+        evidence=lambda r: {"transferred_to": dict(sorted(destinations.get(r.agent_id, {}).items()))})

@@ -1,8 +1,8 @@
 """Rules that turn outcomes into reviewable flags, and storing them so re-runs keep reviews.
 
 Leg rules (truncated, cap-cut) judge one call each: evidence, not review items. Agent rules
-(cap-cliff here; survey-dodging here and early-hangup, repeat-calls in ``scoring.outcomes.findings``,
-all three through ``scoring.outcomes.peers``) judge an agent's calendar month (UTC) against the smooth
+(cap-cliff here; survey-dodging here and early-hangup, repeat-calls, transfer-out in
+``scoring.outcomes.findings``, all four through ``scoring.outcomes.peers``) judge an agent's calendar month (UTC) against the smooth
 talk-time density or against peers on the same queues; many agents are tested at once, so
 significance is controlled with Benjamini-Hochberg at the configured false discovery rate.
 Those findings are what a supervisor reviews.
@@ -26,7 +26,7 @@ from store.calls import Call, Leg
 from store.flags import Flag
 
 LEG_KINDS = ("truncated", "cap-cut")
-AGENT_KINDS = ("cap-cliff", "survey-dodging", "early-hangup", "repeat-calls")
+AGENT_KINDS = ("cap-cliff", "survey-dodging", "early-hangup", "repeat-calls", "transfer-out")
 RETIRED_LEG_KINDS = ("repeat-call",)
 """Kinds no rule raises any more (rules 2026-12-r1: a repeat call lowers FCR, the agent-level
 ``repeat-calls`` finding replaced one flag per call). Recompute treats their stored flags like

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from scoring.outcomes.classify import classify_legs, truncation_thresholds
-from scoring.outcomes.findings import early_hangup_flags, repeat_calls_flags
+from scoring.outcomes.findings import early_hangup_flags, repeat_calls_flags, transfer_out_flags
 from scoring.outcomes.flags import (AGENT_KINDS, LEG_KINDS, RETIRED_LEG_KINDS, cliff_flags, dodging_flags, leg_flags,
                                     months, store_flags)
 from scoring.outcomes.rules import load_rules
@@ -70,7 +70,8 @@ def recompute(ctx, start=None, end=None, rules_file: str | None = None, batch_ca
     for j, period in enumerate(periods):
         with ctx.db.session() as s:
             outcomes = classify_legs(s, *period, rules, thresholds)
-            specs = [spec for rule in (cliff_flags, dodging_flags, early_hangup_flags, repeat_calls_flags)
+            specs = [spec for rule in (cliff_flags, dodging_flags, early_hangup_flags, repeat_calls_flags,
+                                                        transfer_out_flags)
                      for spec in rule(s, period, rules, outcomes)]
             for k, v in store_flags(s, specs, AGENT_KINDS, *period, rules.version).items():
                 totals[k] += v

@@ -34,6 +34,9 @@ class Rules:
     repeat_min_legs: int
     repeat_min_excess: float
     repeat_alpha: float
+    transfer_min_legs: int
+    transfer_min_excess: float
+    transfer_alpha: float
     service_level_seconds: int
     short_abandon_seconds: int
 
@@ -87,6 +90,9 @@ def parse_rules(data: dict) -> Rules:
         repeat_min_legs=_get(data, "repeat_calls", "min_legs", int, 1),
         repeat_min_excess=_get(data, "repeat_calls", "min_excess", float, 0.0, 1.0),
         repeat_alpha=_get(data, "repeat_calls", "alpha", float, 1e-6, 0.5),
+        transfer_min_legs=_get(data, "transfer_out", "min_legs", int, 1),
+        transfer_min_excess=_get(data, "transfer_out", "min_excess", float, 0.0, 1.0),
+        transfer_alpha=_get(data, "transfer_out", "alpha", float, 1e-6, 0.5),
         service_level_seconds=_get(data, "sla", "service_level_seconds", int, 1),
         short_abandon_seconds=_get(data, "sla", "short_abandon_seconds", int, 0),
     )

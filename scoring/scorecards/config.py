@@ -74,7 +74,8 @@ class ScoringConfig:
     mean_rating_prior_weight: float = 10.0
     adequate_yes_value: int = 1
     csat_top_box_min: int = 4
-    penalised_flags: tuple[str, ...] = ("truncated", "cap-cut", "cap-cliff", "survey-dodging", "early-hangup")
+    penalised_flags: tuple[str, ...] = ("truncated", "cap-cut", "cap-cliff", "survey-dodging", "early-hangup",
+                                        "transfer-out")
     weights: CompositeWeights = CompositeWeights()
     tiers: BonusTiers = BonusTiers()
     at_risk: AtRiskConfig = AtRiskConfig()

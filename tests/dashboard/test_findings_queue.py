@@ -197,3 +197,53 @@ def test_flags_list_lists_what_the_queue_lists(app, seeded, database):
     assert [json.loads(line)["state"] for line in done.stdout.splitlines()] == ["dismissed", "dismissed"]
     assert [json.loads(line)["id"] for line in runner.invoke(args=["flags", "list"]).output.splitlines()] == \
         [f["survey-dodging"]]
+
+
+def test_the_queue_says_what_confirming_would_do_to_pay_in_both_languages(browser, seeded, database):
+    from scoring.payroll.confirm_cost import confirm_cost
+    browser.login("supervisor")
+    f = seeded["flags"]
+    with database.session() as s:
+        cost = confirm_cost(s, f["early-hangup"], rollup=True)
+    b, a = cost.before, cost.after
+    html = unescape(browser.get("/flags").get_data(as_text=True))
+    shown = re.search(rf'id="cost-{f["early-hangup"]}">([^<]*)<', html)[1]
+    assert shown.startswith("confirming moves Ann from" if cost.moves_pay else "confirming leaves Ann at")
+    assert f"×{a.multiplier:.2f}" in shown and f"(composite {b.composite:.1f} → {a.composite:.1f})" in shown
+    assert b.composite > a.composite
+    page = unescape(browser.get(f"/flags/{f['early-hangup']}").get_data(as_text=True))
+    assert f'id="confirm-cost">{shown}<' in page
+    browser.post("/lang", {"lang": "ru", "back": "/flags"})
+    ru = unescape(browser.get("/flags").get_data(as_text=True))
+    said = re.search(rf'id="cost-{f["early-hangup"]}">([^<]*)<', ru)[1]
+    assert said.startswith("подтверждение ") and "итоговый балл" in said
+    # Once confirmed there is nothing to preview.
+    browser.post(f"/flags/{f['early-hangup']}/review", {"decision": "confirm", "comment": "heard them"})
+    assert f'id="cost-{f["early-hangup"]}"' not in browser.get("/flags?state=all").get_data(as_text=True)
+    assert 'id="confirm-cost"' not in browser.get(f"/flags/{f['early-hangup']}").get_data(as_text=True)
+
+
+def test_a_transfer_out_finding_reads_in_both_languages_with_its_histogram(browser, seeded, database):
+    with database.session() as s:
+        legs = s.scalars(select(Flag)).all()
+        ann_legs = next(x for x in legs if x.kind == "early-hangup").evidence["leg_ids"]
+        flag = Flag(key="transfer-out:agent:ann:2026-10", kind="transfer-out", agent_id="ann",
+                    occurred_at=datetime(2026, 10, 1, tzinfo=timezone.utc),
+                    period_end=datetime(2026, 11, 1, tzinfo=timezone.utc), reason="transferred 9 of 24",
+                    rule_version="2026-12-r2",
+                    evidence={"legs": 24, "observed": 9, "expected": 1.2, "share": 0.375, "expected_share": 0.05,
+                              "excess": 0.325, "p_value": 0.0001, "q_value": 0.0004, "agents_tested": 4, "fdr": 0.05,
+                              "transferred_to": {"general": 7, "tech": 2}, "leg_ids": ann_legs})
+        s.add(flag)
+        s.flush()
+        flag_id = flag.id
+    browser.login("supervisor")
+    html = unescape(browser.get("/flags?kind=transfer-out").get_data(as_text=True))
+    assert _ids(html) == [flag_id] and "transfers out" in html
+    assert "transferred 9 of 24 answered calls (38%) to another queue" in html
+    page = unescape(browser.get(f"/flags/{flag_id}").get_data(as_text=True))
+    assert "Talk before the transfer" in page and "<svg" in page and "median call" in page
+    assert "general: 7, tech: 2" in page and page.count('href="/calls/CA') == 9
+    browser.post("/lang", {"lang": "ru", "back": "/flags"})
+    ru = unescape(browser.get(f"/flags/{flag_id}").get_data(as_text=True))
+    assert "Разговор до перевода" in ru and "переводы в другие очереди" in ru and "перевёл 9 из 24" in ru

@@ -35,7 +35,7 @@ def call(s, at=T0, *, number="+15550000001", status="completed", time_source="tw
          visits=()):
     """A call started ``at`` with queue visits; each visit is a dict:
     queue, state (left|abandoned|failed|waiting), wait, and optionally agent, dial (dial status),
-    talk, ended_by, survey ({question: value}).
+    talk, ended_by, survey ({question: value}), transfer (the queue the agent transferred to).
     """
     sid = f"CA{next(_sids):032d}"
     c = Call(sid=sid, from_number=number, to_number="+15559999999", status=status, time_source=time_source,
@@ -56,7 +56,7 @@ def call(s, at=T0, *, number="+15550000001", status="completed", time_source="tw
             leg = Leg(call_sid=sid, seq=seq, entry_id=entry.id, queue=entry.queue, agent_id=v["agent"],
                       queue_seconds=entry.wait_seconds, dial_status=dial, bridged=bridged,
                       talk_seconds=v.get("talk", 120) if bridged else 0,
-                      ended_by=v.get("ended_by", "agent") if bridged else None,
+                      ended_by=v.get("ended_by", "agent") if bridged else None, transfer_queue=v.get("transfer"),
                       survey_state="finished" if v.get("survey") else "not-offered")
             s.add(leg)
             s.flush()

@@ -18,6 +18,16 @@ def test_recompute_list_review_and_sla(app, database):
     assert flag["agent_id"] == "ann" and flag["evidence"]["talk_seconds"] == 776
     bad = runner.invoke(args=["flags", "review", str(flag["id"]), "--comment", "x"])
     assert bad.exit_code != 0 and "--confirm or --dismiss" in bad.output
+    cost = runner.invoke(args=["flags", "cost", str(flag["id"])])
+    assert cost.exit_code == 0, cost.output
+    preview = json.loads(cost.output)
+    assert (preview["flag_id"], preview["agent_id"], preview["period"], preview["already_confirmed"]) == \
+        (flag["id"], "ann", "2026-11", False)
+    assert preview["sentence"].startswith("confirming ") and preview["after"]["composite"] is not None
+    assert runner.invoke(args=["flags", "cost", "999999"]).exit_code != 0
+    costed = json.loads(runner.invoke(args=["flags", "list", "--kind", "cap-cut", "--start", "2026-11-01",
+                                            "--cost"]).output)
+    assert costed["confirm_cost"] == preview and "confirm_cost" not in flag
     done = runner.invoke(args=["flags", "review", str(flag["id"]), "--confirm", "--comment", "heard it",
                                "--actor", "sup:ivan"])
     assert json.loads(done.output)["state"] == "confirmed"

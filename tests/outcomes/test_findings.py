@@ -115,9 +115,9 @@ def test_findings_recompute_idempotently_and_keep_their_reviews(database, tmp_pa
     # Rules that no longer raise it: the reviewed finding stays for the record, not current, out of "open".
     stricter = tmp_path / "r2.toml"
     stricter.write_text(base.replace("min_excess = 0.08", "min_excess = 0.5")
-                        .replace('version = "2026-12-r1"', 'version = "2026-12-r2"'), encoding="utf-8")
+                        .replace('version = "2026-12-r2"', 'version = "2026-12-r3"'), encoding="utf-8")
     after = _recompute(database, str(stricter))
-    assert (after[key].state, after[key].current, after[key].rule_version) == ("confirmed", False, "2026-12-r1")
+    assert (after[key].state, after[key].current, after[key].rule_version) == ("confirmed", False, "2026-12-r2")
     assert len(_recompute(database, str(stricter))) == len(after)
     with database.session() as s:
         assert list_findings(s).total == 0

@@ -69,7 +69,7 @@ def test_recompute_keeps_reviews_and_never_duplicates(database, tmp_path):
         ("confirmed", False, "2026-11-r1", "sup:old")
     truncated = flags[f"truncated:leg:{legs[short.sid]}"]
     assert truncated.evidence["talk_seconds"] == 12 and truncated.evidence["threshold_seconds"] == 20
-    assert truncated.agent_id == "ann" and truncated.rule_version == "2026-12-r1" and truncated.state == "open"
+    assert truncated.agent_id == "ann" and truncated.rule_version == "2026-12-r2" and truncated.state == "open"
     with database.session() as s:
         review_flag(s, truncated.id, "sup:maria", "confirm", "listened to the recording: cut off mid-sentence")
         review_flag(s, flags[f"cap-cut:leg:{legs[capped.sid]}"].id, "sup:maria", "dismiss", "caller asked to stop")
@@ -82,16 +82,16 @@ def test_recompute_keeps_reviews_and_never_duplicates(database, tmp_path):
 
     # New rules: the short call is no longer short.
     v2 = _rules_file(tmp_path, "v2", **{'short_talk_seconds = "auto"': "short_talk_seconds = 10",
-                                        'version = "2026-12-r1"': 'version = "2026-12-r2"'})
+                                        'version = "2026-12-r2"': 'version = "2026-12-r3"'})
     job = _run(database, rules_file=v2)
     assert (job.result["deleted"], job.result["retired"], job.result["updated"]) == (0, 1, 1)
     flags = _flags(database)
     assert len(flags) == 3
     kept = flags[f"truncated:leg:{legs[short.sid]}"]
     assert (kept.state, kept.current, kept.reviewed_by, kept.rule_version) == ("confirmed", False, "sup:maria",
-                                                                               "2026-12-r1")
+                                                                               "2026-12-r2")
     dismissed = flags[f"cap-cut:leg:{legs[capped.sid]}"]
-    assert (dismissed.state, dismissed.current, dismissed.rule_version) == ("dismissed", True, "2026-12-r2")
+    assert (dismissed.state, dismissed.current, dismissed.rule_version) == ("dismissed", True, "2026-12-r3")
     job = _run(database, rules_file=v2)
     assert (job.result["created"], job.result["deleted"], job.result["retired"]) == (0, 0, 0)
     assert len(_flags(database)) == 3

@@ -2,7 +2,7 @@
 quality better than raw CSAT and far better than calls per shift; gaming gets flagged and
 does not pay.
 
-One SQLite run of the demo scenario (12 agents, three gaming, a hard tech queue) cut to 1000
+One SQLite run of the demo scenario (12 agents, four gaming, a hard tech queue) cut to 1000
 first contacts: about a minute, the slowest test here, because every call goes through the
 real webhooks. The rankings are compared on the agents with answered surveys (raw CSAT is
 undefined for the survey dodger). A seed is one draw; the spread over seeds is in the README
@@ -29,5 +29,7 @@ def test_composite_tracks_true_quality(sqlite_template, tmp_path):
     truth = {a.id: a for a in load_scenario(SCENARIO).agents}
     gamers = {a for a, spec in truth.items() if spec.behaviour == "early_hangup"}
     assert gamers <= result.flagged["early-hangup"]           # the early hang-up agent gets the agent-level finding
+    passers = {a for a, spec in truth.items() if spec.behaviour == "transfer_out"}
+    assert passers and passers == result.flagged.get("transfer-out", set())   # ... and the one passing calls on hers
     dodger = next(c for c in result.cards if truth[c.agent_id].behaviour == "survey_dodger")
     assert dodger.surveys_completed < 0.2 * dodger.handled and dodger.multiplier < 1.0   # dodging never pays
