@@ -1,7 +1,7 @@
 """an agent leg remembers the queue its agent transferred the caller to (the transfer-out finding)
 
 Revision ID: 0021
-Revises: 0014
+Revises: 0020
 """
 import sqlalchemy as sa
 from alembic import op
