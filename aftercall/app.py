@@ -16,7 +16,10 @@ from survey.spool import AnswerSpool
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key)
+    # A body over the limit is refused (413) from its Content-Length, before anything parses it.
+    app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_request_bytes)
+    from webhooks.openapi import DepthLimitedJSON, json_errors_under_api
+    app.json = DepthLimitedJSON(app)
     from webhooks.security import StatelessWebhooksSessionInterface
     app.session_interface = StatelessWebhooksSessionInterface()
     if settings.trust_proxy:
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.extensions["callback_ring_job"] = ring_job
     import dashboard
     dashboard.init_app(app)
+    json_errors_under_api(app)   # after the dashboard's handlers, which it wraps
 
     from aftercall import jobs
     # Runs a submitted job in this process: for a page that shows its result at once (a lock).

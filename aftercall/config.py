@@ -62,6 +62,9 @@ class Settings:
     callback_webhook_secret: str = ""
     recording_retention_days: int = 30
     recording_sweep_seconds: int = 3600
+    max_request_bytes: int = 1024 * 1024
+    """Twilio's documented ceiling for a webhook payload is 1 MB (its error 17564); ours are
+    a few kB, the JSON API's smaller still, and the dashboard takes no uploads."""
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -96,6 +99,7 @@ class Settings:
             callback_webhook_secret=env.get("CALLBACK_WEBHOOK_SECRET", ""),
             recording_retention_days=_int(env, "RECORDING_RETENTION_DAYS", 30),
             recording_sweep_seconds=_int(env, "RECORDING_SWEEP_SECONDS", 3600),
+            max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
         )
 
 
