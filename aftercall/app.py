@@ -16,6 +16,8 @@ from survey.spool import AnswerSpool
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    from aftercall import logs
+    logs.init_app(app)
     # A body over the limit is refused (413) from its Content-Length, before anything parses it.
     app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     from webhooks.openapi import DepthLimitedJSON, json_errors_under_api
