@@ -94,3 +94,12 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
 def record_login(session: Session, user: User) -> None:
     user.last_login_at = utcnow()
     audit(session, user.email, "user.login", user.email)
+
+
+def record_logout(session: Session, user_id: int) -> None:
+    """Log out ends the session on the server: a new nonce refuses the old cookie (a copy of it
+    too), and every other session the user has open, which is what "log out" should mean."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_nonce = new_nonce()
+        audit(session, user.email, "user.logout", user.email)

@@ -21,9 +21,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     if click.get_current_context(silent=True) is None:
         require_secret(settings)   # the web server (gunicorn calls this outside any CLI)
     app = Flask(__name__)
+    from aftercall import logs
+    logs.init_app(app)
     # A one-shot ``flask`` command (migrate, users, export) signs nothing a browser keeps, so it runs
-    # without the secret; ``flask worker`` asks for it itself.
-    app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key or secrets.token_hex(32))
+    # without the secret; ``flask worker`` asks for it itself. A body over the limit is refused (413)
+    # from its Content-Length, before anything parses it.
+    app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+                      MAX_CONTENT_LENGTH=settings.max_request_bytes)
+    from webhooks.openapi import DepthLimitedJSON, json_errors_under_api
+    app.json = DepthLimitedJSON(app)
     from webhooks.security import StatelessWebhooksSessionInterface
     app.session_interface = StatelessWebhooksSessionInterface()
     if settings.trust_proxy:
@@ -68,6 +74,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.extensions["callback_ring_job"] = ring_job
     import dashboard
     dashboard.init_app(app)
+    json_errors_under_api(app)   # after the dashboard's handlers, which it wraps
 
     from aftercall import jobs
     # Runs a submitted job in this process: for a page that shows its result at once (a lock).

@@ -66,7 +66,7 @@ def dialer(settings: Settings) -> calling.Dialer:
     return TwilioDialer(sender(settings))
 
 
-@job("aftercall.callbacks.ring_job")
+@job("aftercall.callbacks.ring_job", lane="urgent")
 def ring_job(ctx, attempt_id: int) -> dict:
     """Job: ring the supervisor for one call-back attempt; safe to run again, never rings twice
     (a retryable failure raises ``RetryLater``, and the runner runs it again)."""
@@ -80,7 +80,7 @@ def ring_job(ctx, attempt_id: int) -> dict:
     return {"outcome": calling.ring(ctx.db, twilio, calling.Urls(settings.public_base_url), attempt_id)}
 
 
-@job("aftercall.callbacks.task_event_job")
+@job("aftercall.callbacks.task_event_job", lane="slow")
 def task_event_job(ctx, task_id: int, event: str) -> dict:
     """Job: post one task event to ``CALLBACK_WEBHOOK_URL``, signed; a receiver that is down
     or busy gets it again later (the job is retried), one that refuses it (4xx) does not."""

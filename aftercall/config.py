@@ -81,6 +81,9 @@ class Settings:
     calls_per_second: float = 1.0
     messages_per_second: float = 1.0
     pace_max_wait_seconds: float = 10.0
+    max_request_bytes: int = 1024 * 1024
+    """Twilio's documented ceiling for a webhook payload is 1 MB (its error 17564); ours are
+    a few kB, the JSON API's smaller still, and the dashboard takes no uploads."""
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -121,6 +124,7 @@ class Settings:
             calls_per_second=_rate(env, "TWILIO_CALLS_PER_SECOND", 1.0),
             messages_per_second=_rate(env, "TWILIO_MESSAGES_PER_SECOND", 1.0),
             pace_max_wait_seconds=_rate(env, "TWILIO_PACE_MAX_WAIT_SECONDS", 10.0),
+            max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
         )
 
 

@@ -80,7 +80,7 @@ def tick(db: Database, fs: FollowupSetup, now: datetime, rng=None, since: dateti
     return queued
 
 
-@job("aftercall.followups.send_job")
+@job("aftercall.followups.send_job", lane="urgent")
 def send_job(ctx, followup_id: int, now: str | None = None) -> dict:
     """Job: send one follow-up (``survey.followups.send``): safe to run again, never sends twice."""
     settings = Settings.from_env()

@@ -2,14 +2,20 @@
 when embedded).
 
 The worker's relay moves pending rows into RQ with a deterministic RQ job id (no double
-enqueue) and reclaims rows whose worker died mid-run; with no ``REDIS_URL`` the worker runs
-rows straight from the table. A row names its function by the name it was registered under
+enqueue), one RQ queue per lane (``store.jobs.LANES``); it reclaims rows whose worker died
+mid-run (a running job's heartbeat is written every ``STALE_AFTER``/4 by a thread beside it,
+so a silent one is dead), and reconciles the outbox with Redis: a row marked queued that RQ no
+longer holds (Redis restarted empty, flushed) is enqueued again. The relay runs in a process
+of its own: RQ forks the worker for every job, and a fork must not copy a thread holding a lock
+(a job's process hung on SQLite's mutex until RQ's timeout). With no ``REDIS_URL`` the worker
+runs rows straight from the table. A row names its function by the name it was registered under
 (``store.jobs.job``); this module imports every module that defines jobs, so the registry is
 full wherever a job runs.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -18,11 +24,12 @@ from datetime import timedelta
 from functools import lru_cache, partial
 from typing import Callable
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
+from aftercall import logs
 from aftercall.callbacks import CallbackSweeper
 from aftercall.clock import Every
-from aftercall.config import Settings
+from aftercall.config import Settings, _int
 from aftercall.followups import FollowupScheduler
 from aftercall.reconcile import Reconciler
 from aftercall.recordings import RecordingSweeper
@@ -31,11 +38,13 @@ from scoring.payroll import jobs as payroll_jobs  # noqa: F401  (defines jobs)
 from scoring.scorecards.rollup import missing_days, refresh
 from store.base import utcnow
 from store.db import Database
-from store.jobs import Job, UnknownJob, job_function, submit
+from store.jobs import LANES, Job, UnknownJob, job_function, job_lane, lane_names, submit
 
 log = logging.getLogger(__name__)
-STALE_AFTER = timedelta(minutes=5)   # a running job silent this long lost its worker
+STALE_AFTER = timedelta(seconds=_int(os.environ, "JOB_STALE_SECONDS", 45))
+"""A running job whose heartbeat is this old lost its worker (the heartbeat beats 4 times in it)."""
 RQ_RETRY_INTERVALS = [5, 30, 120]
+RECONCILE_SECONDS = 15   # how often the relay compares the queued rows with what Redis holds
 
 
 @dataclass
@@ -64,12 +73,46 @@ def _claim(db: Database, job_id: int) -> Job | None:
         return s.get(Job, job_id) if claimed else None
 
 
+class _Heartbeat:
+    """While a job runs, a thread beside it writes its heartbeat, so only a dead one goes stale."""
+
+    def __init__(self, db: Database, job_id: int):
+        self.db, self.job_id, self.stop = db, job_id, threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stop.wait(STALE_AFTER.total_seconds() / 4):
+            try:
+                with self.db.session() as s:
+                    s.execute(update(Job).where(Job.id == self.job_id, Job.state == "running")
+                              .values(heartbeat_at=utcnow()))
+            except Exception:   # the database is away: the next beat tries again
+                log.warning("job %s: writing its heartbeat failed", self.job_id, exc_info=True)
+
+    def __enter__(self):
+        self.thread.start()
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
 def run(db: Database, job_id: int, *, reraise: bool = False,
         on_progress: Callable[[float, str], None] | None = None) -> str:
     """Run one job if nobody else holds it; returns its final state for this attempt."""
     job = _claim(db, job_id)
     if job is None:
         return "skipped"
+    named = logs.job_context.set(f"job-{job_id}")
+    try:
+        with _Heartbeat(db, job_id):
+            return _run_claimed(db, job, reraise, on_progress)
+    finally:
+        logs.job_context.reset(named)
+
+
+def _run_claimed(db: Database, job: Job, reraise: bool, on_progress) -> str:
+    job_id = job.id
     try:
         fn = job_function(job.func)
     except UnknownJob as exc:   # no retry can help: fail it now, saying which name is unknown
@@ -106,39 +149,92 @@ def execute(job_id: int) -> str:
     return run(_worker_db(), job_id, reraise=True)
 
 
-def relay_once(db: Database, rq_queue) -> int:
-    """Hand pending (and abandoned running) jobs to RQ; returns how many were sent."""
+def lane_queue(default_queue, lane: str):
+    """The RQ queue of a lane: the configured queue for ``default``, ``<name>-<lane>`` otherwise."""
+    from rq import Queue
+    if lane == "default":
+        return default_queue
+    return Queue(f"{default_queue.name}-{lane}", connection=default_queue.connection)
+
+
+def _rq_id(job_id: int) -> str:
+    return f"aftercall-job-{job_id}"
+
+
+def _enqueue(rq_queue, job_id: int, func: str, *, reclaiming: bool = False) -> bool:
+    """Put the job into its lane's queue unless RQ already holds it waiting (or running, unless
+    we are reclaiming it from a dead worker, whose RQ job still says "started")."""
     from rq import Retry
+    queue = lane_queue(rq_queue, job_lane(func))
+    existing = queue.fetch_job(_rq_id(job_id))
+    alive = ("queued", "scheduled", "deferred") if reclaiming else ("queued", "started", "scheduled", "deferred")
+    if existing is not None and existing.get_status(refresh=True) in alive:
+        return False
+    if existing is not None:
+        existing.delete()
+    queue.enqueue("aftercall.jobs.execute", job_id, job_id=_rq_id(job_id),
+                  retry=Retry(max=len(RQ_RETRY_INTERVALS), interval=RQ_RETRY_INTERVALS))
+    return True
+
+
+def relay_once(db: Database, rq_queue) -> int:
+    """Hand pending (and abandoned running) jobs to RQ, urgent ones first (a backlog of others
+    must not hold them in the outbox either); returns how many were sent."""
     now = utcnow()
+    urgent_first = case((Job.func.in_(lane_names("urgent")), 0), else_=1)
     with db.session() as s:
-        ids = list(s.scalars(select(Job.id).where(or_(
+        rows = s.execute(select(Job.id, Job.func, Job.state).where(or_(
             Job.state == "pending",
-            (Job.state == "running") & (Job.heartbeat_at < now - STALE_AFTER))).order_by(Job.id).limit(100)))
-    for job_id in ids:
-        rq_id = f"aftercall-job-{job_id}"
-        existing = rq_queue.fetch_job(rq_id)
-        if existing is not None and existing.get_status(refresh=True) in ("queued", "started", "scheduled", "deferred"):
+            (Job.state == "running") & (Job.heartbeat_at < now - STALE_AFTER)))
+            .order_by(urgent_first, Job.id).limit(100)).all()
+    sent, reclaimed = 0, []
+    for job_id, func_name, state in rows:
+        if not _enqueue(rq_queue, job_id, func_name, reclaiming=state == "running"):
             continue
-        if existing is not None:
-            existing.delete()
-        rq_queue.enqueue("aftercall.jobs.execute", job_id, job_id=rq_id,
-                         retry=Retry(max=len(RQ_RETRY_INTERVALS), interval=RQ_RETRY_INTERVALS))
+        sent += 1
+        if state == "running":
+            reclaimed.append(job_id)
         with db.session() as s:
             s.execute(update(Job).where(Job.id == job_id, Job.state == "pending").values(state="queued",
                                                                                          updated_at=utcnow()))
-    return len(ids)
+    if reclaimed:
+        log.warning("relay: reclaimed %d jobs whose worker stopped (no heartbeat for %d s): %s",
+                    len(reclaimed), STALE_AFTER.total_seconds(), reclaimed)
+    return sent
+
+
+def reconcile_once(db: Database, rq_queue) -> int:
+    """Enqueue again every queued row RQ no longer has (Redis lost its data); returns how many."""
+    from rq.job import Job as RQJob
+    with db.session() as s:
+        rows = s.execute(select(Job.id, Job.func).where(Job.state == "queued").order_by(Job.id)).all()
+    lost = []
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        held = RQJob.fetch_many([_rq_id(job_id) for job_id, _ in chunk], connection=rq_queue.connection)
+        lost += [(job_id, func_name) for (job_id, func_name), rq_job in zip(chunk, held) if rq_job is None]
+    for job_id, func_name in lost:
+        _enqueue(rq_queue, job_id, func_name)
+    if lost:
+        log.warning("relay: %d queued jobs were missing from Redis (restarted empty or flushed?); enqueued them "
+                    "again: %s", len(lost), [job_id for job_id, _ in lost])
+    return len(lost)
 
 
 def run_pending_once(db: Database) -> int:
     """Embedded mode: run every pending job in this process; returns how many ran."""
     now = utcnow()
     with db.session() as s:
-        ids = list(s.scalars(select(Job.id).where(or_(
+        rows = s.execute(select(Job.id, Job.state).where(or_(
             Job.state.in_(["pending", "queued"]),
-            (Job.state == "running") & (Job.heartbeat_at < now - STALE_AFTER))).order_by(Job.id).limit(20)))
-    for job_id in ids:
+            (Job.state == "running") & (Job.heartbeat_at < now - STALE_AFTER))).order_by(Job.id).limit(20)).all()
+    reclaimed = [job_id for job_id, state in rows if state == "running"]
+    if reclaimed:
+        log.warning("worker: reclaiming %d jobs whose worker stopped (no heartbeat for %d s): %s",
+                    len(reclaimed), STALE_AFTER.total_seconds(), reclaimed)
+    for job_id, _ in rows:
         run(db, job_id)
-    return len(ids)
+    return len(rows)
 
 
 class SpoolReplayer:
@@ -205,6 +301,7 @@ def work(settings: Settings, db: Database, stop: threading.Event | None = None, 
     both replay the spool, schedule the scorecard rollup, open call-back tasks, purge recordings
     past retention, reconcile stuck calls with Twilio and (``FOLLOWUPS_ENABLED``) the follow-up
     surveys on their clocks."""
+    logs.configure()
     stop = stop or threading.Event()
     chores = (SpoolReplayer(settings, db), RollupScheduler(settings, db), CallbackSweeper(settings, db),
               RecordingSweeper(settings, db), FollowupScheduler(settings, db), Reconciler(settings, db))
@@ -221,26 +318,46 @@ def work(settings: Settings, db: Database, stop: threading.Event | None = None, 
             if not ran:
                 stop.wait(poll)
         return
+    import multiprocessing
     from redis import Redis
     from rq import Queue, Worker
-    redis = Redis.from_url(settings.redis_url)
-    queue = Queue(settings.rq_queue, connection=redis)
-
-    def relay_loop():
+    queue = Queue(settings.rq_queue, connection=Redis.from_url(settings.redis_url))
+    # RQ forks a process per job. A thread of this process inside SQLAlchemy or a database
+    # driver at that moment (holding a lock: the mapper configuration mutex, SQLite's own) would
+    # leave the job's process waiting on that lock until RQ's timeout, and the queue behind it.
+    # So the relay and the chores run in a process of their own, forked before any thread starts.
+    relay = multiprocessing.get_context("fork").Process(target=_relay, args=(settings, db, chores, poll, os.getpid()),
+                                                       name="outbox-relay", daemon=True)
+    relay.start()
+    try:
         while not stop.is_set():
-            for chore in chores:
-                chore.tick()
-            try:
-                relay_once(db, queue)
-            except Exception:  # Redis (or the database) down: jobs stay pending in the database
-                log.warning("relay: Redis unreachable, will retry", exc_info=True)
-            stop.wait(poll)
+            try:   # one worker takes every lane, most urgent first
+                Worker([lane_queue(queue, lane) for lane in LANES], connection=queue.connection).work(
+                    with_scheduler=True)
+                return
+            except Exception:
+                log.warning("RQ worker lost Redis; retrying in 5 s", exc_info=True)
+                time.sleep(5)
+    finally:
+        relay.terminate()
+        relay.join(5)
 
-    threading.Thread(target=relay_loop, name="outbox-relay", daemon=True).start()
-    while not stop.is_set():
+
+def _relay(settings: Settings, db: Database, chores, poll: float, parent: int) -> None:
+    """The relay process: hand the outbox to RQ, reconcile it with Redis, run the chores; it
+    ends with the worker that forked it."""
+    from redis import Redis
+    from rq import Queue
+    db.engine.dispose(close=False)   # connections opened before the fork belong to the parent
+    queue = Queue(settings.rq_queue, connection=Redis.from_url(settings.redis_url))
+    reconcile = Every(RECONCILE_SECONDS)
+    while os.getppid() == parent:
+        for chore in chores:
+            chore.tick()
         try:
-            Worker([queue], connection=redis).work(with_scheduler=True)
-            return
-        except Exception:
-            log.warning("RQ worker lost Redis; retrying in 5 s", exc_info=True)
-            time.sleep(5)
+            relay_once(db, queue)
+            if reconcile.due():   # at start, then every RECONCILE_SECONDS
+                reconcile_once(db, queue)
+        except Exception:  # Redis (or the database) down: jobs stay pending in the database
+            log.warning("relay: Redis unreachable, will retry", exc_info=True)
+        time.sleep(poll)

@@ -47,7 +47,7 @@ class PurgeIncomplete(RuntimeError):
     """Some recordings could not be deleted at Twilio; the job is retried for them."""
 
 
-@job("aftercall.recordings.purge_job")
+@job("aftercall.recordings.purge_job", lane="slow")
 def purge_job(ctx) -> dict:
     """Job: delete the recordings past retention at Twilio and here; safe to run again."""
     settings = Settings.from_env()

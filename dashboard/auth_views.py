@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
-from accounts.users import find_user, record_login
+from accounts.users import find_user, record_login, record_logout
 from dashboard.auth import SessionUser, can
 from dashboard.i18n import LANGUAGES, shown
 from dashboard.web import db, render, safe_path
@@ -62,6 +62,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        with db().session() as s:
+            record_logout(s, current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

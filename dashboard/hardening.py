@@ -4,7 +4,8 @@ Failed logins (answered 401) are counted per account (the e-mail as typed, lower
 client address with Flask-Limiter; once either count is used up the login answers 429 with a
 message in the reader's language, before any password is checked. A successful login costs
 nothing. The counters live in Redis when ``REDIS_URL`` is set (shared by every web worker),
-else in the process's memory. Limits are Flask-Limiter strings, e.g. "5 per 15 minutes";
+else in the process's memory; while Redis is down they fall back to the process's memory (logged
+as an error), so the login keeps working and stays throttled, per process. Limits are Flask-Limiter strings, e.g. "5 per 15 minutes";
 see docs/operators.md.
 
 Dashboard pages get a Content-Security-Policy that allows no inline script and no framing;
@@ -17,6 +18,7 @@ them (they were about 15 % of the survey webhook's CPU).
 """
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 
@@ -31,6 +33,18 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 HSTS = "max-age=31536000; includeSubDomains"
 LOGIN_BLUEPRINT = "auth"
+
+
+class _LoudFallback(logging.Filter):
+    """Flask-Limiter says it fell back to memory as a warning; it weakens the throttle (each web
+    process counts alone), so the operator should see it as an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "falling back to in-memory storage" in record.getMessage():
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+            record.msg, record.args = ("login throttle: Redis unreachable, counting failed logins in this "
+                                       "process's memory until it answers again"), ()
+        return True
 
 
 def _account() -> str:
@@ -60,6 +74,12 @@ def init_app(app: Flask, exempt_prefixes: tuple[str, ...], env: dict | None = No
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if redis_url:   # a Redis that does not answer must not hold a login for long
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, _LoudFallback) for f in limiter_log.filters):
+        limiter_log.addFilter(_LoudFallback())
     limiter = Limiter(get_remote_address, default_limits=[])
     with _hooks_confined_to(app, LOGIN_BLUEPRINT):
         limiter.init_app(app)

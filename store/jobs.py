@@ -7,18 +7,26 @@ while Redis is down, and progress is visible to the dashboard.
 A job function is ``fn(ctx, **kwargs)``, idempotent, registered under a stable name with
 ``@job("name")``: the name is what a row stores, so a function can move between modules
 while rows written before the move still run. The runner looks names up only here.
+
+``@job(name, lane=…)`` puts a job in one of ``LANES`` (RQ queues a worker takes in that order),
+so a slow outside endpoint never holds up what a caller waits for; ``coalesce=True`` makes a
+submit that finds the same job with the same arguments still waiting return that one instead.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import JSON, Float, Integer, String, Text
+from sqlalchemy import JSON, Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base, UTCDateTime, utcnow
 
 JOB_STATES = ("pending", "queued", "running", "done", "failed")
+WAITING = ("pending", "queued")
+LANES = ("urgent", "default", "slow")
+"""urgent: a person waits for it (follow-up sends, call-backs); slow: outside endpoints that
+may take their time (a CRM's webhook, Twilio deletions); default: everything else."""
 
 
 class Job(Base):
@@ -48,18 +56,25 @@ class Job(Base):
 
 
 _REGISTRY: dict[str, Callable] = {}
+_LANE: dict[str, str] = {}
+_COALESCE: set[str] = set()
 
 
 class UnknownJob(LookupError):
     """A stored job names no registered function (a typo, or its module is not loaded)."""
 
 
-def job(name: str):
+def job(name: str, lane: str = "default", coalesce: bool = False):
     """Register the decorated function as the job ``name`` (stored in ``Job.func``)."""
+    if lane not in LANES:
+        raise ValueError(f"lane must be one of {LANES}, got {lane!r}")
+
     def register(fn: Callable) -> Callable:
         if _REGISTRY.get(name, fn) is not fn:
             raise ValueError(f"job name {name!r} is already taken by {_REGISTRY[name].__qualname__}")
-        _REGISTRY[name] = fn
+        _REGISTRY[name], _LANE[name] = fn, lane
+        if coalesce:
+            _COALESCE.add(name)
         fn.job_name = getattr(fn, "job_name", name)
         return fn
     return register
@@ -73,11 +88,26 @@ def job_function(name: str) -> Callable:
         raise UnknownJob(f"no job function is registered as {name!r} (known: {', '.join(sorted(_REGISTRY))})") from None
 
 
+def lane_names(lane: str) -> list[str]:
+    """The job names registered in ``lane``."""
+    return sorted(name for name, its_lane in _LANE.items() if its_lane == lane)
+
+
+def job_lane(name: str) -> str:
+    """The lane a stored job name runs in (``default`` for a name no longer registered)."""
+    return _LANE.get(name, "default")
+
+
 def submit(session: Session, fn: Callable, created_by: str = "system", max_attempts: int = 3, **kwargs) -> Job:
-    """Write a job row for ``fn`` (a function registered with ``@job``) in the caller's transaction."""
+    """Write a job row for ``fn`` (a function registered with ``@job``) in the caller's transaction;
+    for a coalescing job, the same job already waiting with the same arguments is returned instead."""
     name = getattr(fn, "job_name", None)
     if name is None or _REGISTRY.get(name) is not fn:
         raise ValueError(f"{getattr(fn, '__qualname__', fn)!r} is not a registered job; decorate it with @job(name)")
+    if name in _COALESCE:
+        for waiting in session.scalars(select(Job).where(Job.func == name, Job.state.in_(WAITING)).order_by(Job.id)):
+            if waiting.kwargs == kwargs:
+                return waiting
     row = Job(func=name, kwargs=kwargs, created_by=created_by, max_attempts=max_attempts)
     session.add(row)
     session.flush()

@@ -1,7 +1,7 @@
 """Dashboard users: people who log in (supervisors, HR, admins), as opposed to API tokens.
 
 ``session_nonce`` is part of the login cookie's identity: changing it (password change,
-deactivation, "log out everywhere") invalidates every session the user has open.
+deactivation, a role change, logging out) invalidates every session the user has open.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from redis import Redis
 from rq import Queue, SimpleWorker
 
@@ -95,3 +95,42 @@ def test_only_a_registered_function_can_be_submitted(database):
         submit(s, lambda ctx: None)
     with pytest.raises(ValueError, match="already taken"):
         job("tests.test_jobs.record")(lambda ctx: None)
+
+
+def test_a_slow_lane_backlog_never_delays_an_urgent_job(database, monkeypatch, tmp_path):
+    """200 posts to a slow CRM are waiting when a follow-up send is submitted: the worker takes
+    the follow-up next, whatever was queued before it."""
+    from tests.faults.jobfns import slow_hook, urgent_send
+    redis = Redis.from_url(REDIS_URL)
+    queue = Queue(f"aftercall-test-{uuid.uuid4().hex[:8]}", connection=redis)
+    lanes = [jobs.lane_queue(queue, lane) for lane in ("urgent", "default", "slow")]
+    monkeypatch.setattr(jobs, "_worker_db", lambda: database)
+    try:
+        with database.session() as s:
+            for n in range(200):
+                submit(s, slow_hook, workdir=str(tmp_path), name=f"crm-{n}")
+        assert jobs.relay_once(database, queue) == 100             # a relay pass takes 100 rows
+        with database.session() as s:
+            submit(s, urgent_send, workdir=str(tmp_path), name="follow-up")
+        assert jobs.relay_once(database, queue) == 100
+        assert [q.count for q in lanes] == [1, 0, 199]
+        SimpleWorker(lanes, connection=redis).work(burst=True, max_jobs=2)
+        assert (tmp_path / "order").read_text().splitlines() == ["follow-up", "crm-0"]
+    finally:
+        for q in lanes:
+            q.delete(delete_jobs=True)
+
+
+def test_duplicate_recompute_requests_coalesce_while_one_waits(database):
+    from scoring.payroll.actions import start_recompute
+    with database.session() as s:
+        first = start_recompute(s, "2026-09", "token:a").id
+        assert {start_recompute(s, "2026-09", "token:b").id for _ in range(31)} == {first}
+        other = start_recompute(s, "2026-10", "token:a").id        # another scope is its own job
+    assert other != first
+    with database.session() as s:
+        s.get(Job, first).state = "running"                          # started: data may have changed since
+    with database.session() as s:
+        again = start_recompute(s, "2026-09", "token:a").id
+        assert again not in (first, other)
+        assert s.scalar(select(func.count()).select_from(Job)) == 3

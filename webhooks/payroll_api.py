@@ -18,6 +18,7 @@ from store.payroll import ExportFile, ScorecardCache
 from webhooks.security import api_error, require_token
 
 bp = Blueprint("payroll_api", __name__, url_prefix="/api/payroll")
+MAX_ID = 2**31 - 1   # ids are INTEGER columns: a bigger one names no row (and would overflow the driver)
 CONFLICTS = ("already_locked", "not_ended")
 """Refusals about the period's state (409); anything else wrong with a request is a 400."""
 
@@ -69,12 +70,23 @@ def bonus(key):
     return Response(result.bytes, mimetype="application/json", headers={"X-Checksum-SHA256": result.checksum})
 
 
+def _optional_body() -> dict | None:
+    """The JSON object sent, {} when no body was; None when one was sent but is no JSON object
+    (a malformed body is refused, not taken for "no options")."""
+    if not request.get_data(cache=True).strip():
+        return {}
+    body = request.get_json(force=True, silent=True)
+    return body if isinstance(body, dict) else None
+
+
 @bp.post("/periods/<key>/lock")
 @require_token("hr")
 def lock(key):
     """Body (optional): ``{"reason": "..."}``, audit-logged with the lock like the dashboard's."""
-    body = request.get_json(silent=True)
-    reason = body.get("reason") if isinstance(body, dict) else None
+    body = _optional_body()
+    if body is None:
+        return api_error(400, 'the body must be empty or a JSON object, e.g. {"reason": "month end"}')
+    reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
         return api_error(400, "reason must be a string")
     with _db().session() as s:
@@ -91,15 +103,14 @@ def recompute(key):
 @bp.post("/periods/<key>/exports")
 @require_token("hr")
 def start_export(key):
-    body = request.get_json(silent=True)
-    body = {} if body is None else body
-    if not isinstance(body, dict) or not isinstance(body.get("format", "csv"), str):
+    body = _optional_body()
+    if body is None or not isinstance(body.get("format", "csv"), str):
         return api_error(400, 'the body must be a JSON object whose "format" is a string, e.g. {"format": "csv"}')
     with _db().session() as s:
         return _started(actions.start_export(s, key, body.get("format", "csv"), _actor()))
 
 
-@bp.get("/jobs/<int:job_id>")
+@bp.get(f"/jobs/<int(min=1, max={MAX_ID}):job_id>")
 @require_token("hr")
 def job(job_id):
     with _db().session() as s:
@@ -112,7 +123,7 @@ def job(job_id):
         return jsonify(body)
 
 
-@bp.get("/exports/<int:export_id>")
+@bp.get(f"/exports/<int(min=1, max={MAX_ID}):export_id>")
 @require_token("hr")
 def download(export_id):
     with _db().session() as s:

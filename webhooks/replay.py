@@ -223,11 +223,17 @@ def voice_webhook(step: Callable[[dict, dict], str] | None, fallback: Callable[[
                 return twiml(text)
             except IntegrityError:
                 # The same step is being handled concurrently (a duplicate delivery): answer as it did.
-                with db.session() as s:
-                    done = _stored(s, params.get("CallSid", ""), key) if key else None
+                try:
+                    with db.session() as s:
+                        done = _stored(s, params.get("CallSid", ""), key) if key else None
+                except DATABASE_DOWN as exc:   # the database went between the insert and this read
+                    g.webhook_error, done = exc, None
+                    log.error("database unavailable re-reading a duplicate %s (%s); answering with its fallback",
+                              request.path, type(exc).__name__)
                 if done is not None:
                     return twiml(done)
-                log.exception("integrity error in %s", request.path)
+                if "webhook_error" not in g:
+                    log.exception("integrity error in %s", request.path)
             except (BadParams, NotOnThisCall, NoSurveyHere) as exc:
                 log.warning("bad webhook parameters on %s: %s", request.path, exc)
             except DATABASE_DOWN as exc:

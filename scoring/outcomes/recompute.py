@@ -43,7 +43,7 @@ def _batches(s, start: datetime, end: datetime, size: int) -> list[tuple[datetim
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if a < b]
 
 
-@job("scoring.recompute.recompute")
+@job("scoring.recompute.recompute", coalesce=True)
 def recompute(ctx, start=None, end=None, rules_file: str | None = None, batch_calls: int = BATCH_CALLS) -> dict:
     """Job: classify calls started in [start, end) (default: all history) and store the flags."""
     rules = load_rules(rules_file)

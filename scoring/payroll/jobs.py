@@ -17,7 +17,7 @@ from store.jobs import job
 from store.payroll import ScorecardCache
 
 
-@job("scoring.payroll_jobs.recompute_scorecards")
+@job("scoring.payroll_jobs.recompute_scorecards", coalesce=True)
 def recompute_scorecards(ctx, period_keys: list[str], team: str = "") -> dict:
     """Recompute and cache scorecards of each period (e.g. after a rules change over history)."""
     cfg = load_config()

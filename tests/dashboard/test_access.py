@@ -121,6 +121,31 @@ def test_deactivating_a_user_ends_their_open_session(browser, database):
     assert browser.get("/scorecards").status_code == 302
 
 
+def test_logout_ends_the_session_on_the_server(app, browser, database):
+    """A copy of the cookie taken before logout (a stolen one, or another tab) opens nothing after it."""
+    browser.login("supervisor")
+    stolen = browser.client.get_cookie("aftercall_session").value
+    assert browser.get("/calls").status_code == 200
+    assert browser.post("/logout").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("aftercall_session", stolen)
+    resp = thief.get("/calls")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    with database.session() as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "user.logout")).target == USERS["supervisor"]
+    browser.login("supervisor")                                   # logging in again works as before
+    assert browser.get("/calls").status_code == 200
+
+
+def test_a_password_change_ends_open_sessions(browser, database):
+    browser.login("supervisor")
+    with database.session() as s:
+        from accounts.users import update_user
+        update_user(s, s.scalar(select(User).where(User.email == USERS["supervisor"])), actor="t",
+                    password="a brand new password")
+    assert browser.get("/calls").status_code == 302
+
+
 def test_session_cookie_flags(app, browser):
     browser.get("/login")
     resp = browser.post("/login", {"email": USERS["hr"], "password": PASSWORD})

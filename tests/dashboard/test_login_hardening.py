@@ -100,3 +100,29 @@ def test_the_limiter_hooks_run_for_the_login_only(app):
                 .startswith("flask_limiter")]
     for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
         assert not limiter_hooks(registry, None) and limiter_hooks(registry, "auth")
+
+
+def _closed_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_login_works_and_is_still_throttled_while_redis_is_down(database, caplog):
+    """Redis away (a closed port): the counters fall back to this process's memory, loudly."""
+    from tests.dashboard.seed import seed
+    seed(database)
+    settings = make_settings(database, REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0")
+    browser = Browser(create_app(settings, db=database).test_client())
+    browser.get("/login")
+    good = browser.post("/login", {"email": USERS["supervisor"], "password": PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.4.4.4"})
+    assert good.status_code == 302
+    assert any(r.levelname == "ERROR" and "Redis" in r.getMessage() for r in caplog.records)
+    browser.post("/logout")
+    browser.get("/login")
+    for _ in range(5):
+        assert _fail(browser, USERS["hr"]).status_code == 401
+    assert browser.post("/login", {"email": USERS["hr"], "password": PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 429

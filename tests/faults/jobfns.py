@@ -41,3 +41,25 @@ def hang_first_time(ctx, workdir: str, name: str) -> dict:
         while True:
             time.sleep(0.05)
     return _apply(workdir, name)
+
+
+@job("tests.faults.jobfns.sleep_then_apply")
+def sleep_then_apply(ctx, workdir: str, name: str, seconds: float) -> dict:
+    """A long job that never reports progress: only its heartbeat says it is alive."""
+    _note(os.path.join(workdir, "attempts"), f"{name} {os.getpid()}")
+    time.sleep(seconds)
+    return _apply(workdir, name)
+
+
+@job("tests.faults.jobfns.slow_hook", lane="slow")
+def slow_hook(ctx, workdir: str, name: str) -> dict:
+    """Stands for a post to a slow outside endpoint (a CRM's webhook)."""
+    _note(os.path.join(workdir, "order"), name)
+    return {"name": name}
+
+
+@job("tests.faults.jobfns.urgent_send", lane="urgent")
+def urgent_send(ctx, workdir: str, name: str) -> dict:
+    """Stands for a follow-up send: a caller is waiting for it."""
+    _note(os.path.join(workdir, "order"), name)
+    return {"name": name}

@@ -247,3 +247,29 @@ def test_a_worker_replay_while_the_database_is_still_down_keeps_every_line(app, 
     assert jobs.SpoolReplayer(settings, database).tick() == 3          # back: stored once
     assert jobs.SpoolReplayer(settings, database).tick() == 0
     assert count(database, SurveyAnswer) == 3
+
+
+def test_a_duplicate_status_callback_whose_reread_finds_the_database_gone_answers_its_fallback(
+        app, twilio, database, monkeypatch):
+    """Two deliveries of one status callback race: the second's insert hits the first's row, and
+    the database dies before it can read the stored answer back: still 200 TwiML, nothing doubled."""
+    from sqlalchemy.exc import OperationalError
+    from webhooks import replay
+    call = ScriptedCall(twilio, "CA7001")
+    call.incoming()
+    params = {**BASE_PARAMS, "CallSid": "CA7001", "CallStatus": "completed", "CallDuration": "30",
+              "SequenceNumber": "4"}
+    doc(twilio.post("/voice/status", params))
+    reads = []
+    stored = replay._stored
+
+    def racing(session, call_sid, step):
+        reads.append(step)
+        if len(reads) == 1:
+            return None                                   # the first delivery has not committed yet
+        raise OperationalError("SELECT webhook_events", {}, Exception("server closed the connection"))
+    monkeypatch.setattr(replay, "_stored", racing)
+    doc(twilio.post("/voice/status", params))
+    assert len(reads) == 2                                # it did insert, collide and re-read
+    monkeypatch.setattr(replay, "_stored", stored)
+    assert count(database, WebhookEvent) == 2             # the incoming step and one status step

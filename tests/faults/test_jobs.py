@@ -24,7 +24,7 @@ from aftercall import jobs
 from store.base import utcnow
 from store.jobs import Job, submit
 from tests.conftest import TwilioClient, make_settings
-from tests.faults.jobfns import effect_once, hang_first_time
+from tests.faults.jobfns import effect_once, hang_first_time, sleep_then_apply
 from tests.voice.driver import ScriptedCall
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,3 +142,137 @@ def test_worker_killed_mid_job_finishes_once_on_retry(database, tmp_path):
     assert job_state(database, job_id) == ("done", 2)
     assert jobs.run_pending_once(database) == 0
     assert len(lines(tmp_path / "attempts")) == 2 and lines(tmp_path / "effects") == ["k"]
+
+
+def test_queued_jobs_redis_lost_are_enqueued_again_once(database, redis_server, tmp_path, monkeypatch, caplog):
+    """Redis restarts empty after the relay handed it jobs: the rows still say "queued", and
+    the reconciliation finds what RQ no longer holds and enqueues exactly those, once."""
+    monkeypatch.setattr(jobs, "_worker_db", lambda: database)
+    redis_server.start()
+    queue = Queue(f"faults-{os.getpid()}", connection=Redis.from_url(redis_server.url))
+    with database.session() as s:
+        ids = [submit(s, effect_once, workdir=str(tmp_path), name=n).id for n in "abc"]
+    assert jobs.relay_once(database, queue) == 3
+    assert jobs.reconcile_once(database, queue) == 0           # everything is where it should be
+    redis_server.kill()
+    redis_server.start()                                       # no persistence: its data is gone
+    assert queue.count == 0 and [job_state(database, i) for i in ids] == [("queued", 0)] * 3
+    caplog.set_level("WARNING", logger="aftercall.jobs")
+    assert jobs.reconcile_once(database, queue) == 3
+    assert jobs.reconcile_once(database, queue) == 0 and queue.count == 3
+    assert [r.getMessage() for r in caplog.records if "missing from Redis" in r.getMessage()] == [
+        f"relay: 3 queued jobs were missing from Redis (restarted empty or flushed?); enqueued them again: {ids}"]
+    from rq import SimpleWorker
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    assert [job_state(database, i) for i in ids] == [("done", 1)] * 3
+    assert sorted(lines(tmp_path / "effects")) == ["a", "b", "c"]
+
+
+def test_a_live_job_keeps_its_heartbeat_and_is_not_reclaimed(database, tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(jobs, "STALE_AFTER", timedelta(seconds=1))
+    with database.session() as s:
+        job_id = submit(s, sleep_then_apply, workdir=str(tmp_path), name="l", seconds=3.0).id
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(jobs.run, database, job_id)
+        wait_for(lambda: (tmp_path / "attempts").exists(), what="the job to start")
+        time.sleep(2.5)                                        # well past STALE_AFTER since it started
+        assert jobs.run_pending_once(database) == 0            # its heartbeat says it is alive
+        assert running.result(timeout=30) == "done"
+    assert job_state(database, job_id) == ("done", 1) and lines(tmp_path / "attempts") == [lines(tmp_path / "attempts")[0]]
+
+
+WORK = """
+import faulthandler, signal
+faulthandler.register(signal.SIGUSR1, all_threads=True)
+import tests.faults.jobfns
+from aftercall import jobs
+from aftercall.config import Settings
+from store.db import Database
+settings = Settings.from_env()
+jobs.work(settings, Database(settings.database_url), poll=0.2)
+"""
+
+
+class RealWorker:
+    """``jobs.work`` in its own process (as ``flask worker`` runs it): RQ worker, relay and chores."""
+
+    def __init__(self, database, redis_url: str, tmp_path: Path, **env):
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database.url, "REDIS_URL": redis_url,
+                    "RQ_QUEUE": f"restarts-{os.getpid()}", "ANSWER_SPOOL_DIR": str(tmp_path / "spool"), **env}
+        self.log = tmp_path / "worker.log"
+        self.proc = None
+
+    def start(self):
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen([PY, "-c", WORK], cwd=ROOT, env=self.env, stdout=out, stderr=out,
+                                         start_new_session=True)
+
+    def dump_stacks(self):
+        """Every thread's stack of the worker and its children (a hung work horse) into its log."""
+        pids = [self.proc.pid] + [int(c) for task in Path(f"/proc/{self.proc.pid}/task").glob("*")
+                                  for c in (task / "children").read_text().split()]
+        for pid in pids:
+            os.kill(pid, signal.SIGUSR1)
+        time.sleep(2)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)   # the work horse too, if it outlived its parent
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            self.proc = None
+
+
+def test_a_restarted_worker_with_jobs_waiting_never_hangs_20_times(database, redis_server, tmp_path):
+    """The relay thread starts querying while RQ forks its first job: the fork must never take
+    SQLAlchemy's mapper lock along (it hung the job until RQ's 180 s timeout)."""
+    redis_server.start()
+    worker = RealWorker(database, redis_server.url, tmp_path)
+    try:
+        for round_ in range(20):
+            with database.session() as s:
+                ids = [submit(s, effect_once, workdir=str(tmp_path), name=f"{round_}-{n}").id for n in range(3)]
+            worker.start()
+            try:
+                wait_for(lambda: all(job_state(database, i)[0] == "done" for i in ids), timeout=40)
+            except AssertionError:
+                worker.dump_stacks()
+                raise AssertionError(f"round {round_}: {[job_state(database, i) for i in ids]}; the worker's "
+                                     f"log ends:\n{worker.log.read_text()[-12000:]}") from None
+            worker.stop()
+    finally:
+        worker.stop(signal.SIGKILL)
+    assert len(lines(tmp_path / "effects")) == 60 and len(set(lines(tmp_path / "effects"))) == 60
+
+
+def test_a_worker_killed_mid_job_is_reclaimed_by_the_next_worker_within_seconds(database, redis_server, tmp_path,
+                                                                                monkeypatch):
+    """SIGKILL the worker and its work horse mid-job; a new worker sees the silent heartbeat
+    (JOB_STALE_SECONDS) and runs the job again; its effect happens once."""
+    redis_server.start()
+    worker = RealWorker(database, redis_server.url, tmp_path, JOB_STALE_SECONDS="2")
+    try:
+        with database.session() as s:
+            job_id = submit(s, hang_first_time, workdir=str(tmp_path), name="k").id
+        worker.start()
+        wait_for(lambda: (tmp_path / "started").exists(), timeout=40, what="the job to start")
+        horse = int(lines(tmp_path / "attempts")[0].split()[1])   # RQ's work horse, in a group of its own
+        worker.stop(signal.SIGKILL)
+        os.kill(horse, signal.SIGKILL)                             # the whole box went, not only the worker
+        assert job_state(database, job_id) == ("running", 1)
+        worker.start()
+        wait_for(lambda: job_state(database, job_id)[0] == "done", timeout=40, what="the reclaimed job")
+    finally:
+        worker.stop(signal.SIGKILL)
+    assert job_state(database, job_id) == ("done", 2) and lines(tmp_path / "effects") == ["k"]
+    assert "reclaimed 1 jobs whose worker stopped" in worker.log.read_text()
