@@ -14,15 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scoring import metrics
-from scoring.outcomes.flags import confirmed_flag_counts
+from scoring.outcomes.flags import confirmed_covered_calls, confirmed_flag_counts
 from scoring.scorecards.config import MIX_COLUMNS, ScoringConfig, load_config
 from scoring.scorecards.tally import FCR_AT, FUNNEL, FUNNEL_AT, Tally
 from scoring.stats.casemix import DEFAULT_CELL_PRIOR, AdjustedRate, case_mix_adjust
-from scoring.stats.composite import CompositeBreakdown, bonus_tier, composite, rank
+from scoring.stats.composite import BonusTiers, CompositeBreakdown, composite, rank
 from scoring.stats.shrinkage import BetaPrior, Estimate, bayesian_average, fit_beta_prior, shrink_many, wilson_interval
 from store.agents import Agent
 
 INSUFFICIENT = "insufficient-data"
+PAY_REASONS = ("tier", "insufficient", "unanswered-calls", "finding-confirmed")
+"""Why a multiplier is what it is (``AgentScorecard.pay_reason``, the export's ``pay_reason``):
+the tier of a composite on enough answers; few answers (no rank, paid on the floor-shrunk
+estimate); calls left unanswered beyond the peers' share that cost a tier; confirmed findings
+that cost a tier. The first that applies, from the last."""
 
 
 @dataclass
@@ -52,6 +57,13 @@ class AgentScorecard:
     case_mix: dict[str, AdjustedRate] = field(default_factory=dict)
     funnel: dict[str, int] = field(default_factory=dict)
     """Legs, in-call surveys completed, follow-ups sent, follow-ups answered (``FUNNEL``)."""
+    unanswered_excess: float = 0.0
+    """Handled calls without a survey answer beyond what peers' callers on the same queues
+    leave unanswered: counted as unresolved and not satisfied in the composite."""
+    covered_calls: float = 0.0
+    """Calls covered by confirmed penalised findings (what the penalty is priced on)."""
+    pay_reason: str = "tier"
+    """``PAY_REASONS``: why the multiplier is what it is."""
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -164,10 +176,59 @@ def _mean_ratings(cells: list[tuple], agents: list[str], cfg: ScoringConfig) -> 
             for a in agents}
 
 
+def unanswered_excess(ordered: list[tuple]) -> dict[str, float]:
+    """Per agent, handled calls without any survey answer beyond the peers' share on the same
+    queues (leave-one-out, so an agent is not compared with itself): max(0, missing - expected).
+
+    Why missing answers are not simply dropped: an agent decides whether many callers reach the
+    survey (ends the call under the short-call threshold, cuts it at the cap, stays silent until
+    the caller hangs up, transfers the caller away), and the callers so treated are the
+    unhappy ones, so the answers left are not a fair sample. Peers' callers skip the survey at
+    the same rate on the same queues for reasons of their own (missing at random); only the
+    excess is the agent's doing. It covers behaviours no finding sees, and follow-up answers
+    shrink it (a dodged call answered by SMS is not missing)."""
+    cells: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(2))
+    for (agent, mix), c in ordered:
+        cells[(agent, str(mix[0]))] += (c[0], max(0, c[0] - c[3]))   # handled, handled without any answer
+    queues: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(2))
+    for (_agent, queue), v in cells.items():
+        queues[queue] += v
+    out: dict[str, float] = defaultdict(float)
+    for (agent, queue), (handled, missing) in cells.items():
+        peers_handled, peers_missing = queues[queue] - (handled, missing)
+        expected = handled * peers_missing / peers_handled if peers_handled > 0 else missing
+        out[agent] += missing - expected
+    return {a: max(0.0, v) for a, v in out.items()}
+
+
+def pay_floor(tiers: BonusTiers) -> float:
+    """The rate at which the composite reaches the lowest paying tier (0.60 with the default
+    tiers): the pay estimates are shrunk toward it, so less evidence never pays more."""
+    paying = [t for t in tiers.tiers if t.multiplier > 0]
+    threshold = paying[0].threshold if paying else 100.0
+    return min(max(threshold / 100.0, 0.01), 0.99)
+
+
+def _pay_rates(adjusted: dict[str, AdjustedRate], extra_no: dict[str, float], agents: list[str],
+               cfg: ScoringConfig) -> list[float]:
+    """The rates the composite pays on: case-mix adjusted counts plus ``extra_no`` unresolved
+    calls, shrunk toward ``pay_floor`` with ``pay_prior_strength`` pseudo-answers."""
+    n = np.array([(adjusted[a].n if a in adjusted else 0) + extra_no.get(a, 0.0) for a in agents], dtype=float)
+    x = np.array([adjusted[a].successes if a in adjusted else 0.0 for a in agents])
+    prior = BetaPrior.from_mean(pay_floor(cfg.tiers), cfg.pay_prior_strength)
+    return [e.mean for e in shrink_many(x, n, prior, cfg.interval_level)]
+
+
 def scorecards_from(session: Session, tally: Tally, start: datetime, end: datetime, cfg: ScoringConfig,
-                    team: str | None = None) -> list[AgentScorecard]:
-    """The statistics on a period's counts: case mix, shrinkage, composite, tiers, ranks."""
+                    team: str | None = None, *, assume_confirmed: tuple[int, ...] = ()) -> list[AgentScorecard]:
+    """The statistics on a period's counts: case mix, shrinkage, composite, tiers, ranks.
+
+    The shown rates are shrunk toward the centre (a supervisor compares agents); the composite
+    and pay use the accountable rates (``unanswered_excess`` counted as unresolved) shrunk
+    toward ``pay_floor`` (docs/scoring.md, "The pay rule"). ``assume_confirmed``: flag ids
+    priced as if confirmed (``scoring.payroll.pay.preview_confirm``)."""
     flags = confirmed_flag_counts(session, start, end)
+    covered = confirmed_covered_calls(session, start, end, cfg.penalised_flags, assume_confirmed)
     days = tally.shift_days
     # In a fixed order: float sums then do not depend on the order the database grouped in.
     ordered = sorted(tally.cells.items(), key=lambda kv: (kv[0][0], tuple(str(v) for v in kv[0][1])))
@@ -191,16 +252,29 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
     fcr_adj = _adjust([(c[0], c[1], c[2], c[2] - c[3]) for c in fcr_cells], cfg)
     fcr = _shrunk(fcr_adj, agents, teams, cfg)
     ratings = _mean_ratings(answers, agents, cfg)
+    excess = unanswered_excess(ordered)
+    pay = list(zip(_pay_rates(adq_adj, excess, agents, cfg), _pay_rates(csat_adj, excess, agents, cfg),
+                   _pay_rates(fcr_adj, {}, agents, cfg)))
+    answered_only = list(zip(_pay_rates(adq_adj, {}, agents, cfg), _pay_rates(csat_adj, {}, agents, cfg)))
 
     cards = []
-    for a in agents:
+    for i, a in enumerate(agents):
         handled, offered, talk, done = (int(v) for v in legs.get(a, (0, 0, 0, 0)))
         shifts = days.get(a, 0)
         agent_flags = flags.get(a, {})
-        penalised = min(sum(v for k, v in agent_flags.items() if k in cfg.penalised_flags), handled)
-        breakdown = composite(adequacy[a].mean, csat[a].mean, fcr[a].mean, penalised, handled, cfg.weights,
+        penalised = min(covered.get(a, 0.0), handled)
+        breakdown = composite(*pay[i], penalised, handled, cfg.weights,
                               responses=done, min_responses=cfg.min_responses)
-        tier = bonus_tier(breakdown, cfg.tiers)
+        tier = cfg.tiers.tier_for(breakdown.score)
+        unpenalised = cfg.tiers.tier_for(min(100.0, breakdown.score + breakdown.penalty))
+        fully_answered = cfg.tiers.tier_for(composite(*answered_only[i], pay[i][2], 0, handled, cfg.weights,
+                                                      responses=done).score)
+        if unpenalised.multiplier > tier.multiplier:
+            reason = "finding-confirmed"
+        elif fully_answered.multiplier > unpenalised.multiplier:
+            reason = "unanswered-calls"
+        else:
+            reason = "insufficient" if breakdown.insufficient else "tier"
         cards.append(AgentScorecard(
             agent_id=a, name=info[a].name if a in info else a, team=teams[a], handled=handled,
             surveys_offered=offered, surveys_completed=done,
@@ -208,12 +282,12 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
             adequacy=adequacy[a], csat=csat[a], mean_rating=ratings[a], fcr=fcr[a],
             confirmed_flags=agent_flags, aht=metrics.aht(talk, handled),
             calls_per_shift=metrics.rate(handled, shifts), composite=breakdown,
-            tier=tier.name if tier else INSUFFICIENT,
-            multiplier=tier.multiplier if tier else cfg.insufficient_multiplier,
+            tier=INSUFFICIENT if breakdown.insufficient else tier.name, multiplier=tier.multiplier,
             insufficient=breakdown.insufficient,
             case_mix={k: v for k, v in (("adequacy", adq_adj.get(a)), ("csat", csat_adj.get(a)),
                                           ("fcr", fcr_adj.get(a))) if v is not None},
-            funnel={name: int(v) for name, v in zip(FUNNEL, funnel[a])}))
+            funnel={name: int(v) for name, v in zip(FUNNEL, funnel[a])},
+            unanswered_excess=round(excess.get(a, 0.0), 2), covered_calls=round(penalised, 2), pay_reason=reason))
     if team is not None:
         cards = [c for c in cards if c.team == team]
     ranks = rank({c.agent_id: c.composite for c in cards})

@@ -62,7 +62,7 @@ def test_lock_freezes_export_and_later_answers_become_adjustments(build, db_sess
         [("a", "2026-09", "insufficient-data")]
     adj = adjustments[0]
     assert adj["tier"] != "insufficient-data" and int(adj["surveys_completed"]) == 20
-    assert float(adj["multiplier_delta"]) == pytest.approx(float(adj["multiplier"]) - 0.5)
+    assert float(adj["multiplier_delta"]) == pytest.approx(float(adj["multiplier"]) - float(adj["previous_multiplier"]))
 
     # Locking October pays the adjustment once: November no longer shows it.
     october_locked = lock_period(db_session, "2026-10", actor="hr:olga")
