@@ -9,7 +9,7 @@ export is left to the worker and the page polls it.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy import func, select
 
 from dashboard.auth import guard
@@ -95,7 +95,7 @@ def export(key):
     try:
         with db().session() as s:
             or_404(known_period(s, key))
-            job_id = start_export(s, key, fmt, actor()).id
+            job_id = start_export(s, key, fmt, actor(), str(get_locale() or "en")).id
     except PeriodError as exc:
         flash(_refusal(exc), "error")
     else:

@@ -44,13 +44,14 @@ def start_lock(session: Session, key: str, actor: str, *, reason: str | None = N
     return submit(session, lock, created_by=actor, period_key=key, actor=actor, **extra)
 
 
-def start_export(session: Session, key: str, fmt: str, actor: str) -> Job:
-    """Refuse a bad period key or an unknown format, else submit the export (locked or provisional)."""
+def start_export(session: Session, key: str, fmt: str, actor: str, language: str = "en") -> Job:
+    """Refuse a bad period key or an unknown format, else submit the export (locked or provisional),
+    its pay reasons in ``language`` (the exporting user's)."""
     period_bounds(key)
     if fmt not in EXPORT_FORMATS:
         raise PeriodError(f"format must be one of {', '.join(EXPORT_FORMATS)}", "bad_format",
                           choices=", ".join(EXPORT_FORMATS))
-    return submit(session, build_export, created_by=actor, period_key=key, fmt=fmt, actor=actor)
+    return submit(session, build_export, created_by=actor, period_key=key, fmt=fmt, actor=actor, language=language)
 
 
 def start_recompute(session: Session, key: str, actor: str) -> Job:

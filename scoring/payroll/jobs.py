@@ -44,12 +44,12 @@ def lock(ctx, period_key: str, actor: str, reason: str | None = None) -> dict:
 
 
 @job("scoring.payroll_jobs.build_export")
-def build_export(ctx, period_key: str, fmt: str, actor: str) -> dict:
-    """Build (and store, audit-logged) a period's export; idempotent: ``export_period`` finds
-    the file this job already stored by ``job_id``."""
+def build_export(ctx, period_key: str, fmt: str, actor: str, language: str = "en") -> dict:
+    """Build (and store, audit-logged) a period's export, its pay reasons in ``language``;
+    idempotent: ``export_period`` finds the file this job already stored by ``job_id``."""
     ctx.progress(0.0, f"building {fmt} export of {period_key}")
     with ctx.db.session() as s:
-        result = export_period(s, period_key, fmt, actor, job_id=ctx.job_id)
+        result = export_period(s, period_key, fmt, actor, job_id=ctx.job_id, language=language)
         return {"export_id": result.export_id, "filename": result.filename, "checksum": result.checksum,
                 "size": len(result.bytes)}
 

@@ -69,6 +69,7 @@ class ScoringConfig:
     min_responses: int = 20
     pay_rule: str = "2026-12-p2"
     pay_prior_strength: float = 20.0
+    pay_confidence: float = 0.84
     shrink_toward: str = "centre"
     case_mix: tuple[str, ...] = MIX_COLUMNS
     case_mix_method: str = "cells"
@@ -110,6 +111,8 @@ def parse_config(data: dict) -> ScoringConfig:
     _check(isinstance(values["pay_rule"], str) and values["pay_rule"].strip() != "", "pay_rule must name a version")
     _check(isinstance(values["pay_prior_strength"], (int, float)) and values["pay_prior_strength"] > 0,
            "pay_prior_strength must be > 0")
+    _check(isinstance(values["pay_confidence"], (int, float)) and 0.5 <= values["pay_confidence"] < 1,
+           "pay_confidence must be in [0.5, 1)")
     _check(values["shrink_toward"] in ("centre", "team"), "shrink_toward must be centre or team")
     values["case_mix"] = tuple(values["case_mix"])
     _check(set(values["case_mix"]) <= set(MIX_COLUMNS), f"case_mix may name only {MIX_COLUMNS}")

@@ -79,7 +79,10 @@ class CompositeBreakdown:
     penalty: float
     responses: int
     insufficient: bool
-    """True when responses < the minimum: show the breakdown, but no rank and no tier."""
+    """True when responses < the minimum: show the breakdown, but no rank."""
+    margin: float = 0.0
+    """Points taken off for uncertainty (pay rule 2026-12-p2: the score the evidence supports at
+    the configured confidence, so fewer answers never score more)."""
 
 
 def composite(
@@ -92,6 +95,7 @@ def composite(
     *,
     responses: int,
     min_responses: int = DEFAULT_MIN_RESPONSES,
+    margin: float = 0.0,
 ) -> CompositeBreakdown:
     """Composite 0-100 score with each part's contribution, for the dashboard breakdown.
 
@@ -102,16 +106,16 @@ def composite(
     rates = {"adequacy": adequacy, "csat": csat, "fcr": fcr}
     if not all(0.0 <= r <= 1.0 for r in rates.values()):
         raise ValueError(f"rates must be in [0, 1], got {rates}")
-    if handled < 0 or confirmed_flags < 0 or confirmed_flags > handled or responses < 0:
-        raise ValueError("need 0 <= confirmed_flags <= handled and responses >= 0")
+    if handled < 0 or confirmed_flags < 0 or confirmed_flags > handled or responses < 0 or margin < 0:
+        raise ValueError("need 0 <= confirmed_flags <= handled, responses >= 0 and margin >= 0")
     parts = tuple(
         Part(name, rate, getattr(weights, name), 100.0 * getattr(weights, name) * rate)
         for name, rate in rates.items()
     )
     flags_per_100 = 100.0 * confirmed_flags / handled if handled else 0.0
     penalty = min(weights.flag_penalty_cap, weights.flag_penalty * flags_per_100)
-    score = round(max(0.0, sum(p.points for p in parts) - penalty), SCORE_DECIMALS)
-    return CompositeBreakdown(score, parts, flags_per_100, penalty, responses, responses < min_responses)
+    score = round(max(0.0, sum(p.points for p in parts) - penalty - margin), SCORE_DECIMALS)
+    return CompositeBreakdown(score, parts, flags_per_100, penalty, responses, responses < min_responses, margin)
 
 
 @dataclass(frozen=True)

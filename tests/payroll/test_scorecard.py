@@ -1,6 +1,7 @@
 """Scorecards from stored calls: shrinkage and intervals, case mix, FCR, tiers, trace."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -45,9 +46,13 @@ def test_small_samples_are_insufficient_and_unranked(build, db_session):
     c = by_id(cards)["c"]
     assert c.insufficient and c.rank is None and c.tier == INSUFFICIENT
     # No flat rate (pay rule 2026-12-p2): paid on the estimate shrunk toward the lowest paying
-    # level, 3/3 "yes" -> (3 + 20 * 0.6) / 23 on every part: 65.2, bronze, never more than that.
-    assert c.composite.score == pytest.approx(100 * 15 / 23, abs=1e-4)
-    assert c.multiplier == 0.5 and c.pay_reason == "insufficient"
+    # level, 3/3 "yes" -> (3 + 20 * 0.6) / 23 = 0.652 on every part, less the margin of the 84 %
+    # bound (posterior variance m(1 - m)/24, weights 0.5/0.3/0.2): 59.3, under bronze's 60.
+    m = 15 / 23
+    margin = 100 * stats.norm.ppf(0.84) * math.sqrt(0.38 * m * (1 - m) / 24)
+    assert c.composite.margin == pytest.approx(margin)
+    assert c.composite.score == pytest.approx(100 * m - margin, abs=1e-4)
+    assert c.multiplier == 0.0 and c.pay_reason == "insufficient"
     assert [x.agent_id for x in cards] == ["a", "b", "c"]
     assert by_id(cards)["a"].rank == 1 and by_id(cards)["b"].rank == 2
     assert c.adequacy.mean < 0.9              # pulled toward the centre, not 1.0
