@@ -358,6 +358,25 @@ def markdown(result: SweepResult, seeds: int) -> str:
     return "\n".join(lines)
 
 
+def part_timers_markdown(result: SweepResult) -> str:
+    """What an honest agent taking fewer calls is paid (the few-calls gaming agent is exactly
+    that): mean multiplier per quality and share of the calls taken, against the full-timer's."""
+    by: dict[tuple[float, float], list[Pair]] = defaultdict(list)
+    for x in result.pairs:
+        if x.behaviour == "few_calls" and not x.confirmed:
+            by[(x.quality, x.intensity)].append(x)
+    shares = sorted({p for _q, p in by})
+    if not shares:
+        return ""
+    lines = ["| quality | full-timer (" + f"{CALLS} calls) | " + " | ".join(f"{1 - p:.0%} of the calls" for p in shares)
+             + " |", "|---" * (len(shares) + 2) + "|"]
+    for q in QUALITIES:
+        full = statistics.fmean(x.twin for p in shares for x in by[(q, p)])
+        lines.append(f"| {q:.1f} | ×{full:.2f} | " + " | ".join(
+            f"×{statistics.fmean(x.gamer for x in by[(q, p)]):.2f}" for p in shares) + " |")
+    return "\n".join(lines)
+
+
 def old_way_markdown(result: SweepResult) -> str:
     table = old_way(result)
     lines = ["| behaviour | calls per shift vs honest twin at 10 / 30 / 60 / 90 % |", "|---|---|"]
@@ -381,8 +400,8 @@ def main() -> None:
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(summary, fh, indent=1)
-    print(json.dumps(summary, indent=1) if not args.markdown else markdown(result, args.seeds) + "\n\n"
-          + old_way_markdown(result))
+    print(json.dumps(summary, indent=1) if not args.markdown else "\n\n".join(
+        (markdown(result, args.seeds), part_timers_markdown(result), old_way_markdown(result))))
 
 
 if __name__ == "__main__":
