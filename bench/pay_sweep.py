@@ -50,6 +50,10 @@ QUEUES = ("billing", "tech")
 CALLS = 800              # handled legs per agent and month (the gaming scenario's volume is ~1,000)
 ANSWER, FOLLOWUP_ANSWER, CALLER_ENDS, REPEAT = 0.6, 0.3, 0.15, 0.45
 SHIFT_SECONDS, WRAP_SECONDS, SILENT_SECONDS = 8 * 3600 * 0.85, 30.0, 40.0
+Z_TOLERANCE = 3.0
+"""A gain counts when above 3 standard errors of twin-to-twin noise: one-sided, a 0.13 % false
+alarm per comparison, about 0.5 over the 384 comparisons (6 behaviours x 4 intensities x 8
+qualities x 2 follow-up settings) of the table."""
 
 
 @dataclasses.dataclass
@@ -280,7 +284,7 @@ class Cell:
     confirmed: bool
     worst_gain: float          # the largest mean(gamer - twin) multiplier over quality and follow-ups
     worst_quality: float
-    tolerance: float           # at that quality: 2 standard errors of what two honest twins differ by
+    tolerance: float           # at that quality: 3 standard errors of what two honest twins differ by
     score_gain: float          # the largest mean(gamer - twin) composite, points
     holds: bool                # no quality's mean gain above its tolerance
 
@@ -298,7 +302,7 @@ def null_sd(result: SweepResult) -> dict[float, float]:
 def cells(result: SweepResult) -> list[Cell]:
     """Per behaviour, intensity and confirmation: the largest mean multiplier gain of a gaming
     agent over its twin at any quality, with and without follow-ups, each against a tolerance
-    of 2 standard errors of twin-to-twin noise at that quality (at least 0.01)."""
+    of ``Z_TOLERANCE`` standard errors of twin-to-twin noise at that quality (at least 0.01)."""
     noise = null_sd(result)
     groups: dict[tuple, list[Pair]] = defaultdict(list)
     for x in result.pairs:
@@ -306,7 +310,7 @@ def cells(result: SweepResult) -> list[Cell]:
     out: dict[tuple, Cell] = {}
     for (b, p, c, q, _f), xs in sorted(groups.items()):
         gain = statistics.fmean(x.gamer - x.twin for x in xs)
-        tol = max(0.01, 2 * noise[q] / len(xs) ** 0.5)
+        tol = max(0.01, Z_TOLERANCE * noise[q] / len(xs) ** 0.5)
         score = statistics.fmean(x.gamer_score - x.twin_score for x in xs)
         cell = out.setdefault((b, p, c), Cell(b, p, c, gain, q, tol, score, True))
         cell.holds = cell.holds and gain <= tol
@@ -340,7 +344,7 @@ def markdown(result: SweepResult, seeds: int) -> str:
     rates = detection_rates(result)
     lines = [f"Pay sweep: {seeds} seeds x with/without follow-ups, 8 quality levels, {CALLS} calls per agent-month.",
              "", "| behaviour | intensity | worst mean gain vs twin (multiplier), unconfirmed | confirmed | "
-             "tolerance (2 SE of twin-to-twin noise) | worst mean composite gain (points) | right finding | holds |", "|---|---|---|---|---|---|---|---|"]
+             "tolerance (3 SE of twin-to-twin noise) | worst mean composite gain (points) | right finding | holds |", "|---|---|---|---|---|---|---|---|"]
     by = {(c.behaviour, c.intensity, c.confirmed): c for c in cells(result)}
     for b in BEHAVIOURS:
         for p in INTENSITIES:

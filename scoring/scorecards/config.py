@@ -70,6 +70,7 @@ class ScoringConfig:
     pay_rule: str = "2026-12-p2"
     pay_prior_strength: float = 20.0
     pay_confidence: float = 0.84
+    unanswered_weight: float = 1.5
     shrink_toward: str = "centre"
     case_mix: tuple[str, ...] = MIX_COLUMNS
     case_mix_method: str = "cells"
@@ -113,6 +114,8 @@ def parse_config(data: dict) -> ScoringConfig:
            "pay_prior_strength must be > 0")
     _check(isinstance(values["pay_confidence"], (int, float)) and 0.5 <= values["pay_confidence"] < 1,
            "pay_confidence must be in [0.5, 1)")
+    _check(isinstance(values["unanswered_weight"], (int, float)) and values["unanswered_weight"] >= 1,
+           "unanswered_weight must be >= 1")
     _check(values["shrink_toward"] in ("centre", "team"), "shrink_toward must be centre or team")
     values["case_mix"] = tuple(values["case_mix"])
     _check(set(values["case_mix"]) <= set(MIX_COLUMNS), f"case_mix may name only {MIX_COLUMNS}")

@@ -313,8 +313,13 @@ def score_tally(tally: Tally, cfg: ScoringConfig, *, names: dict[str, tuple[str,
     fcr = _shrunk(fcr_adj, agents, teams, cfg)
     ratings = _mean_ratings(answers, agents, cfg)
     excess = unanswered_excess(ordered)
-    pay = list(zip(_pay_rates(adq_adj, excess, agents, cfg), _pay_rates(csat_adj, excess, agents, cfg),
-                   _pay_rates(fcr_adj, uncharged_excess(ordered), agents, cfg)))
+    # Each excess call counts `unanswered_weight` times: an honest agent's count above the median
+    # is noise, always counted (the excess is clipped at 0), which a gaming agent's large excess
+    # escapes; 1.5 makes a hidden answer cost more than that noise at every intensity swept.
+    unresolved = {a: cfg.unanswered_weight * v for a, v in excess.items()}
+    uncharged = {a: cfg.unanswered_weight * v for a, v in uncharged_excess(ordered).items()}
+    pay = list(zip(_pay_rates(adq_adj, unresolved, agents, cfg), _pay_rates(csat_adj, unresolved, agents, cfg),
+                   _pay_rates(fcr_adj, uncharged, agents, cfg)))
     answered_only = list(zip(_pay_rates(adq_adj, {}, agents, cfg), _pay_rates(csat_adj, {}, agents, cfg)))
     margins = [pay_margin(rates, cfg) for rates in pay]
 
