@@ -254,7 +254,8 @@ def _pay_rates(adjusted: dict[str, AdjustedRate], extra_no: dict[str, float], ag
     out = []
     for k, s_, e in zip(n, x, shrink_many(x, n, prior, cfg.interval_level)):
         total = k + prior.strength
-        out.append(PayRate(min(e.mean, s_ / k) if k > 0 else e.mean, e.mean * (1 - e.mean) / (total + 1)))
+        rate = float(min(e.mean, s_ / k)) if k > 0 else e.mean     # plain floats: the dashboard sorts on them
+        out.append(PayRate(rate, float(e.mean * (1 - e.mean) / (total + 1))))
     return out
 
 

@@ -50,6 +50,7 @@ def test_unanswered_calls_beyond_peers_count_as_unresolved(build, db_session):
     assert d.adequacy.raw == twin.adequacy.raw                    # the shown rates: answers only
     assert d.composite.score < twin.composite.score                # pay: the dodged calls are unresolved
     assert d.multiplier <= twin.multiplier
+    assert type(d.composite.score) is float                        # not numpy's: the dashboard sorts on it
 
 
 def test_fewer_answers_never_score_more(build, db_session):
