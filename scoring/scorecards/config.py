@@ -70,7 +70,7 @@ class ScoringConfig:
     pay_rule: str = "2026-12-p2"
     pay_prior_strength: float = 20.0
     pay_confidence: float = 0.84
-    unanswered_weight: float = 1.5
+    unanswered_weight: float = 1.1
     shrink_toward: str = "centre"
     case_mix: tuple[str, ...] = MIX_COLUMNS
     case_mix_method: str = "cells"
