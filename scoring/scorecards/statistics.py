@@ -316,7 +316,7 @@ def score_tally(tally: Tally, cfg: ScoringConfig, *, names: dict[str, tuple[str,
     excess = unanswered_excess(ordered)
     # Each excess call counts `unanswered_weight` times: an honest agent's count above the median
     # is noise, always counted (the excess is clipped at 0), which a gaming agent's large excess
-    # escapes; 1.5 makes a hidden answer cost more than that noise at every intensity swept.
+    # escapes (docs/scoring.md, "The pay rule", on the value).
     unresolved = {a: cfg.unanswered_weight * v for a, v in excess.items()}
     uncharged = {a: cfg.unanswered_weight * v for a, v in uncharged_excess(ordered).items()}
     pay = list(zip(_pay_rates(adq_adj, unresolved, agents, cfg), _pay_rates(csat_adj, unresolved, agents, cfg),
