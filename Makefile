@@ -1,7 +1,7 @@
 # `make run`: install, migrate, start web + worker on the embedded default (SQLite, no servers);
 #   the port answers at once with the preparation's progress (PORT=8000 make run: another port).
 # `make test`: install, start PostgreSQL/Redis if needed, check the layering (import-linter), run the whole suite.
-# `make bench`: the three benchmarks of the README (a few minutes; results as JSON in bench/out/).
+# `make bench`: the benchmarks of the README and the pay-rule sweep (a few minutes; results as JSON in bench/out/).
 # `make translations`: extract the interface strings, merge them into the catalogs, compile (docs/translating.md).
 PYTHON ?= python3
 VENV := .venv
@@ -57,6 +57,7 @@ bench: install services
 	$(BIN)/python -m bench.data
 	$(BIN)/python -m bench.scorecard_bench | tee bench/out/scorecards.json
 	$(BIN)/python -m bench.outage_proof --calls 300 --threads 8 | tee bench/out/outage.json
+	$(BIN)/python -m bench.pay_sweep --seeds 10 --out bench/out/pay_sweep.json --markdown
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

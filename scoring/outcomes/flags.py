@@ -229,3 +229,32 @@ def confirmed_flag_counts(session: Session, start: datetime, end: datetime) -> d
     ):
         out[agent_id][kind] = n
     return dict(out)
+
+
+def confirmed_covered_calls(session: Session, start: datetime, end: datetime,
+                            kinds: tuple[str, ...]) -> dict[str, float]:
+    """Calls covered by confirmed findings of ``kinds`` per agent, by when the flagged call (or
+    period) started: what a confirmed finding costs in the composite (pay rule 2026-12-p2).
+
+    A leg flag covers its call; an agent finding the calls it found beyond the peer expectation
+    (``observed - expected`` of its evidence), since that many callers met the behaviour and
+    the rest would have happened anyway. A leg flag inside a confirmed agent finding's calls is
+    not counted twice."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be timezone-aware")
+    confirmed = Flag.state == "confirmed"
+    rows = session.execute(
+        select(Flag.agent_id, Flag.kind, Flag.leg_id, Flag.evidence)
+        .where(confirmed, Flag.kind.in_(kinds), Flag.occurred_at >= start, Flag.occurred_at < end)).all()
+    covered: dict[str, float] = defaultdict(float)
+    inside: dict[str, set[int]] = defaultdict(set)
+    for agent_id, kind, _leg_id, evidence in rows:
+        if kind not in LEG_KINDS:
+            evidence = evidence or {}
+            found = float(evidence.get("observed", 0)) - float(evidence.get("expected", 0))
+            covered[agent_id] += max(0.0, found) if "expected" in evidence else len(evidence.get("leg_ids", []))
+            inside[agent_id].update(evidence.get("leg_ids", []))
+    for agent_id, kind, leg_id, _evidence in rows:
+        if kind in LEG_KINDS and (leg_id is None or leg_id not in inside[agent_id]):
+            covered[agent_id] += 1.0
+    return dict(covered)

@@ -46,13 +46,13 @@ def start_lock(session: Session, key: str, actor: str, *, reason: str | None = N
 
 def start_export(session: Session, key: str, fmt: str, actor: str, lang: str = "en") -> Job:
     """Refuse a bad period key or an unknown format, else submit the export (locked or
-    provisional); ``lang`` is the language of the XLSX's words (the exporting user's)."""
+    provisional); ``lang`` is the exporting user's: the XLSX's words, every format's pay reasons."""
     period_bounds(key)
     if fmt not in EXPORT_FORMATS:
         raise PeriodError(f"format must be one of {', '.join(EXPORT_FORMATS)}", "bad_format",
                           choices=", ".join(EXPORT_FORMATS))
     return submit(session, build_export, created_by=actor, period_key=key, fmt=fmt, actor=actor,
-                  **({"lang": lang} if fmt == "xlsx" and lang != "en" else {}))
+                  **({"lang": lang} if lang != "en" else {}))
 
 
 def start_recompute(session: Session, key: str, actor: str) -> Job:

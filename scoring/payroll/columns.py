@@ -73,6 +73,12 @@ COLUMN_TEXT: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
                          ("Изменение множителя", "Только для поправок: новый множитель минус прежний.")),
     "employee_number": (("Employee number", "HR's number for the agent (set where agents are managed); empty when not set."),
                         ("Табельный номер", "Табельный номер оператора (задаётся в списке операторов); пусто, если не задан.")),
+    "pay_reason": (("Pay reason code", "Why the multiplier is what it is, as a stable code: tier, insufficient, unanswered-calls, finding-confirmed (docs/hr.md)."),
+                   ("Код причины выплаты", "Почему множитель именно такой, постоянным кодом: tier, insufficient, unanswered-calls, finding-confirmed (docs/hr.md).")),
+    "pay_reason_text": (("Pay reason", "The same reason as a sentence, with the row's own figures."),
+                        ("Причина выплаты", "Та же причина словами, с числами этой строки.")),
+    "pay_rule_version": (("Pay rule version", "The version of the pay rule that computed this row (scoring.toml)."),
+                         ("Версия правила оплаты", "Версия правила оплаты, по которой посчитана строка (scoring.toml).")),
 }
 
 WORDS: dict[str, tuple[str, str]] = {

@@ -35,7 +35,7 @@ class Pay:
         if card is None:
             return None
         score = card.composite.score
-        return cls(card.tier, card.multiplier, None if score is None else round(float(score), 1), card.insufficient)
+        return cls(card.pay_tier, card.multiplier, None if score is None else round(float(score), 1), card.insufficient)
 
 
 @dataclass(frozen=True)

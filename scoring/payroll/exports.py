@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from scoring.payroll import columns
 from scoring.payroll.periods import COLUMNS, period_rows
-from scoring.scorecards.config import ScoringConfig
+from scoring.payroll.reasons import reason_text
+from scoring.scorecards.config import ScoringConfig, load_config
 from store.accounts import audit
 from store.base import utcnow
 from store.payroll import EXPORT_FORMATS, ExportFile
@@ -196,12 +197,23 @@ def render(rows: list[dict], fmt: str, *, stamp: datetime | None = None, lang: s
     raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
 
 
+def in_language(rows: list[dict], language: str, cfg: ScoringConfig) -> list[dict]:
+    """The rows with ``pay_reason_text`` in ``language`` (from each row's code and figures)."""
+    out = []
+    for row in rows:
+        text = reason_text(row, language, min_responses=cfg.min_responses)
+        out.append({**row, "pay_reason_text": text if text is not None else row.get("pay_reason_text")})
+    return out
+
+
 def export_period(session: Session, key: str, fmt: str, actor: str, *, job_id: int | None = None,
                   config: ScoringConfig | None = None, lang: str = "en") -> ExportResult:
     """Build a period's bonus file, store it and audit-log who, when, which period and its checksum.
 
     A locked period exports its frozen snapshot (the same bytes every time, per language); an
-    open one a provisional file named ``…-provisional``. ``lang`` words the XLSX.
+    open one a provisional file named ``…-provisional``. ``lang`` (the exporting user's) words
+    the XLSX and every format's ``pay_reason_text``; every other CSV/JSON cell is the same in
+    every language.
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
@@ -209,7 +221,9 @@ def export_period(session: Session, key: str, fmt: str, actor: str, *, job_id: i
         done = session.query(ExportFile).filter_by(job_id=job_id).one_or_none()
         if done is not None:
             return ExportResult(done.content, done.filename, done.checksum, done.id)
-    period, rows = period_rows(session, key, config)
+    cfg = config or load_config()
+    period, rows = period_rows(session, key, cfg)
+    rows = in_language(rows, lang, cfg)
     locked = period.state == "locked"
     data = render(rows, fmt, stamp=period.locked_at if locked else utcnow(), lang=lang)
     filename = f"bonus-{key}{'' if locked else '-provisional'}.{fmt}"
@@ -219,6 +233,5 @@ def export_period(session: Session, key: str, fmt: str, actor: str, *, job_id: i
     session.add(file)
     session.flush()
     audit(session, actor, "export.bonus", key, format=fmt, filename=filename, checksum=digest, rows=len(rows),
-          locked=locked, snapshot_checksum=period.checksum, export_id=file.id,
-          **({"language": columns.language(lang)} if fmt == "xlsx" else {}))
+          locked=locked, snapshot_checksum=period.checksum, export_id=file.id, language=columns.language(lang))
     return ExportResult(data, filename, digest, file.id)

@@ -46,8 +46,8 @@ def lock(ctx, period_key: str, actor: str, reason: str | None = None) -> dict:
 @job("scoring.payroll_jobs.build_export")
 def build_export(ctx, period_key: str, fmt: str, actor: str, lang: str = "en") -> dict:
     """Build (and store, audit-logged) a period's export; idempotent: ``export_period`` finds
-    the file this job already stored by ``job_id``. ``lang``: the XLSX's words (rows stored
-    before it existed export in English)."""
+    the file this job already stored by ``job_id``. ``lang``: the XLSX's words and the pay
+    reasons (rows stored before it existed export in English)."""
     ctx.progress(0.0, f"building {fmt} export of {period_key}")
     with ctx.db.session() as s:
         result = export_period(s, period_key, fmt, actor, job_id=ctx.job_id, lang=lang)

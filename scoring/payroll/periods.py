@@ -18,6 +18,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from scoring.outcomes.rules import load_rules
+from scoring.payroll.reasons import reason_text
 from scoring.scorecards.rollup import check_against_rows
 from scoring.scorecards.config import ScoringConfig, load_config
 from scoring.scorecards.statistics import AgentScorecard, scorecards_from
@@ -37,6 +38,7 @@ COLUMNS = (
     "fcr_raw", "fcr", "fcr_low", "fcr_high",
     "confirmed_flags", "flag_penalty", "composite", "tier", "multiplier", "insufficient", "rank",
     "previous_tier", "previous_multiplier", "multiplier_delta", "employee_number",
+    "pay_reason", "pay_reason_text", "pay_rule_version",
 )
 """The pay-row contract shared by CSV, XLSX and JSON exports (documented in docs/hr.md, "Columns (the contract)")."""
 
@@ -171,11 +173,13 @@ def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig, employee
         "tier": card.tier, "multiplier": card.multiplier, "insufficient": card.insufficient, "rank": card.rank,
         "previous_tier": None, "previous_multiplier": None, "multiplier_delta": None,
         "employee_number": employee_number or None,
+        "pay_reason": card.pay_reason, "pay_rule_version": cfg.pay_rule,
     }
     for name in ("adequacy", "csat", "fcr"):
         est = getattr(card, name)
         row.update({f"{name}_raw": _num(est.raw), name: _num(est.mean), f"{name}_low": _num(est.low),
                     f"{name}_high": _num(est.high)})
+    row["pay_reason_text"] = reason_text(row, min_responses=cfg.min_responses)
     return {c: row[c] for c in COLUMNS}
 
 
@@ -218,7 +222,11 @@ def _sources(session: Session, period: PayPeriod) -> list[PayPeriod]:
 
 def pending_adjustments(session: Session, period: PayPeriod, cfg: ScoringConfig
                         ) -> tuple[list[dict], dict[str, list[dict]]]:
-    """Adjustment rows `period` must pay, and each source period's rows as they now stand."""
+    """Adjustment rows `period` must pay, and each source period's rows as they now stand.
+
+    A row paid under another pay rule (``pay_rule_version``) is not re-priced under this one:
+    a rule change applies from the next open period, so only rows paid by the current rule,
+    and agents not paid at all, get adjustments."""
     adjustments, current = [], {}
     for source in _sources(session, period):
         if not _changed_since(session, source):
@@ -229,6 +237,8 @@ def pending_adjustments(session: Session, period: PayPeriod, cfg: ScoringConfig
         for row in rows:
             before = paid.get(row["agent_id"])
             if before is not None and all(before.get(f) == row[f] for f in PAY_FIELDS):
+                continue
+            if before is not None and before.get("pay_rule_version") != cfg.pay_rule:
                 continue
             old = before["multiplier"] if before else 0.0
             adjustments.append({**row, "period": period.key, "row_type": "adjustment",

@@ -67,7 +67,10 @@ class ScoringConfig:
     timezone: str = "Europe/Moscow"
     interval_level: float = 0.90
     min_responses: int = 20
-    insufficient_multiplier: float = 0.5
+    pay_rule: str = "2026-12-p2"
+    pay_prior_strength: float = 20.0
+    pay_confidence: float = 0.84
+    unanswered_weight: float = 1.1
     shrink_toward: str = "centre"
     case_mix: tuple[str, ...] = MIX_COLUMNS
     case_mix_method: str = "cells"
@@ -93,6 +96,9 @@ def _check(ok: bool, message: str) -> None:
 def parse_config(data: dict) -> ScoringConfig:
     """Validate a parsed scoring.toml; unknown keys are rejected so typos fail loudly."""
     known = {f for f in ScoringConfig.__dataclass_fields__}
+    _check("insufficient_multiplier" not in data,
+           "insufficient_multiplier was removed by pay rule 2026-12-p2 (an agent with few answers is paid on "
+           "the estimate pulled toward the lowest paying level, docs/scoring.md); delete the line")
     unknown = set(data) - known
     _check(not unknown, f"unknown keys {sorted(unknown)}")
     base = ScoringConfig()
@@ -104,7 +110,13 @@ def parse_config(data: dict) -> ScoringConfig:
         raise ValueError(f"scoring config: unknown timezone {values['timezone']!r}") from None
     _check(0 < values["interval_level"] < 1, "interval_level must be in (0, 1)")
     _check(isinstance(values["min_responses"], int) and values["min_responses"] >= 1, "min_responses must be >= 1")
-    _check(values["insufficient_multiplier"] >= 0, "insufficient_multiplier must be >= 0")
+    _check(isinstance(values["pay_rule"], str) and values["pay_rule"].strip() != "", "pay_rule must name a version")
+    _check(isinstance(values["pay_prior_strength"], (int, float)) and values["pay_prior_strength"] > 0,
+           "pay_prior_strength must be > 0")
+    _check(isinstance(values["pay_confidence"], (int, float)) and 0.5 <= values["pay_confidence"] < 1,
+           "pay_confidence must be in [0.5, 1)")
+    _check(isinstance(values["unanswered_weight"], (int, float)) and values["unanswered_weight"] >= 1,
+           "unanswered_weight must be >= 1")
     _check(values["shrink_toward"] in ("centre", "team"), "shrink_toward must be centre or team")
     values["case_mix"] = tuple(values["case_mix"])
     _check(set(values["case_mix"]) <= set(MIX_COLUMNS), f"case_mix may name only {MIX_COLUMNS}")

@@ -10,19 +10,25 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import numpy as np
+from scipy import stats
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scoring import metrics
-from scoring.outcomes.flags import confirmed_flag_counts
+from scoring.outcomes.flags import confirmed_covered_calls, confirmed_flag_counts
 from scoring.scorecards.config import MIX_COLUMNS, ScoringConfig, load_config
 from scoring.scorecards.tally import FCR_AT, FUNNEL, FUNNEL_AT, Tally
 from scoring.stats.casemix import DEFAULT_CELL_PRIOR, AdjustedRate, case_mix_adjust
-from scoring.stats.composite import CompositeBreakdown, bonus_tier, composite, rank
+from scoring.stats.composite import BonusTiers, CompositeBreakdown, composite, rank
 from scoring.stats.shrinkage import BetaPrior, Estimate, bayesian_average, fit_beta_prior, shrink_many, wilson_interval
 from store.agents import Agent
 
 INSUFFICIENT = "insufficient-data"
+PAY_REASONS = ("tier", "insufficient", "unanswered-calls", "finding-confirmed")
+"""Why a multiplier is what it is (``AgentScorecard.pay_reason``, the export's ``pay_reason``):
+the tier of a composite on enough answers; few answers (no rank, paid on the floor-shrunk
+estimate); calls left unanswered beyond the peers' share that cost a tier; confirmed findings
+that cost a tier. The first that applies, from the last."""
 
 
 @dataclass
@@ -52,6 +58,15 @@ class AgentScorecard:
     case_mix: dict[str, AdjustedRate] = field(default_factory=dict)
     funnel: dict[str, int] = field(default_factory=dict)
     """Legs, in-call surveys completed, follow-ups sent, follow-ups answered (``FUNNEL``)."""
+    unanswered_excess: float = 0.0
+    """Handled calls without a survey answer beyond what peers' callers on the same queues
+    leave unanswered: counted as unresolved and not satisfied in the composite."""
+    covered_calls: float = 0.0
+    """Calls covered by confirmed penalised findings (what the penalty is priced on)."""
+    pay_reason: str = "tier"
+    """``PAY_REASONS``: why the multiplier is what it is."""
+    pay_tier: str = ""
+    """The tier paid (``tier`` says ``insufficient-data`` for an agent without a rank)."""
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -164,10 +179,118 @@ def _mean_ratings(cells: list[tuple], agents: list[str], cfg: ScoringConfig) -> 
             for a in agents}
 
 
+MIN_LEGS_FOR_BASELINE = 20
+"""Agents with fewer legs on a queue do not vote on its baseline share (too noisy)."""
+
+
+def _excess(ordered: list[tuple], missing) -> dict[str, float]:
+    """Per agent, max(0, missing - expected): ``missing(counts)`` of the agent's cells against
+    the median agent's share on the same queues. The median, not the pooled share: when a
+    quarter of the centre games the same way (agents learn from each other) the pooled share
+    moves with them and would excuse most of what each one does; the median does not move
+    until half the agents do."""
+    cells: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(2))
+    for (agent, mix), c in ordered:
+        cells[(agent, str(mix[0]))] += (c[0], max(0, missing(c)))
+    shares: dict[str, list[float]] = defaultdict(list)
+    pooled: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(2))
+    for (_agent, queue), (handled, n) in cells.items():
+        pooled[queue] += (handled, n)
+        if handled >= MIN_LEGS_FOR_BASELINE:
+            shares[queue].append(n / handled)
+    baseline = {q: float(np.median(shares[q])) if shares[q] else (v[1] / v[0] if v[0] else 0.0)
+                for q, v in pooled.items()}
+    out: dict[str, float] = defaultdict(float)
+    for (agent, queue), (handled, n) in cells.items():
+        out[agent] += n - handled * baseline[queue]
+    return {a: max(0.0, v) for a, v in out.items()}
+
+
+def unanswered_excess(ordered: list[tuple]) -> dict[str, float]:
+    """Per agent, handled calls without any survey answer beyond the median agent's share on the
+    same queues: max(0, missing - expected).
+
+    Why missing answers are not simply dropped: an agent decides whether many callers reach the
+    survey (ends the call under the short-call threshold, cuts it at the cap, stays silent until
+    the caller hangs up, transfers the caller away), and the callers so treated are the
+    unhappy ones, so the answers left are not a fair sample. Peers' callers skip the survey at
+    the same rate on the same queues for reasons of their own (missing at random); only the
+    excess is the agent's doing. It covers behaviours no finding sees, and follow-up answers
+    shrink it (a dodged call answered by SMS is not missing)."""
+    return _excess(ordered, lambda c: c[0] - c[3])          # handled - completed (any answer, any channel)
+
+
+def uncharged_excess(ordered: list[tuple]) -> dict[str, float]:
+    """Per agent, handled calls not charged to the agent's first-contact resolution (another
+    agent had the caller last: transferred away) beyond the median agent's share on the same queues:
+    counted as not resolved, so passing hard callers on never improves an agent's FCR."""
+    return _excess(ordered, lambda c: c[0] - c[FCR_AT])
+
+
+def pay_floor(tiers: BonusTiers) -> float:
+    """The rate at which the composite reaches the lowest paying tier (0.60 with the default
+    tiers): the pay estimates are shrunk toward it, so less evidence never pays more."""
+    paying = [t for t in tiers.tiers if t.multiplier > 0]
+    threshold = paying[0].threshold if paying else 100.0
+    return min(max(threshold / 100.0, 0.01), 0.99)
+
+
+@dataclass(frozen=True)
+class PayRate:
+    rate: float
+    """min(floor-shrunk mean, observed accountable rate): pulled down toward the floor with
+    little evidence, never pulled up (an agent below the floor is taken as observed)."""
+    var: float
+    """Posterior variance of the floor-shrunk rate (the composite's margin)."""
+
+
+def _pay_rates(adjusted: dict[str, AdjustedRate], extra_no: dict[str, float], agents: list[str],
+               cfg: ScoringConfig) -> list[PayRate]:
+    """The rates the composite pays on: case-mix adjusted counts plus ``extra_no`` unresolved
+    calls, shrunk toward ``pay_floor`` with ``pay_prior_strength`` pseudo-answers."""
+    n = np.array([(adjusted[a].n if a in adjusted else 0) + extra_no.get(a, 0.0) for a in agents], dtype=float)
+    x = np.array([adjusted[a].successes if a in adjusted else 0.0 for a in agents])
+    prior = BetaPrior.from_mean(pay_floor(cfg.tiers), cfg.pay_prior_strength)
+    out = []
+    for k, s_, e in zip(n, x, shrink_many(x, n, prior, cfg.interval_level)):
+        total = k + prior.strength
+        rate = float(min(e.mean, s_ / k)) if k > 0 else e.mean     # plain floats: the dashboard sorts on them
+        out.append(PayRate(rate, float(e.mean * (1 - e.mean) / (total + 1))))
+    return out
+
+
+def pay_margin(rates: tuple[PayRate, ...], cfg: ScoringConfig) -> float:
+    """Points off the composite so it is the score the evidence supports at ``pay_confidence``
+    (one-sided normal bound on the weighted floor-shrunk rates): a tier is paid when the agent
+    reaches it with that confidence, so a noisy streak over a threshold on few answers does not
+    pay, and an agent with no answers at all is not paid the floor."""
+    weights = (cfg.weights.adequacy, cfg.weights.csat, cfg.weights.fcr)
+    sd = math.sqrt(sum(w * w * r.var for w, r in zip(weights, rates)))
+    return float(100.0 * stats.norm.ppf(cfg.pay_confidence) * sd)
+
+
 def scorecards_from(session: Session, tally: Tally, start: datetime, end: datetime, cfg: ScoringConfig,
                     team: str | None = None) -> list[AgentScorecard]:
-    """The statistics on a period's counts: case mix, shrinkage, composite, tiers, ranks."""
-    flags = confirmed_flag_counts(session, start, end)
+    """The statistics on a period's counts (``score_tally``) with the agents' names and teams
+    and the confirmed findings of [start, end)."""
+    agents = sorted({agent for agent, _mix in tally.cells})
+    rows = session.execute(select(Agent.id, Agent.name, Agent.team).where(Agent.id.in_(agents)))
+    return score_tally(tally, cfg, names={r.id: (r.name, r.team) for r in rows}, team=team,
+                       flags=confirmed_flag_counts(session, start, end),
+                       covered=confirmed_covered_calls(session, start, end, cfg.penalised_flags))
+
+
+def score_tally(tally: Tally, cfg: ScoringConfig, *, names: dict[str, tuple[str, str]],
+                flags: dict[str, dict[str, int]], covered: dict[str, float],
+                team: str | None = None) -> list[AgentScorecard]:
+    """Case mix, shrinkage, composite, tiers, ranks on a period's counts, without the database
+    (the pay sweep, ``scoring.paysweep``, calls it on simulated counts).
+
+    The shown rates are shrunk toward the centre (a supervisor compares agents); the composite
+    and pay use the accountable rates (``unanswered_excess`` counted as unresolved) shrunk
+    toward ``pay_floor`` (docs/scoring.md, "The pay rule"). ``names``: agent -> (name, team);
+    ``flags``: confirmed flags per agent and kind; ``covered``: calls covered by confirmed
+    penalised findings per agent."""
     days = tally.shift_days
     # In a fixed order: float sums then do not depend on the order the database grouped in.
     ordered = sorted(tally.cells.items(), key=lambda kv: (kv[0][0], tuple(str(v) for v in kv[0][1])))
@@ -180,9 +303,7 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
         funnel[agent] += c[FUNNEL_AT:]
     answers = [(c[0], c[1], *c[6:]) for c in cells]
     agents = sorted({agent for agent, _mix in tally.cells})
-    info = {row.id: row for row in session.execute(select(Agent.id, Agent.name, Agent.team)
-                                                   .where(Agent.id.in_(agents)))}   # rows, not ORM objects
-    teams = {a: info[a].team if a in info else "" for a in agents}
+    teams = {a: names[a][1] if a in names else "" for a in agents}
 
     adq_adj = _adjust([(c[0], c[1], c[2], c[3]) for c in answers], cfg)
     adequacy = _shrunk(adq_adj, agents, teams, cfg)
@@ -191,29 +312,49 @@ def scorecards_from(session: Session, tally: Tally, start: datetime, end: dateti
     fcr_adj = _adjust([(c[0], c[1], c[2], c[2] - c[3]) for c in fcr_cells], cfg)
     fcr = _shrunk(fcr_adj, agents, teams, cfg)
     ratings = _mean_ratings(answers, agents, cfg)
+    excess = unanswered_excess(ordered)
+    # Each excess call counts `unanswered_weight` times: an honest agent's count above the median
+    # is noise, always counted (the excess is clipped at 0), which a gaming agent's large excess
+    # escapes (docs/scoring.md, "The pay rule", on the value).
+    unresolved = {a: cfg.unanswered_weight * v for a, v in excess.items()}
+    uncharged = {a: cfg.unanswered_weight * v for a, v in uncharged_excess(ordered).items()}
+    pay = list(zip(_pay_rates(adq_adj, unresolved, agents, cfg), _pay_rates(csat_adj, unresolved, agents, cfg),
+                   _pay_rates(fcr_adj, uncharged, agents, cfg)))
+    answered_only = list(zip(_pay_rates(adq_adj, {}, agents, cfg), _pay_rates(csat_adj, {}, agents, cfg)))
+    margins = [pay_margin(rates, cfg) for rates in pay]
 
     cards = []
-    for a in agents:
+    for i, a in enumerate(agents):
         handled, offered, talk, done = (int(v) for v in legs.get(a, (0, 0, 0, 0)))
         shifts = days.get(a, 0)
         agent_flags = flags.get(a, {})
-        penalised = min(sum(v for k, v in agent_flags.items() if k in cfg.penalised_flags), handled)
-        breakdown = composite(adequacy[a].mean, csat[a].mean, fcr[a].mean, penalised, handled, cfg.weights,
-                              responses=done, min_responses=cfg.min_responses)
-        tier = bonus_tier(breakdown, cfg.tiers)
+        penalised = min(covered.get(a, 0.0), handled)
+        breakdown = composite(*(r.rate for r in pay[i]), penalised, handled, cfg.weights,
+                              responses=done, min_responses=cfg.min_responses, margin=margins[i])
+        tier = cfg.tiers.tier_for(breakdown.score)
+        unpenalised = cfg.tiers.tier_for(min(100.0, breakdown.score + breakdown.penalty))
+        fully_answered = cfg.tiers.tier_for(composite(*(r.rate for r in (*answered_only[i], pay[i][2])), 0, handled,
+                                                      cfg.weights, responses=done, margin=margins[i]).score)
+        if unpenalised.multiplier > tier.multiplier:
+            reason = "finding-confirmed"
+        elif fully_answered.multiplier > unpenalised.multiplier:
+            reason = "unanswered-calls"
+        else:
+            reason = "insufficient" if breakdown.insufficient else "tier"
         cards.append(AgentScorecard(
-            agent_id=a, name=info[a].name if a in info else a, team=teams[a], handled=handled,
+            agent_id=a, name=names[a][0] if a in names else a, team=teams[a], handled=handled,
             surveys_offered=offered, surveys_completed=done,
             response_rate=metrics.response_rate(done, offered),
             adequacy=adequacy[a], csat=csat[a], mean_rating=ratings[a], fcr=fcr[a],
             confirmed_flags=agent_flags, aht=metrics.aht(talk, handled),
             calls_per_shift=metrics.rate(handled, shifts), composite=breakdown,
-            tier=tier.name if tier else INSUFFICIENT,
-            multiplier=tier.multiplier if tier else cfg.insufficient_multiplier,
+            tier=INSUFFICIENT if breakdown.insufficient else tier.name, multiplier=tier.multiplier,
             insufficient=breakdown.insufficient,
             case_mix={k: v for k, v in (("adequacy", adq_adj.get(a)), ("csat", csat_adj.get(a)),
                                           ("fcr", fcr_adj.get(a))) if v is not None},
-            funnel={name: int(v) for name, v in zip(FUNNEL, funnel[a])}))
+            funnel={name: int(v) for name, v in zip(FUNNEL, funnel[a])},
+            unanswered_excess=round(excess.get(a, 0.0), 2), covered_calls=round(penalised, 2), pay_reason=reason,
+            pay_tier=tier.name))
     if team is not None:
         cards = [c for c in cards if c.team == team]
     ranks = rank({c.agent_id: c.composite for c in cards})

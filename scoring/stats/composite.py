@@ -31,20 +31,22 @@ SCORE_DECIMALS = 6
 
 @dataclass(frozen=True)
 class CompositeWeights:
-    """Weights of the rate parts (must sum to 1) and the confirmed-flag penalty.
+    """Weights of the rate parts (must sum to 1) and the confirmed-finding penalty.
 
     Adequacy (Q1) leads because it is the question about the agent's own job; CSAT (top-2-box
     of Q2) carries mood that is partly the company's; FCR is noisy and lagged (repeat-contact
-    window). The penalty is `flag_penalty` points per confirmed flag per 100 handled calls,
-    capped at `flag_penalty_cap` points: two confirmed cut-offs per 100 calls cost one tier
-    (10 points); the cap keeps misconduct a matter for a supervisor, not the formula.
+    window). The penalty is `flag_penalty` points per 1 % of handled calls covered by confirmed
+    findings (pay rule 2026-12-p2): at 1.0 a covered call costs what a caller who said "no" to
+    everything costs (100 points spread over the handled calls), so the cost follows how many
+    callers the behaviour reached, not how many flags were raised. Capped at `flag_penalty_cap`
+    points, high enough to take every paying tier away.
     """
 
     adequacy: float = 0.5
     csat: float = 0.3
     fcr: float = 0.2
-    flag_penalty: float = 5.0
-    flag_penalty_cap: float = 20.0
+    flag_penalty: float = 1.0
+    flag_penalty_cap: float = 60.0
 
     def __post_init__(self) -> None:
         parts = (self.adequacy, self.csat, self.fcr)
@@ -73,10 +75,14 @@ class CompositeBreakdown:
     """0-100: sum of part points minus the flag penalty, floored at 0, rounded to 1e-6."""
     parts: tuple[Part, ...]
     flags_per_100: float
+    """Calls covered by confirmed findings per 100 handled calls."""
     penalty: float
     responses: int
     insufficient: bool
-    """True when responses < the minimum: show the breakdown, but no rank and no tier."""
+    """True when responses < the minimum: show the breakdown, but no rank."""
+    margin: float = 0.0
+    """Points taken off for uncertainty (pay rule 2026-12-p2: the score the evidence supports at
+    the configured confidence, so fewer answers never score more)."""
 
 
 def composite(
@@ -89,25 +95,27 @@ def composite(
     *,
     responses: int,
     min_responses: int = DEFAULT_MIN_RESPONSES,
+    margin: float = 0.0,
 ) -> CompositeBreakdown:
     """Composite 0-100 score with each part's contribution, for the dashboard breakdown.
 
     `adequacy`, `csat` (top-2-box share) and `fcr` are shrunk rates in [0, 1];
-    `confirmed_flags` are flags a supervisor upheld, over `handled` calls in the period.
+    `confirmed_flags` are the calls covered by findings a supervisor upheld (a leg flag covers
+    its call, an agent finding its excess calls), over `handled` calls in the period.
     """
     rates = {"adequacy": adequacy, "csat": csat, "fcr": fcr}
     if not all(0.0 <= r <= 1.0 for r in rates.values()):
         raise ValueError(f"rates must be in [0, 1], got {rates}")
-    if handled < 0 or confirmed_flags < 0 or confirmed_flags > handled or responses < 0:
-        raise ValueError("need 0 <= confirmed_flags <= handled and responses >= 0")
+    if handled < 0 or confirmed_flags < 0 or confirmed_flags > handled or responses < 0 or margin < 0:
+        raise ValueError("need 0 <= confirmed_flags <= handled, responses >= 0 and margin >= 0")
     parts = tuple(
         Part(name, rate, getattr(weights, name), 100.0 * getattr(weights, name) * rate)
         for name, rate in rates.items()
     )
     flags_per_100 = 100.0 * confirmed_flags / handled if handled else 0.0
     penalty = min(weights.flag_penalty_cap, weights.flag_penalty * flags_per_100)
-    score = round(max(0.0, sum(p.points for p in parts) - penalty), SCORE_DECIMALS)
-    return CompositeBreakdown(score, parts, flags_per_100, penalty, responses, responses < min_responses)
+    score = round(max(0.0, sum(p.points for p in parts) - penalty - margin), SCORE_DECIMALS)
+    return CompositeBreakdown(score, parts, flags_per_100, penalty, responses, responses < min_responses, margin)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_lock_freezes_export_and_later_answers_become_adjustments(build, db_sess
         [("a", "2026-09", "insufficient-data")]
     adj = adjustments[0]
     assert adj["tier"] != "insufficient-data" and int(adj["surveys_completed"]) == 20
-    assert float(adj["multiplier_delta"]) == pytest.approx(float(adj["multiplier"]) - 0.5)
+    assert float(adj["multiplier_delta"]) == pytest.approx(float(adj["multiplier"]) - float(adj["previous_multiplier"]))
 
     # Locking October pays the adjustment once: November no longer shows it.
     october_locked = lock_period(db_session, "2026-10", actor="hr:olga")
@@ -150,7 +150,8 @@ def test_xlsx_bytes_stay_the_same_and_the_collector_is_left_as_it_was():
     the pinned openpyxl and lxml), whatever is done to make it faster."""
     rows = [ROW, ROW | {"agent_id": "a2", "insufficient": True, "adequacy": 0.734, "response_rate": 0.5,
                         "agent_name": "Анна Бергман-Лунд", "rank": 3}]
-    pinned = "ff3c0fd2c57b564233a8e068b86ad56f1037574b4676d0f83665932449b7cabb"
+    # Re-pinned for the new columns (employee number, pay reasons) and the XLSX's words in the reader's language.
+    pinned = "00c115b59e2438d8c9149d5f6f6826e31d249efcf6bde5f8db19ea427fa047db"
     assert gc.isenabled() and hashlib.sha256(render(rows, "xlsx")).hexdigest() == pinned and gc.isenabled()
     gc.disable()
     try:
@@ -169,7 +170,8 @@ def test_xlsx_speaks_the_exporting_users_language_and_explains_its_columns():
     assert book.sheetnames == ["премии", "столбцы"]
     sheet = list(book["премии"].iter_rows(values_only=True))
     assert sheet[0][:4] == ("Период выплаты", "Строка", "За период", "ID оператора")
-    assert sheet[0][-1] == "Табельный номер" and COLUMNS[-1] == "employee_number"
+    assert sheet[0][COLUMNS.index("employee_number")] == "Табельный номер"
+    assert COLUMNS.index("employee_number") > COLUMNS.index("multiplier_delta")   # new columns after the old
     assert not any(c.isascii() and c.isalpha() for header in sheet[0] for c in header.replace("ID", ""))
     got = [dict(zip(COLUMNS, line)) for line in sheet[1:]]
     assert [(r["tier"], r["row_type"], r["previous_tier"], r["employee_number"]) for r in got] == [
@@ -191,7 +193,7 @@ def test_every_export_carries_the_agents_employee_number(build, db_session):
     db_session.get(Agent, "a").employee_number = "E-17"
     db_session.flush()
     rows = {r["agent_id"]: r for r in read_csv(export_period(db_session, "2026-09", "csv", actor="hr").bytes)}
-    assert list(rows["a"])[-1] == "employee_number"
+    assert list(rows["a"]) == list(COLUMNS)
     assert (rows["a"]["employee_number"], rows["b"]["employee_number"]) == ("E-17", "")
     lock_period(db_session, "2026-09", actor="hr")
     db_session.get(Agent, "a").employee_number = "E-99"      # the locked file keeps the number it was locked with

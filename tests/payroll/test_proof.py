@@ -33,3 +33,7 @@ def test_composite_tracks_true_quality(sqlite_template, tmp_path):
     assert passers and passers == result.flagged.get("transfer-out", set())   # ... and the one passing calls on hers
     dodger = next(c for c in result.cards if truth[c.agent_id].behaviour == "survey_dodger")
     assert dodger.surveys_completed < 0.2 * dodger.handled and dodger.multiplier < 1.0   # dodging never pays
+    # ... and never out-earns an honest agent as good or better (pay rule 2026-12-p2; Jonas of the demo).
+    peers = [c for c in result.cards if truth[c.agent_id].behaviour == "honest"
+             and truth[c.agent_id].quality >= truth[dodger.agent_id].quality]
+    assert peers and all(dodger.multiplier <= c.multiplier for c in peers)

@@ -1,6 +1,7 @@
 """Scorecards from stored calls: shrinkage and intervals, case mix, FCR, tiers, trace."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -44,7 +45,14 @@ def test_small_samples_are_insufficient_and_unranked(build, db_session):
     cards = build_scorecards(db_session, *OCT)
     c = by_id(cards)["c"]
     assert c.insufficient and c.rank is None and c.tier == INSUFFICIENT
-    assert c.multiplier == ScoringConfig().insufficient_multiplier
+    # No flat rate (pay rule 2026-12-p2): paid on the estimate shrunk toward the lowest paying
+    # level, 3/3 "yes" -> (3 + 20 * 0.6) / 23 = 0.652 on every part, less the margin of the 84 %
+    # bound (posterior variance m(1 - m)/24, weights 0.5/0.3/0.2): 59.3, under bronze's 60.
+    m = 15 / 23
+    margin = 100 * stats.norm.ppf(0.84) * math.sqrt(0.38 * m * (1 - m) / 24)
+    assert c.composite.margin == pytest.approx(margin)
+    assert c.composite.score == pytest.approx(100 * m - margin, abs=1e-4)
+    assert c.multiplier == 0.0 and c.pay_reason == "insufficient"
     assert [x.agent_id for x in cards] == ["a", "b", "c"]
     assert by_id(cards)["a"].rank == 1 and by_id(cards)["b"].rank == 2
     assert c.adequacy.mean < 0.9              # pulled toward the centre, not 1.0
@@ -100,7 +108,7 @@ def test_confirmed_flags_penalise_and_calls_per_shift_never_scores(build, db_ses
     db_session.flush()
     cards = by_id(build_scorecards(db_session, *OCT))
     assert cards["a"].confirmed_flags == {"truncated": 1, "repeat-call": 1}
-    assert cards["a"].composite.penalty == pytest.approx(5.0 * 100 / 26)   # only the penalised kind
+    assert cards["a"].composite.penalty == pytest.approx(1.0 * 100 / 26)   # only the penalised kind: its one call
     assert cards["b"].calls_per_shift > cards["a"].calls_per_shift
     assert cards["b"].composite.penalty == 0
     assert [f["kind"] for f in trace(db_session, "a", *OCT, "confirmed_flags")] == ["truncated", "repeat-call"]
@@ -111,14 +119,17 @@ def test_a_confirmed_early_hangup_finding_lowers_the_composite(build, db_session
         build.agent(agent)
         build.answers(agent, 20, 5)
     month = (datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 11, 1, tzinfo=timezone.utc))
+    evidence = {"legs": 25, "observed": 7, "expected": 1.5, "leg_ids": [1, 2, 3, 4, 5, 6, 7]}
     for agent, kind, state in (("a", "early-hangup", "confirmed"), ("b", "early-hangup", "open"),
                                ("c", "repeat-calls", "confirmed")):
         db_session.add(Flag(key=f"{kind}:agent:{agent}:2026-10", kind=kind, agent_id=agent, occurred_at=month[0],
-                            period_end=month[1], reason="test", evidence={}, rule_version="t", state=state))
+                            period_end=month[1], reason="test", evidence=evidence, rule_version="t", state=state))
     db_session.flush()
     cards = by_id(build_scorecards(db_session, *OCT))
-    assert cards["a"].composite.penalty == pytest.approx(5.0 * 100 / 25)            # one finding per 25 calls
-    assert cards["a"].composite.score == pytest.approx(cards["b"].composite.score - 20.0)
+    # In proportion to the calls it covers: 7 found where peers give 1.5, 5.5 of 25 calls.
+    assert cards["a"].covered_calls == pytest.approx(5.5)
+    assert cards["a"].composite.penalty == pytest.approx(1.0 * 100 * 5.5 / 25)
+    assert cards["a"].composite.score == pytest.approx(cards["b"].composite.score - 22.0)
     assert cards["b"].composite.penalty == 0                                        # open: unproven
     assert cards["c"].composite.penalty == 0 and cards["c"].confirmed_flags == {"repeat-calls": 1}   # FCR prices it
 

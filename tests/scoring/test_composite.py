@@ -21,8 +21,8 @@ def test_breakdown_arithmetic_with_default_weights():
     assert points == pytest.approx({"adequacy": 45.0, "csat": 24.0, "fcr": 14.0})
     assert [p.weight for p in b.parts] == [0.5, 0.3, 0.2]
     assert b.flags_per_100 == pytest.approx(0.5)
-    assert b.penalty == pytest.approx(2.5)
-    assert b.score == pytest.approx(83.0 - 2.5)
+    assert b.penalty == pytest.approx(0.5)          # a covered call costs 100 points over the handled calls
+    assert b.score == pytest.approx(83.0 - 0.5)
     assert not b.insufficient
 
 
