@@ -24,7 +24,8 @@ def _centre(build, s):
         build.answers(agent_id, yes, no)
     flag = Flag(key="early-hangup:agent:carla:2026-10", kind="early-hangup", agent_id="carla",
                 occurred_at=MONTH_START, period_end=datetime(2026, 11, 1, tzinfo=timezone.utc), reason="r",
-                evidence={"leg_ids": []}, rule_version="t", state="open", current=True)
+                evidence={"legs": 30, "observed": 8, "expected": 2.0, "leg_ids": []}, rule_version="t",
+                state="open", current=True)
     s.add(flag)
     s.flush()
     return flag
