@@ -104,7 +104,8 @@ def _queue_policy(raw: dict, base: QueuePolicy, where: str) -> QueuePolicy:
     return replace(policy, sample_rate=float(policy.sample_rate))
 
 
-TEXT_KEYS = ("intro", "reask", "thanks", "stopped", "closed", "unknown")
+TEXT_KEYS = ("intro", "reask", "thanks", "stopped", "closed", "unknown", "sorry", "q_resolved_now", "resolved_thanks")
+"""``sorry``, ``q_resolved_now``, ``resolved_thanks``: the call-back check (``callbacks.checks``)."""
 
 
 def parse_policy(raw: dict, tz: ZoneInfo, queues: set[str] | None = None, languages: set[str] | None = None,
