@@ -221,3 +221,16 @@ def set_team_supervisor(session: Session, team: str, user_id: int, *, actor: str
         row.user_id, row.updated_at = user.id, utcnow()
     audit(session, actor, "callback.team_supervisor", f"team:{team}", old=old, new=user.id)
     return row
+
+
+def set_user_team(session: Session, user_id: int, team: str, *, actor: str) -> User:
+    """Make a supervisor one of ``team``'s (empty: none): they take their turn at its new tasks
+    and see its unassigned ones on their default list."""
+    team = team.strip()
+    if len(team) > TEAM_MAX:
+        raise CallbackError("bad_team", n=TEAM_MAX)
+    user = _supervisor(session, user_id)
+    if user.team != team:
+        audit(session, actor, "callback.user_team", user.email, old=user.team, new=team)
+        user.team = team
+    return user

@@ -12,7 +12,7 @@ for (``team_supervisors``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select, union
 from sqlalchemy.orm import Session
@@ -104,6 +104,20 @@ def worklist(session: Session, f: Filters, page: int = 1, per_page: int = PAGE_S
     return Page(list(rows), total, page, pages, overdue)
 
 
+@dataclass(frozen=True)
+class Load:
+    tasks: int          # opened in the period, followed-up ones included
+    followed_up: int    # of those, callers sent the polite follow-up instead (the capacity)
+
+
+def recent_load(session: Session, now: datetime, days: int = 7) -> Load:
+    """The tasks of calls of the last ``days`` days and how many became a polite follow-up."""
+    since = (now - timedelta(days=days)).date()
+    n, followed = session.execute(select(func.count(), func.coalesce(func.sum(
+        case((CallbackTask.state == "followed-up", 1), else_=0)), 0)).where(CallbackTask.day >= since)).one()
+    return Load(n, int(followed))
+
+
 def is_overdue(task: CallbackTask, now: datetime | None = None) -> bool:
     return task.state not in FINAL and task.due_at < (now or utcnow())
 
@@ -114,11 +128,14 @@ def task_json(task: CallbackTask, now: datetime | None = None) -> dict:
 
 
 def recovery(session: Session, start: datetime, end: datetime, by: str) -> dict[str, tuple[int, int]]:
-    """Per team or agent (``by``): ``(opened, resolved)`` for tasks opened in ``[start, end)``.
-    The recovery rate is resolved / opened; it is shown beside the scorecard, not paid on."""
+    """Per team or agent (``by``): ``(opened, resolved)`` for the supervisors' tasks opened in
+    ``[start, end)`` (not those sent the polite follow-up instead). The recovery rate is resolved
+    / opened, the supervisors' own mark; the callers' word is ``callbacks.checks.caller_recovery``.
+    Shown beside the scorecard, not paid on."""
     column = {"team": CallbackTask.team, "agent": CallbackTask.agent_id}[by]
     rows = session.execute(select(column, func.count(), func.sum(case((CallbackTask.state == "resolved", 1),
                                                                        else_=0)))
-                           .where(CallbackTask.opened_at >= start, CallbackTask.opened_at < end)
+                           .where(CallbackTask.opened_at >= start, CallbackTask.opened_at < end,
+                                  CallbackTask.state != "followed-up")
                            .group_by(column)).all()
     return {key: (opened, int(resolved or 0)) for key, opened, resolved in rows}

@@ -11,6 +11,12 @@ if ! $FLASK users list 2>/dev/null | grep -q "admin@demo.local"; then
   echo "$PASSWORD" | $FLASK users create-admin admin@demo.local --password-stdin
   echo "$PASSWORD" | $FLASK users create supervisor@demo.local --role supervisor --password-stdin
   echo "$PASSWORD" | $FLASK users create hr@demo.local --role hr --password-stdin
+  # Each team's call-backs go round its supervisors (docs/supervisors.md, "Owner").
+  echo "$PASSWORD" | $FLASK users create tech-lead@demo.local --role supervisor --password-stdin
+  echo "$PASSWORD" | $FLASK users create sales-lead@demo.local --role supervisor --password-stdin
+  $FLASK callbacks team supervisor@demo.local billing
+  $FLASK callbacks team tech-lead@demo.local tech
+  $FLASK callbacks team sales-lead@demo.local sales
 fi
 $FLASK demo --if-empty
 $FLASK flags recompute

@@ -9,11 +9,24 @@ import pytest
 from accounts.users import create_user
 from callbacks.tasks import set_team_supervisor
 from callflow.agents import create_agent
+from aftercall import create_app
+from tests.conftest import BASE, make_settings
 from tests.voice.driver import ScriptedCall
 
 QUEUES = {"billing", "tech", "sales", "general"}
 CALL_AT = datetime(2026, 11, 20, 10, 5, tzinfo=timezone.utc)     # the driver's status callback time
 SWEEP_AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)    # Friday 15:00 in Moscow
+
+
+TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "5" * 32, "TWILIO_FROM_NUMBER": "+15005550006", "PUBLIC_BASE_URL": BASE}
+"""Twilio as the worklist needs it to offer "call back" (the REST calls go nowhere in these tests)."""
+
+
+@pytest.fixture
+def app(database):
+    app = create_app(make_settings(database, **TWILIO), db=database)
+    app.config["TESTING"] = True
+    return app
 
 
 @pytest.fixture
