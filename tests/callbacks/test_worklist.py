@@ -20,6 +20,8 @@ from store.accounts import AuditLog
 from store.callbacks import CallbackTask, CallerCheck, TaskLeg
 from store.jobs import Job
 from tests.callbacks.conftest import SWEEP_AT, surveyed
+from store.users import User
+from tests.callbacks.test_dashboard import PASSWORD, login
 from tests.conftest import AUTH_TOKEN, make_settings
 
 CALLER = "+15550002222"
@@ -139,3 +141,19 @@ def test_the_callers_answer_to_resolved_now_sits_beside_the_supervisors_mark(twi
         start, end = SWEEP_AT - timedelta(days=1), SWEEP_AT + timedelta(days=1)
         assert recovery(s, start, end, "team") == {"north": (2, 2)}               # the supervisors: 100 %
         assert caller_recovery(s, start, end, "team") == {"north": {"resolved": (2, 1)}}   # the callers: 1 of 2
+
+
+def test_an_admin_sets_a_supervisors_team_on_the_users_page(app, database, team):
+    with database.session() as s:
+        create_user(s, "boss@example.com", PASSWORD, "admin", actor="test")
+    b = login(app, "boss@example.com")
+    page = b.get("/admin/users").get_data(as_text=True)
+    assert 'name="team"' in page and '<option value="north">' in page
+    done = b.post(f"/admin/users/{team['sup2']}", {"team": " south "}, follow_redirects=True).get_data(as_text=True)
+    assert "Saved." in done
+    refused = b.post(f"/admin/users/{team['hr']}", {"team": "south"}, follow_redirects=True).get_data(as_text=True)
+    assert "not an active supervisor or admin" in refused
+    with database.session() as s:
+        assert (s.get(User, team["sup2"]).team, s.get(User, team["hr"]).team) == ("south", "")
+        assert s.scalars(select(AuditLog.detail).where(AuditLog.action == "callback.user_team")).all() == [
+            {"old": "", "new": "south"}]
