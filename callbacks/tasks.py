@@ -99,7 +99,7 @@ def _attach_to(session: Session, number: str, started: datetime, window_days: in
         .order_by(CallbackTask.id.desc()).limit(1))
 
 
-def _over_capacity(session: Session, task: CallbackTask, capacity: int, now: datetime) -> CallbackTask | None:
+def _over_capacity(session: Session, task: CallbackTask, capacity: int) -> CallbackTask | None:
     """The task that gives way when ``task`` makes its team's day exceed ``capacity``: the
     day's lowest-ranked untouched task (``task`` itself when it ranks lowest); None within it."""
     if capacity <= 0:
@@ -155,7 +155,7 @@ def open_tasks(session: Session, schedule: Schedule, *, now: datetime | None = N
         audit(session, "system", "callback.open", f"task:{task_id}", at=now, leg_id=leg.id, call_sid=leg.call_sid,
               reason=reason, owner_id=owner, due_at=task.due_at.isoformat(), rank=rank)
         session.flush()
-        gives_way = _over_capacity(session, task, capacity(agent.team) if capacity else 0, now)
+        gives_way = _over_capacity(session, task, capacity(agent.team) if capacity else 0)
         if gives_way is not None:
             follow_up_instead(session, gives_way, now)
         opened.append(task)
