@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 
 from aftercall.clock import Every
-from aftercall.config import Settings
-from callbacks import calling, events
+from aftercall.config import Settings, capacity_of
+from callbacks import calling, checks, events
 from callbacks.tasks import open_tasks
 from ivr.menu import load_menu
 from store.db import Database
@@ -31,14 +31,55 @@ def sweep(settings: Settings, db: Database, now=None) -> int:
     now = now or utcnow()
     with db.session() as s:
         opened = open_tasks(s, schedule, now=now, lookback_days=settings.callback_lookback_days,
-                            due_hours=settings.callback_due_hours or None)
+                            due_hours=settings.callback_due_hours or None, risk=caller_risk(s, now),
+                            capacity=lambda team: capacity_of(settings, team),
+                            window_days=settings.callback_window_days)
         overdue = events.went_overdue(s, now)
+        checks.expire(s, now)
+        for check_id in checks.claim(s):
+            submit(s, check_job, created_by="worker", check_id=check_id)
         if settings.callback_webhook_url:
             for event, ids in ((events.OPENED, [t.id for t in opened]), (events.OVERDUE, overdue)):
                 for task_id in ids:
                     submit(s, task_event_job, created_by="worker", max_attempts=EVENT_TRIES,
                            task_id=task_id, event=event)
         return len(opened)
+
+
+def caller_risk(session, now):
+    """Each caller's risk points (``scoring.customers``), for ranking the tasks opened now."""
+    from scoring.customers import assess
+    points = {c.number: c.score for c in assess(session, now=now).callers}
+    return lambda number: points.get(number, 0.0)
+
+
+@job("aftercall.callbacks.check_job")
+def check_job(ctx, check_id: int) -> dict:
+    """Job: text one caller check ("Is your question resolved now?", after an apology when the
+    team's day was full), at most once: only a check still ``sending`` is sent."""
+    from store.callbacks import CallerCheck
+    settings = Settings.from_env()
+    with ctx.db.session() as s:
+        check = s.get(CallerCheck, check_id)
+        if check is None or check.state != "sending":
+            return {"outcome": "nothing"}
+        to, lang, kind = check.to_number, check.language, check.kind
+    try:
+        from aftercall.followups import sender, setup
+        policy = setup(settings).policy
+        if not settings.public_base_url:
+            raise ValueError("caller checks need PUBLIC_BASE_URL for Twilio's status callback")
+        text = policy.text(lang, "q_resolved_now")
+        if kind == "capacity":
+            text = f"{policy.text(lang, 'sorry')} {text}"
+        sid, _ = sender(settings).send_sms(to=to, body=text, status_callback=f"{settings.public_base_url}/sms/status")
+    except Exception as exc:   # not configured, or Twilio refused: said on the check, not retried
+        with ctx.db.session() as s:
+            checks.failed(s, check_id, str(exc))
+        return {"outcome": "failed", "error": str(exc)}
+    with ctx.db.session() as s:
+        checks.sent(s, check_id, sid, utcnow())
+    return {"outcome": "sent", "sid": sid}
 
 
 class CallbackSweeper:

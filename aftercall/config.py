@@ -76,6 +76,9 @@ class Settings:
     callback_due_hours: int = 0
     callback_webhook_url: str = ""
     callback_webhook_secret: str = ""
+    callback_capacity: tuple = (("", 8),)
+    """``CALLBACK_TEAM_CAPACITY``: call-back tasks per team and day, ``N`` or ``N,team=M,…``; 0: no limit."""
+    callback_window_days: int = 7
     recording_retention_days: int = 30
     recording_sweep_seconds: int = 3600
     calls_per_second: float = 1.0
@@ -119,6 +122,8 @@ class Settings:
             callback_due_hours=_int(env, "CALLBACK_DUE_HOURS", 0),
             callback_webhook_url=_webhook_url(env),
             callback_webhook_secret=env.get("CALLBACK_WEBHOOK_SECRET", ""),
+            callback_capacity=_capacity(env.get("CALLBACK_TEAM_CAPACITY") or "8"),
+            callback_window_days=_int(env, "CALLBACK_CALLER_WINDOW_DAYS", 7),
             recording_retention_days=_int(env, "RECORDING_RETENTION_DAYS", 30),
             recording_sweep_seconds=_int(env, "RECORDING_SWEEP_SECONDS", 3600),
             calls_per_second=_rate(env, "TWILIO_CALLS_PER_SECOND", 1.0),
@@ -144,6 +149,24 @@ def require_secret(settings: Settings) -> None:
     if not settings.secret_key:
         print(MISSING_SECRET, file=sys.stderr, flush=True)
         raise SystemExit(MISSING_SECRET_STATUS)
+
+
+def _capacity(raw: str) -> tuple:
+    """``"8"`` or ``"8,north=5,south=12"``: (team, tasks a day) pairs, team "" the default."""
+    pairs = []
+    for part in raw.split(","):
+        team, _, n = part.rpartition("=")
+        n = n.strip()
+        if not n.isdigit():
+            raise ValueError(f"CALLBACK_TEAM_CAPACITY must be N or N,team=N,…; got {raw!r}")
+        pairs.append((team.strip(), int(n)))
+    return tuple(pairs)
+
+
+def capacity_of(settings: "Settings", team: str) -> int:
+    """The daily call-back capacity of ``team``: its own, or the default."""
+    table = dict(settings.callback_capacity)
+    return table.get(team, table.get("", 0))
 
 
 def _webhook_url(env: dict) -> str:

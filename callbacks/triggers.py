@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from store.callbacks import CallbackTask
+from store.callbacks import CallbackTask, TaskLeg
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer
 
 # The survey's questions and keys (survey/survey.toml); the scorecards read the same ones.
@@ -27,9 +27,10 @@ ORDER = ("adequacy-no", "low-rating", "abandoned-after-transfer")
 
 def triggered_legs(session: Session, since: datetime) -> list[tuple[int, str]]:
     """``(leg_id, reason)`` for legs of calls started since ``since`` that have a trigger and
-    no task yet, oldest first, one reason per leg."""
+    neither a task nor a place on one yet, oldest first, one reason per leg."""
     answered = and_(SurveyAnswer.status == "answered", Call.started_at >= since,
-                    ~exists().where(CallbackTask.leg_id == SurveyAnswer.leg_id))
+                    ~exists().where(CallbackTask.leg_id == SurveyAnswer.leg_id),
+                    ~exists().where(TaskLeg.leg_id == SurveyAnswer.leg_id))
     base = select(SurveyAnswer.leg_id).join(Call, Call.sid == SurveyAnswer.call_sid)
     adequacy = base.add_columns(literal(0).label("rank")).where(
         answered, SurveyAnswer.question == ADEQUACY, SurveyAnswer.value == ADEQUACY_NO)

@@ -1,20 +1,26 @@
 """The worklist: which tasks a supervisor sees, in what order, a page at a time; and the
 recovery rate. One query for the dashboard page, the JSON API and the CLI.
 
-Order: tasks still to do (open, called, not-reached) first, the earliest due first, so the
-overdue ones lead; then the finished ones, the most recently changed first.
+Order: tasks still to do (open, called, not-reached) first, the highest-ranked first (the
+caller's risk and the reason, ``callbacks.tasks``), then the earliest due; then the finished
+ones, the most recently changed first.
+
+Scopes: ``mine`` (the default view) is my tasks plus my teams' unassigned ones; ``team`` every
+task of my teams plus mine; ``all`` everything. My teams: my own ``team`` and those I am named
+for (``team_supervisors``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from callbacks.tasks import FINAL
 from store.base import utcnow
 from store.callbacks import REASONS, TASK_STATES, CallbackTask, TeamSupervisor
+from store.users import User
 
 SCOPES = ("mine", "team", "all")
 STATE_FILTERS = ("todo", *TASK_STATES, "any")
@@ -43,12 +49,18 @@ class Page:
     overdue: int     # of ``total``, how many are past due and still to do
 
 
+def my_teams(user_id):
+    """The teams a user supervises: their own ``team`` and those they are named for."""
+    return union(select(TeamSupervisor.team).where(TeamSupervisor.user_id == user_id),
+                 select(User.team).where(User.id == user_id, User.team != ""))
+
+
 def _where(query, f: Filters, now: datetime):
     if f.scope == "mine":
-        query = query.where(CallbackTask.owner_id == f.user_id)
+        query = query.where(or_(CallbackTask.owner_id == f.user_id,
+                                CallbackTask.owner_id.is_(None) & CallbackTask.team.in_(my_teams(f.user_id))))
     elif f.scope == "team":
-        teams = select(TeamSupervisor.team).where(TeamSupervisor.user_id == f.user_id)
-        query = query.where((CallbackTask.team.in_(teams)) | (CallbackTask.owner_id == f.user_id))
+        query = query.where((CallbackTask.team.in_(my_teams(f.user_id))) | (CallbackTask.owner_id == f.user_id))
     if f.state == "todo":
         query = query.where(CallbackTask.state.not_in(FINAL))
     elif f.state != "any":
@@ -86,9 +98,24 @@ def worklist(session: Session, f: Filters, page: int = 1, per_page: int = PAGE_S
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = session.scalars(_where(select(CallbackTask), f, now).order_by(
-        case((todo, 0), else_=1), case((todo, CallbackTask.due_at), else_=None),
+        case((todo, 0), else_=1), case((todo, -CallbackTask.rank), else_=None),
+        case((todo, CallbackTask.due_at), else_=None),
         CallbackTask.updated_at.desc(), CallbackTask.id).limit(per_page).offset((page - 1) * per_page))
     return Page(list(rows), total, page, pages, overdue)
+
+
+@dataclass(frozen=True)
+class Load:
+    tasks: int          # opened in the period, followed-up ones included
+    followed_up: int    # of those, callers sent the polite follow-up instead (the capacity)
+
+
+def recent_load(session: Session, now: datetime, days: int = 7) -> Load:
+    """The tasks of calls of the last ``days`` days and how many became a polite follow-up."""
+    since = (now - timedelta(days=days)).date()
+    n, followed = session.execute(select(func.count(), func.coalesce(func.sum(
+        case((CallbackTask.state == "followed-up", 1), else_=0)), 0)).where(CallbackTask.day >= since)).one()
+    return Load(n, int(followed))
 
 
 def is_overdue(task: CallbackTask, now: datetime | None = None) -> bool:
@@ -101,11 +128,14 @@ def task_json(task: CallbackTask, now: datetime | None = None) -> dict:
 
 
 def recovery(session: Session, start: datetime, end: datetime, by: str) -> dict[str, tuple[int, int]]:
-    """Per team or agent (``by``): ``(opened, resolved)`` for tasks opened in ``[start, end)``.
-    The recovery rate is resolved / opened; it is shown beside the scorecard, not paid on."""
+    """Per team or agent (``by``): ``(opened, resolved)`` for the supervisors' tasks opened in
+    ``[start, end)`` (not those sent the polite follow-up instead). The recovery rate is resolved
+    / opened, the supervisors' own mark; the callers' word is ``callbacks.checks.caller_recovery``.
+    Shown beside the scorecard, not paid on."""
     column = {"team": CallbackTask.team, "agent": CallbackTask.agent_id}[by]
     rows = session.execute(select(column, func.count(), func.sum(case((CallbackTask.state == "resolved", 1),
                                                                        else_=0)))
-                           .where(CallbackTask.opened_at >= start, CallbackTask.opened_at < end)
+                           .where(CallbackTask.opened_at >= start, CallbackTask.opened_at < end,
+                                  CallbackTask.state != "followed-up")
                            .group_by(column)).all()
     return {key: (opened, int(resolved or 0)) for key, opened, resolved in rows}

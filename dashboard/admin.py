@@ -8,6 +8,8 @@ from sqlalchemy import select
 from accounts.errors import AccountError
 from accounts.tokens import create_token, list_tokens, revoke_token
 from accounts.users import create_user, update_user
+from callbacks.errors import CallbackError
+from callbacks.tasks import set_user_team
 from callflow.agents import AGENT_ID, EMPLOYEE_NUMBER_MAX, PHONE, AgentError, create_agent, list_agents, update_agent
 from dashboard.auth import guard
 from dashboard.i18n import InputError, N_, refusal, shown
@@ -33,6 +35,8 @@ def _saved(page: str, change):
         flash(exc.say(), "error")
     except AccountError as exc:
         flash(refusal(exc), "error")
+    except CallbackError as exc:   # a team for someone who is not an active supervisor, a name too long
+        flash(refusal(exc), "error")
     except AgentError as exc:      # callflow's own rules, past the form's checks below
         flash(gettext("The agent was not saved: %(detail)s", detail=str(exc)), "error")
     else:
@@ -52,7 +56,8 @@ def _form_bool(name: str) -> bool | None:
 def users():
     with db().session() as s:
         rows = list(s.scalars(select(User).order_by(User.email)))
-    return render("admin_users.html", rows=rows, roles=ROLES, locales=LOCALES)
+        teams = sorted({t for t in s.scalars(select(Agent.team)) if t})
+    return render("admin_users.html", rows=rows, roles=ROLES, locales=LOCALES, teams=teams)
 
 
 @bp.post("/users")
@@ -66,9 +71,16 @@ def users_create():
 @bp.post("/users/<id:user_id>")
 def users_update(user_id):
     f = request.form
-    return _saved("admin.users", lambda s: update_user(
-        s, or_404(s.get(User, user_id)), actor=actor(), role=f.get("role") or None, active=_form_bool("active"),
-        locale=f.get("locale") or None, password=f.get("password") or None, ring_to=f.get("ring_to")))
+
+    def change(s):
+        user = update_user(s, or_404(s.get(User, user_id)), actor=actor(), role=f.get("role") or None,
+                           active=_form_bool("active"), locale=f.get("locale") or None,
+                           password=f.get("password") or None, ring_to=f.get("ring_to"))
+        team = f.get("team")
+        if team is not None and team.strip() != user.team:   # the supervisor's team: call-backs go round it
+            s.flush()
+            set_user_team(s, user.id, team, actor=actor())
+    return _saved("admin.users", change)
 
 
 def _queues() -> set[str]:

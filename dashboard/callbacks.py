@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from callbacks.calling import active, call_back
 from callbacks.errors import CallbackError
-from callbacks.tasks import NEXT, SUPERVISING_ROLES, change_state, reassign
-from callbacks.worklist import SCOPES, STATE_FILTERS, Filters, is_overdue, worklist
+from callbacks.tasks import FINAL, NEXT, SUPERVISING_ROLES, change_state, reassign
+from callbacks.worklist import SCOPES, STATE_FILTERS, Filters, is_overdue, recent_load, worklist
 from dashboard import queries, words as caller_words
 from dashboard.auth import guard
 from dashboard.paging import Page, page_number
@@ -25,7 +25,7 @@ from dashboard.masking import mask
 from dashboard.web import actor, caller_arg, choice_arg, db, render, safe_path
 from store.agents import Agent
 from store.base import utcnow
-from store.callbacks import REASONS
+from store.callbacks import REASONS, TaskLeg
 from store.users import User
 
 bp = Blueprint("callbacks", __name__)
@@ -55,8 +55,14 @@ def index():
         emails = dict(s.execute(select(User.id, User.email).where(
             User.id.in_({a.user_id for task in result.tasks for a in task.attempts}))).all())
         said = caller_words.shown(s, [task.leg_id for task in result.tasks])
+        more: dict[int, list] = {}
+        for leg in s.scalars(select(TaskLeg).where(TaskLeg.task_id.in_([t.id for t in result.tasks]))
+                             .order_by(TaskLeg.added_at, TaskLeg.leg_id)):
+            more.setdefault(leg.task_id, []).append(leg)
+        week = recent_load(s, now)
         rows = [{"task": task, "overdue": is_overdue(task, now), "caller": mask(task.caller_number),
                  "owner": owners.get(task.owner_id), "next": NEXT[task.state], "words": said.get(task.leg_id, []),
+                 "more": more.get(task.id, []),
                  "attempts": [{"a": a, "who": emails.get(a.user_id, ""), "active": active(a)}
                               for a in task.attempts[-ATTEMPTS_SHOWN:]]} for task in result.tasks]
     query = {"scope": scope, "state": state, "reason": reason, "team": team, "agent": agent_id,
@@ -64,7 +70,18 @@ def index():
     page = Page(result.page, PAGE_SIZE, result.total, "page")
     return render("callbacks.html", rows=rows, result=result, page=page, scopes=SCOPES, states=STATE_FILTERS, reasons=REASONS,
                   teams=teams, query=query, owners=list(owners.values()),
-                  caller=mask(caller[1]) if caller else None)
+                  caller=mask(caller[1]) if caller else None, final=FINAL, week=week,
+                  capacity=dict(current_app.config["SETTINGS"].callback_capacity).get("", 0),
+                  can_ring=not ring_problem(), not_ringing=ring_problem())
+
+
+def ring_problem() -> str | None:
+    """Why "call back" cannot ring anyone here, said before anything rings; None when it can."""
+    settings = current_app.config["SETTINGS"]
+    if not (settings.twilio_account_sid and settings.twilio_from_number and settings.public_base_url):
+        return gettext("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_FROM_NUMBER and PUBLIC_BASE_URL), "
+                       "so nothing can ring.")
+    return None
 
 
 def _back():
@@ -92,6 +109,9 @@ def set_state(task_id):
 @bp.post("/callbacks/<id:task_id>/assign")
 def assign(task_id):
     raw = request.form.get("owner") or ""
+    if not raw:
+        flash(gettext("Task %(id)s was not assigned: choose who gets it.", id=task_id), "error")
+        return _back()
     owner = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
     try:
         with db().session() as s:
@@ -107,6 +127,9 @@ def assign(task_id):
 @bp.post("/callbacks/<id:task_id>/call")
 def call(task_id):
     """"Call back": Twilio rings the logged-in supervisor, then connects the caller."""
+    if (problem := ring_problem()) is not None:
+        flash(gettext("Task %(id)s was not called back: %(detail)s", id=task_id, detail=problem), "error")
+        return _back()
     try:
         with db().session() as s:
             attempt, started = call_back(s, task_id, user_id=current_user.id, actor=actor(),

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, request, ur
 from flask_babel import get_locale, gettext
 from sqlalchemy import func, select
 
+from dashboard import audit_words
 from dashboard.auth import guard
 from dashboard.i18n import current_language, refusal
 from dashboard.paging import paged
@@ -24,6 +25,7 @@ from store.accounts import AuditLog, audit
 from store.base import utcnow
 from store.jobs import Job
 from store.payroll import EXPORT_FORMATS, ExportFile
+from store.users import User
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 bp.before_request(guard("periods"))
@@ -117,14 +119,28 @@ def download(export_id):
 
 @bp.get("/audit")
 def audit_log():
+    """Newest first; ``action`` a code or its prefix (the select offers every action), ``actor``
+    exact. Routine system entries (``audit_words.ROUTINE``) are folded into a count line unless
+    an action is chosen or ``routine=1``."""
     action = request.args.get("action") or None
     who = request.args.get("actor") or None
+    routine = request.args.get("routine") == "1"
     query = select(AuditLog)
     if action:
         query = query.where(AuditLog.action.startswith(action))
     if who:
         query = query.where(AuditLog.actor == who)
+    folded = {}
     with db().session() as s:
+        if not action and not routine:
+            folded = dict(s.execute(select(AuditLog.action, func.count()).where(
+                AuditLog.action.in_(audit_words.ROUTINE), *([AuditLog.actor == who] if who else []))
+                .group_by(AuditLog.action)).all())
+            query = query.where(AuditLog.action.not_in(audit_words.ROUTINE))
         page = paged(s.scalar(select(func.count()).select_from(query.subquery())), size=AUDIT_PAGE)
-        rows = list(s.scalars(query.order_by(AuditLog.id.desc()).offset(page.offset).limit(page.size)))
-    return render("audit.html", rows=rows, page=page, action=action, actor=who)
+        entries = list(s.scalars(query.order_by(AuditLog.id.desc()).offset(page.offset).limit(page.size)))
+        emails = dict(s.execute(select(User.id, User.email).where(User.id.in_(audit_words.user_ids(entries)))).all())
+    rows = [{"e": e, "actor": audit_words.actor(e.actor), "target": audit_words.target(e.target),
+             "details": audit_words.details(e.action, e.detail, emails)} for e in entries]
+    return render("audit.html", rows=rows, page=page, action=action, actor=who, actions=audit_words.ACTIONS,
+                  folded=sorted(folded.items()), routine=routine)

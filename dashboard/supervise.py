@@ -8,6 +8,7 @@ from flask import Blueprint, abort, request
 from flask_babel import gettext
 from sqlalchemy import func, select
 
+from callbacks.checks import caller_recovery
 from callbacks.worklist import recovery
 from dashboard import call_list, queries, svg
 from dashboard.auth import can, guard
@@ -96,6 +97,7 @@ def scorecards():
         team_rows = sla_report(s, rng.start, rng.end, by="team", sla_seconds=rules.service_level_seconds,
                                short_abandon_seconds=rules.short_abandon_seconds)
         recovered = {"team": recovery(s, rng.start, rng.end, "team"), "agent": recovery(s, rng.start, rng.end, "agent")}
+        said = {by: caller_recovery(s, rng.start, rng.end, by) for by in ("team", "agent")}
         weeks = centre_trend(s, rng.start, rng.end, sla_seconds=rules.service_level_seconds,
                              short_abandon_seconds=rules.short_abandon_seconds)
     if team:
@@ -106,7 +108,7 @@ def scorecards():
     return render("scorecards.html", rng=rng, team=team, rows=rows, page=page,
                   page_rows=rows[page.offset:page.offset + page.size], sla_queues=sla_rows,
                   sla=sla_total(team_rows if team else sla_rows), cx=_cx_total(rows),
-                  sla_seconds=rules.service_level_seconds, recovered=recovered,
+                  sla_seconds=rules.service_level_seconds, recovered=recovered, said=said,
                   centre_chart=_centre_chart(weeks) if weeks else None,
                   index_chart=_index_chart(weeks) if weeks else None, **shown)
 

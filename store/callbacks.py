@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from datetime import date
+
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, UTCDateTime, utcnow
 
-TASK_STATES = ("open", "called", "resolved", "not-reached", "declined")
+TASK_STATES = ("open", "called", "resolved", "not-reached", "declined", "followed-up")
+"""``followed-up``: beyond the team's daily capacity, the caller was sent a polite follow-up
+instead of a supervisor's call (``callbacks.tasks``); final, like ``resolved`` and ``declined``."""
 REASONS = ("adequacy-no", "low-rating", "abandoned-after-transfer")
 
 
@@ -40,6 +44,10 @@ class CallbackTask(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the sweep first saw it overdue (and announced it to the task event webhook, if set)."""
+    rank: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    """The caller's risk points when opened plus the reason's weight: the worklist's order."""
+    day: Mapped[date | None] = mapped_column(Date)
+    """The centre's local day of the call: what the team's daily capacity counts."""
     attempts: Mapped[list["CallAttempt"]] = relationship(order_by="CallAttempt.id", lazy="selectin",
                                                          viewonly=True)
 
@@ -49,7 +57,7 @@ class CallbackTask(Base):
                 "note": self.note, "due_at": self.due_at.isoformat(), "opened_at": self.opened_at.isoformat(),
                 "updated_at": self.updated_at.isoformat(),
                 "closed_at": self.closed_at.isoformat() if self.closed_at else None,
-                "attempts": [a.to_dict() for a in self.attempts]}
+                "rank": self.rank, "attempts": [a.to_dict() for a in self.attempts]}
 
 
 class TeamSupervisor(Base):
@@ -60,6 +68,48 @@ class TeamSupervisor(Base):
     team: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskLeg(Base):
+    """A further unhappy leg of the same caller within the window: evidence on the caller's open
+    task, not a task of its own. ``leg_id`` is the key, so a leg is attached once."""
+
+    __tablename__ = "callback_task_legs"
+
+    leg_id: Mapped[int] = mapped_column(ForeignKey("legs.id"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("callback_tasks.id"), index=True)
+    call_sid: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+CHECK_KINDS = ("capacity", "resolved")
+"""What a caller check follows: ``capacity`` (a polite follow-up instead of a task, the team's
+day being full) or ``resolved`` (the supervisor marked the call-back resolved). Both ask the
+caller one question: "Is your question resolved now?"."""
+CHECK_STATES = ("queued", "sending", "sent", "answered", "expired", "failed", "skipped")
+
+
+class CallerCheck(Base):
+    """One SMS asking a task's caller whether their question is resolved now; one per task and kind."""
+
+    __tablename__ = "callback_checks"
+    __table_args__ = (UniqueConstraint("task_id", "kind"), Index("ix_callback_checks_to_number_state",
+                                                                  "to_number", "state"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("callback_tasks.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    to_number: Mapped[str] = mapped_column(String(64), default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    reason: Mapped[str] = mapped_column(String(240), default="")   # why skipped or failed
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    answer: Mapped[int | None] = mapped_column(Integer)            # 1 yes, 2 no
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 ATTEMPT_STATES = ("queued", "sending", "ringing", "connecting", "connected", "not-reached", "supervisor-missed",

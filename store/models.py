@@ -2,7 +2,7 @@
 from store.accounts import ApiToken, AuditLog  # noqa: F401
 from store.agents import Agent  # noqa: F401
 from store.base import Base  # noqa: F401
-from store.callbacks import CallAttempt, CallbackTask, TeamSupervisor  # noqa: F401
+from store.callbacks import CallAttempt, CallbackTask, CallerCheck, TaskLeg, TeamSupervisor  # noqa: F401
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent  # noqa: F401
 from store.flags import Flag  # noqa: F401
 from store.followups import Followup, OptOut  # noqa: F401

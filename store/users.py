@@ -39,6 +39,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ring_to: Mapped[str] = mapped_column(String(80), default="", server_default="")
     """Where "call back" rings this supervisor: +E.164 or ``client:<identity>``; empty: nowhere."""
+    team: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """The agents' team this user supervises: its call-back tasks are shared round-robin among
+    the team's supervisors; empty: none."""
 
     def set_password(self, password: str) -> None:
         if len(password) < MIN_PASSWORD:

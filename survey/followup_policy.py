@@ -104,7 +104,11 @@ def _queue_policy(raw: dict, base: QueuePolicy, where: str) -> QueuePolicy:
     return replace(policy, sample_rate=float(policy.sample_rate))
 
 
-TEXT_KEYS = ("intro", "reask", "thanks", "stopped", "closed", "unknown")
+TEXT_KEYS = ("intro", "reask", "thanks", "stopped", "closed", "unknown", "sorry", "q_resolved_now", "resolved_thanks")
+CHECK_TEXT_KEYS = ("sorry", "q_resolved_now", "resolved_thanks")
+"""The call-back check's texts (``callbacks.checks``): a policy file written before them takes
+the shipped file's, in its language (else English), so it still loads."""
+SHIPPED = Path(__file__).with_name("followup.toml")
 
 
 def parse_policy(raw: dict, tz: ZoneInfo, queues: set[str] | None = None, languages: set[str] | None = None,
@@ -120,6 +124,10 @@ def parse_policy(raw: dict, tz: ZoneInfo, queues: set[str] | None = None, langua
     texts = {lang: dict(v) for lang, v in raw.get("texts", {}).items()}
     if not texts:
         raise ValueError("follow-up policy: no [texts.<language>] section")
+    shipped = tomllib.loads(SHIPPED.read_text(encoding="utf-8"))["texts"]
+    for lang, given in texts.items():
+        for key in CHECK_TEXT_KEYS:
+            given.setdefault(key, shipped.get(lang, shipped["en"])[key])
     need = (*TEXT_KEYS, *(f"q_{q}" for q in questions))
     require_translations("follow-up policy", languages or set(texts), texts, need, {})
     return FollowupPolicy(tz, default, per_queue, texts)

@@ -22,7 +22,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from store.base import utcnow
 from store.calls import WebhookEvent
-from survey import followups
+from callbacks import checks
+from survey import followup_sms, followups
 from survey.answers import DUPLICATE, REFUSED, STORED
 from webhooks.replay import DATABASE_DOWN, keep_for_later
 from webhooks.security import require_twilio
@@ -53,6 +54,20 @@ def _stored(s, sid: str) -> str | None:
     return s.scalar(select(WebhookEvent.twiml).where(WebhookEvent.call_sid == sid, WebhookEvent.step == STEP))
 
 
+def _check_reply(session, policy, params: dict) -> str | None:
+    """The answer to a call-back check ("Is your question resolved now?"), when the number has
+    one open and the message is not STOP (the follow-ups' opt-out handles that)."""
+    if params.get("OptOutType") or followup_sms.is_stop(params.get("Body", ""), ""):
+        return None
+    found = checks.reply(session, params.get("From", ""), params.get("Body", ""), clock())
+    if found is None:
+        return None
+    check, answer = found
+    if answer is None:
+        return f"{policy.text(check.language, 'reask')} {policy.text(check.language, 'q_resolved_now')}"
+    return policy.text(check.language, "resolved_thanks")
+
+
 def _reply(params: dict, sid: str) -> tuple[str, str]:
     """The reply's effects and Messaging TwiML, once per ``MessageSid``: (STORED or DUPLICATE, TwiML)."""
     fs = current_app.config["FOLLOWUPS"]
@@ -62,9 +77,9 @@ def _reply(params: dict, sid: str) -> tuple[str, str]:
             stored = _stored(s, sid)
             if stored is not None:
                 return DUPLICATE, stored
-            text = followups.sms_reply(s, fs.policy, fs.survey, number=params.get("From", ""),
-                                       body=params.get("Body", ""), opt_out_type=params.get("OptOutType", ""),
-                                       now=clock())
+            text = _check_reply(s, fs.policy, params) or followups.sms_reply(
+                s, fs.policy, fs.survey, number=params.get("From", ""), body=params.get("Body", ""),
+                opt_out_type=params.get("OptOutType", ""), now=clock())
             body = messaging_twiml(text).get_data(as_text=True)
             s.add(WebhookEvent(call_sid=sid, step=STEP, endpoint=request.path, params=params, twiml=body))
         return STORED, body

@@ -11,7 +11,7 @@ from accounts.users import find_user
 from aftercall.callbacks import sweep
 from aftercall.cli.common import cli_user, db, refusals
 from callbacks.errors import CallbackError
-from callbacks.tasks import change_state, reassign, set_team_supervisor
+from callbacks.tasks import change_state, reassign, set_team_supervisor, set_user_team
 from store.callbacks import TASK_STATES, CallbackTask
 
 callbacks_cli = AppGroup("callbacks", help="Call-back tasks for callers the survey says were let down.")
@@ -39,6 +39,17 @@ def callbacks_supervisor(team, email):
         with db().session() as s:
             set_team_supervisor(s, team, _user_id(s, email), actor=cli_user())
     click.echo(f"team {team.strip()}: {email}")
+
+
+@callbacks_cli.command("team")
+@click.argument("email")
+@click.argument("team")
+def callbacks_team(email, team):
+    """Make the supervisor EMAIL one of TEAM's (\"\" for none): the team's tasks go round its supervisors."""
+    with refusals(CallbackError):
+        with db().session() as s:
+            set_user_team(s, _user_id(s, email), team, actor=cli_user())
+    click.echo(f"{email}: team {team.strip() or '-'}")
 
 
 @callbacks_cli.command("list")

@@ -11,11 +11,12 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from accounts.tokens import create_token
-from callbacks.tasks import open_tasks
+from aftercall.callbacks import sweep
 from emulator.agents import HttpConsole
 from emulator.runner import run
 from emulator.scenario import load_scenario
 from emulator.transport import Target
+from store.callbacks import CallbackTask
 from store.calls import Call
 from store.recordings import Recording
 from survey.definition import words_setting
@@ -86,9 +87,12 @@ def demo_command(scenario_path, if_empty, truth_path, no_followups):
         asked = sum(n for k, n in decisions.items() if not k.startswith("skipped"))
         click.echo(f"follow-ups: {asked} sent of {sum(decisions.values())} legs decided; "
                    + ", ".join(f"{k} {n}" for k, n in sorted(decisions.items())))
-    with db.session() as s:   # the demo's calls are on simulated days: look back over all of them
-        opened = open_tasks(s, current_app.config["MENU"].hours, lookback_days=DEMO_LOOKBACK_DAYS)
-    click.echo(f"call-back tasks: {len(opened)} opened (see /callbacks, scope All)")
+    # The worker's sweep (ranked, capped per team and day), over all the demo's simulated days.
+    opened = sweep(dataclasses.replace(settings, callback_lookback_days=DEMO_LOOKBACK_DAYS), db)
+    with db.session() as s:
+        followed = s.scalar(select(func.count()).select_from(CallbackTask).where(CallbackTask.state == "followed-up"))
+    click.echo(f"call-back tasks: {opened} opened, {followed} of them a polite follow-up instead (the teams' "
+               f"daily capacity); see /callbacks")
     from aftercall.callback_sim import play_callbacks
     truth = play_callbacks(current_app._get_current_object(), db, scenario, DEMO_SUPERVISOR,
                            base_url=settings.public_base_url or "http://localhost")

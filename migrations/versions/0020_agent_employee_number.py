@@ -1,13 +1,13 @@
 """an agent's employee number (agents.employee_number), for payroll to match its pay rows
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0019
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0020'
-down_revision = '0014'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -56,9 +56,9 @@ def test_supervisor_works_the_list_in_english_and_russian(server, page, auth):
     shot(page, "callbacks-en")
 
     row = page.locator(f"#task-{mine}")
-    row.locator("form.task-state select[name=state]").select_option("called")
-    row.locator("form.task-state input[name=note]").fill("left a message")
-    row.locator("form.task-state button").click()
+    row.locator("form.task-row select[name=state]").select_option("called")
+    row.locator("form.task-row input[name=note]").fill("left a message")
+    row.locator("form.task-row button.save").click()
     page.wait_for_load_state()
     assert f"Task {mine}: called." in page.locator(".flash").inner_text()
     assert "left a message" in page.locator(f"#task-{mine}").inner_text()
@@ -72,8 +72,8 @@ def test_supervisor_works_the_list_in_english_and_russian(server, page, auth):
     assert page.locator("h1").inner_text() == "Задачи перезвона"
     assert " из " in page.locator("#pager").inner_text() and "задач" in page.locator("#pager").inner_text()
     assert "звонили" in page.locator(f"#task-{mine}").inner_text()
-    page.locator(f"#task-{mine} form.task-state select[name=state]").select_option("resolved")
-    page.locator(f"#task-{mine} form.task-state button").click()
+    page.locator(f"#task-{mine} form.task-row select[name=state]").select_option("resolved")
+    page.locator(f"#task-{mine} form.task-row button.save").click()
     page.wait_for_load_state()
     assert f"Задача {mine}: решена." in page.locator(".flash").inner_text()
     shot(page, "callbacks-ru")

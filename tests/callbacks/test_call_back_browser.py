@@ -4,6 +4,7 @@ emulator's Twilio stand-in, the emulated supervisor and caller answer (or not) o
 the worklist row shows how the call ended."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import threading
@@ -37,7 +38,7 @@ def server(tmp_path_factory, sqlite_template):
     shutil.copy(sqlite_template, path)
     db = Database(f"sqlite:///{path}")
     seed(db)
-    app = create_app(make_settings(db, TWILIO_FROM_NUMBER=FROM), db=db)
+    app = create_app(make_settings(db, TWILIO_FROM_NUMBER=FROM, TWILIO_ACCOUNT_SID=ACCOUNT), db=db)
     with db.session() as s:
         sup = s.scalar(select(User).where(User.email == USERS["supervisor"]))
         set_team_supervisor(s, "north", sup.id, actor="test")
@@ -47,6 +48,7 @@ def server(tmp_path_factory, sqlite_template):
     rest = FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=3)
     rest.start()
     url = f"http://127.0.0.1:{httpd.server_port}"
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], public_base_url=url)   # Twilio is configured
     yield {"url": url, "db": db, "rest": rest, "target": Target.http(url)}
     rest.stop()
     httpd.shutdown()
@@ -99,7 +101,7 @@ def test_call_back_from_the_worklist_in_english_and_russian(server, page, auth):
     row = page.locator(f"#task-{first}")
     assert "talked" in row.locator(f"#attempt-{attempt_id}").inner_text()
     assert "talked 65 s" in row.inner_text()
-    assert row.locator("td").nth(2).inner_text() == "called"
+    assert row.locator("td").nth(3).inner_text() == "called"
     shot(page, "call-back-en")
 
     page.click("button[name=lang][value=ru]")
@@ -113,7 +115,7 @@ def test_call_back_from_the_worklist_in_english_and_russian(server, page, auth):
     page.reload()
     row = page.locator(f"#task-{second}")
     assert "не дозвонились (занято)" in row.locator(f"#attempt-{attempt_id}").inner_text()
-    assert row.locator("td").nth(2).inner_text() == "не дозвонились"
+    assert row.locator("td").nth(3).inner_text() == "не дозвонились"
     assert row.locator("button.call-back").inner_text() == "Перезвонить"
     shot(page, "call-back-ru")
     with db.session() as s:

@@ -25,7 +25,7 @@ CALLERS = 16
 def test_task_states_match_the_emulated_truth(capp, database, team, tw, rest, dialer):  # noqa: F811
     for n in range(CALLERS):
         surveyed(tw, f"CA-c2c-{n}", "212", caller=f"+1555200{n:04d}")
-    sweep(make_settings(database), database, now=SWEEP_AT)
+    sweep(make_settings(database, CALLBACK_TEAM_CAPACITY="0"), database, now=SWEEP_AT)   # every caller gets a task
     with database.session() as s:
         s.get(User, team["sup"]).ring_to = "client:sup_north"     # a Twilio Client softphone
         tasks = {t.id: t.caller_number for t in s.scalars(select(CallbackTask))}
