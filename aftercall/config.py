@@ -62,6 +62,9 @@ class Settings:
     callback_webhook_secret: str = ""
     recording_retention_days: int = 30
     recording_sweep_seconds: int = 3600
+    dispute_window_days: int = 7
+    agent_sees_own_words: bool = False
+    invitation_hours: int = 72
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -96,6 +99,9 @@ class Settings:
             callback_webhook_secret=env.get("CALLBACK_WEBHOOK_SECRET", ""),
             recording_retention_days=_int(env, "RECORDING_RETENTION_DAYS", 30),
             recording_sweep_seconds=_int(env, "RECORDING_SWEEP_SECONDS", 3600),
+            dispute_window_days=_int(env, "DISPUTE_WINDOW_DAYS", 7),
+            agent_sees_own_words=_bool(env.get("AGENT_SEES_OWN_WORDS")),
+            invitation_hours=_int(env, "INVITATION_HOURS", 72),
         )
 
 

@@ -18,7 +18,7 @@ from store.payroll import ExportFile, ScorecardCache
 from webhooks.security import api_error, require_token
 
 bp = Blueprint("payroll_api", __name__, url_prefix="/api/payroll")
-CONFLICTS = ("already_locked", "not_ended")
+CONFLICTS = ("already_locked", "not_ended", "open_disputes")
 """Refusals about the period's state (409); anything else wrong with a request is a 400."""
 
 
@@ -72,13 +72,17 @@ def bonus(key):
 @bp.post("/periods/<key>/lock")
 @require_token("hr")
 def lock(key):
-    """Body (optional): ``{"reason": "..."}``, audit-logged with the lock like the dashboard's."""
+    """Body (optional): ``{"reason": "...", "lock_anyway": true}``, audit-logged with the lock like
+    the dashboard's; a period with open disputes needs ``lock_anyway`` and a reason (else 409)."""
     body = request.get_json(silent=True)
     reason = body.get("reason") if isinstance(body, dict) else None
+    anyway = body.get("lock_anyway", False) if isinstance(body, dict) else False
     if reason is not None and not isinstance(reason, str):
         return api_error(400, "reason must be a string")
+    if not isinstance(anyway, bool):
+        return api_error(400, "lock_anyway must be true or false")
     with _db().session() as s:
-        return _started(actions.start_lock(s, key, _actor(), reason=reason))
+        return _started(actions.start_lock(s, key, _actor(), reason=reason, lock_anyway=anyway))
 
 
 @bp.post("/periods/<key>/recompute")

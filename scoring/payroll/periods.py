@@ -25,6 +25,7 @@ from scoring.scorecards.tally import live_tally
 from store.accounts import audit
 from store.base import upsert_ignore, utcnow
 from store.calls import Call, SurveyAnswer
+from store.disputes import open_counts
 from store.flags import Flag
 from store.payroll import PayPeriod
 
@@ -35,7 +36,7 @@ COLUMNS = (
     "csat_raw", "csat", "csat_low", "csat_high", "mean_rating",
     "fcr_raw", "fcr", "fcr_low", "fcr_high",
     "confirmed_flags", "flag_penalty", "composite", "tier", "multiplier", "insufficient", "rank",
-    "previous_tier", "previous_multiplier", "multiplier_delta",
+    "previous_tier", "previous_multiplier", "multiplier_delta", "disputes_open",
 )
 """The pay-row contract shared by CSV, XLSX and JSON exports (documented in docs/hr.md, "Columns (the contract)")."""
 
@@ -157,8 +158,9 @@ def _num(value, digits: int = 4):
     return round(float(value), digits)
 
 
-def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig) -> dict:
-    """One agent's pay row. No caller data: counts and rates only."""
+def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig, disputes_open: int = 0) -> dict:
+    """One agent's pay row. No caller data: counts and rates only. ``disputes_open``: the
+    agent's disputes of this period's flags no supervisor has answered yet."""
     flags = sum(v for k, v in card.confirmed_flags.items() if k in cfg.penalised_flags)
     row = {
         "period": period_key, "row_type": "score", "source_period": period_key,
@@ -169,6 +171,7 @@ def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig) -> dict:
         "flag_penalty": _num(card.composite.penalty), "composite": _num(card.composite.score),
         "tier": card.tier, "multiplier": card.multiplier, "insufficient": card.insufficient, "rank": card.rank,
         "previous_tier": None, "previous_multiplier": None, "multiplier_delta": None,
+        "disputes_open": disputes_open,
     }
     for name in ("adequacy", "csat", "fcr"):
         est = getattr(card, name)
@@ -184,7 +187,8 @@ def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig, *, check
     if check_rollup:
         check_against_rows(session, period.starts_at, period.ends_at, cfg, tally)
     cards = scorecards_from(session, tally, period.starts_at, period.ends_at, cfg)
-    return [card_row(c, period.key, cfg) for c in cards]
+    disputed = open_counts(session, period.starts_at, period.ends_at)
+    return [card_row(c, period.key, cfg, disputed.get(c.agent_id, 0)) for c in cards]
 
 
 def _changed_since(session: Session, period: PayPeriod) -> bool:
@@ -259,6 +263,7 @@ class LockPreview:
     handled: int
     adjustments: int
     checksum: str
+    disputes_open: int = 0
 
 
 def lock_preview(session: Session, key: str, *, now: datetime | None = None,
@@ -271,7 +276,8 @@ def lock_preview(session: Session, key: str, *, now: datetime | None = None,
     rows = score_rows(session, period, cfg)
     adjustments, _ = pending_adjustments(session, period, cfg)
     return LockPreview(key, len(rows), sum(r["handled"] for r in rows), len(adjustments),
-                       checksum({"rows": rows, "adjustments": adjustments}))
+                       checksum({"rows": rows, "adjustments": adjustments}),
+                       sum(open_counts(session, period.starts_at, period.ends_at).values()))
 
 
 def check_lockable(period: PayPeriod | KnownPeriod, now: datetime) -> None:
@@ -304,6 +310,7 @@ def lock_period(session: Session, key: str, actor: str, *, reason: str | None = 
         source.settled, source.settled_at = source_rows, now
     audit(session, actor, "period.lock", key, at=now, checksum=period.checksum, rows=len(rows),
           adjustments=len(adjustments), adjusted_periods=sorted(current),
+          disputes_open=sum(r["disputes_open"] for r in rows),
           **({"reason": reason} if reason is not None else {}))
     session.flush()
     return period
