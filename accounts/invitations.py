@@ -40,11 +40,12 @@ def pending(session: Session, plain: str) -> tuple[Invitation, User] | None:
 
 
 def accept(session: Session, plain: str, password: str, *, address: str = "") -> User | None:
-    """Set the password through the link and spend it. An unusable link gives None, logged
-    (in this transaction: the caller commits it); a too-short password raises ``AccountError``."""
+    """Set the password through the link and spend it. An unusable link gives None, logged as
+    a failed login (in this transaction: the caller commits it); a too-short password raises
+    ``AccountError``."""
     found = pending(session, plain)
     if found is None:
-        audit(session, "anonymous", "user.invite_refused", "", address=address)
+        audit(session, "anonymous", "user.login_failed", "", address=address, reason="invitation")
         return None
     row, user = found
     _set_password(user, password)      # refused before the link is spent: the user may try again

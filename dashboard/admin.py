@@ -164,7 +164,8 @@ def agents_update(agent_id):
 def _tokens_page(new_token: str | None):
     with db().session() as s:
         rows = list_tokens(s)
-    return render("admin_tokens.html", rows=rows, roles=ROLES, new_token=new_token)
+        agents = list_agents(s)
+    return render("admin_tokens.html", rows=rows, roles=ROLES, new_token=new_token, agents=agents)
 
 
 @bp.get("/tokens")
@@ -176,7 +177,8 @@ def tokens():
 def tokens_create():
     try:
         with db().session() as s:
-            _, plain = create_token(s, request.form.get("name", ""), request.form.get("role", ""), actor=actor())
+            _, plain = create_token(s, request.form.get("name", ""), request.form.get("role", ""), actor=actor(),
+                                    agent_id=request.form.get("agent_id"))
     except AccountError as exc:
         flash(refusal(exc), "error")
         return redirect(url_for("admin.tokens"))
