@@ -57,7 +57,8 @@ def seed(db) -> dict:
             s.add(Agent(id=agent_id, name=agent_id.title(), team=team, skills=["billing", "tech"]))
         s.flush()
         for role, email in USERS.items():
-            create_user(s, email, PASSWORD, "agent" if role in AGENT_USERS else role, actor="seed", name=role.title(),
+            create_user(s, email, PASSWORD, "agent" if role in AGENT_USERS else role, actor="seed",
+                        name=AGENT_USERS[role].title() if role in AGENT_USERS else role.title(),
                         agent_id=AGENT_USERS.get(role))
         n = 0
         for agent_id, _ in AGENTS:

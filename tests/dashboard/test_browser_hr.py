@@ -43,7 +43,8 @@ def _demo_like(db) -> str:
         s.flush()
         for role, email in USERS.items():
             create_user(s, email, PASSWORD, "agent" if role in AGENT_USERS else role, actor="seed",
-                        name=role.title(), agent_id=AGENT_USERS.get(role))
+                        name=AGENT_USERS[role].title() if role in AGENT_USERS else role.title(),
+                        agent_id=AGENT_USERS.get(role))
         at, n = first - timedelta(days=7), 0
         while at < now - timedelta(hours=1):
             for agent_id, _ in AGENTS:
