@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Web + worker on the embedded default (SQLite, in-process jobs): one command, no servers.
-# First start seeds a demo call centre: a week of emulated calls, flags, and three demo users.
+# First start seeds a demo call centre: a week of emulated calls, flags, three demo users and two agent
+# logins (one with a dispute waiting for the supervisor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TWILIO_AUTH_TOKEN="${TWILIO_AUTH_TOKEN:-demo-auth-token}"
@@ -13,9 +14,10 @@ if ! $FLASK users list 2>/dev/null | grep -q "admin@demo.local"; then
   echo "$PASSWORD" | $FLASK users create hr@demo.local --role hr --password-stdin
 fi
 $FLASK demo --if-empty
-$FLASK flags recompute
+$FLASK flags recompute --now
+echo "$PASSWORD" | $FLASK demo-agents --password-stdin
 $FLASK worker &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null' EXIT INT TERM
-echo "Aftercall: http://127.0.0.1:${PORT:-5000}  users admin@ / supervisor@ / hr@demo.local, password: $PASSWORD"
+echo "Aftercall: http://127.0.0.1:${PORT:-5000}  users admin@ / supervisor@ / hr@demo.local, agents farid@ / anna@demo.local, password: $PASSWORD"
 .venv/bin/gunicorn --bind "127.0.0.1:${PORT:-5000}" --workers 2 --threads 4 'aftercall:create_app()'
