@@ -105,8 +105,11 @@ def invite(token):
         except AccountError as exc:
             flash(refusal(exc), "error")
             return render("invite.html", email=email, min_password=MIN_PASSWORD), 400
+        lang = session.get("lang")
         logout_user()
         session.clear()
+        if lang:
+            session["lang"] = lang
         flash(gettext("Your password is set; log in with it."), "ok")
         return redirect(url_for("auth.login"))
     return render("invite.html", email=email, min_password=MIN_PASSWORD)

@@ -19,7 +19,7 @@ from dashboard.call_list import CallFilter
 from dashboard.i18n import refusal
 from dashboard.paging import paged
 from dashboard.supervise import _trend_chart, handle_time_chart
-from dashboard.web import actor, db, or_404, page_range, render
+from dashboard.web import actor, db, or_404, page_range, render, safe_path
 from scoring.disputes import DisputeError, agent_disputes, disputable, open_dispute, window_ends
 from scoring.outcomes.rules import load_rules
 from scoring.scorecards.drilldown import agent_trend
@@ -99,4 +99,5 @@ def dispute(flag_id):
         flash(refusal(exc), "error")
     else:
         flash(gettext("Your dispute is with the supervisors; their answer will appear here."), "ok")
-    return redirect(url_for("me.card") + "#my-disputes")
+    back = safe_path(request.form.get("back"))   # the card as it was shown (its period)
+    return redirect(back if back and back.startswith("/me") else url_for("me.card"))

@@ -306,7 +306,8 @@ def routes(seeded: dict) -> list[Route]:
               path={"flag_id": ids(seeded["own_flags"], ("0", "999999", "9" * 30, *seeded["others_flags"]))},
               form={"reason": Field(short_text.filter(str.strip),
                                     st.one_of(st.sampled_from(["", "   "]), st.text(no_nul, min_size=2001, max_size=2400)
-                                              .filter(lambda v: len(v.strip()) > 2000)), required=True)}),
+                                              .filter(lambda v: len(v.strip()) > 2000)), required=True),
+                    "back": free_text}),
         Route("POST", "/flags/disputes/<id:dispute_id>/decide", "supervisor", "hr",
               path={"dispute_id": ids(seeded["disputes"])},
               form={"decision": choice(["accept", "reject"], required=True),
