@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from accounts.tokens import create_token
@@ -110,6 +111,7 @@ DEMO_AGENT_USERS = {"farid@demo.local": "farid", "anna@demo.local": "anna"}
 
 
 @click.command("demo-agents")
+@with_appcontext
 @click.option("--password-stdin", is_flag=True, help="Read the agents' password from the first line of stdin.")
 def demo_agents_command(password_stdin):
     """The demo's agent logins, and one dispute waiting for the supervisor: Farid disputes his
