@@ -263,7 +263,6 @@ class LockPreview:
     handled: int
     adjustments: int
     checksum: str
-    disputes_open: int = 0
 
 
 def lock_preview(session: Session, key: str, *, now: datetime | None = None,
@@ -276,8 +275,7 @@ def lock_preview(session: Session, key: str, *, now: datetime | None = None,
     rows = score_rows(session, period, cfg)
     adjustments, _ = pending_adjustments(session, period, cfg)
     return LockPreview(key, len(rows), sum(r["handled"] for r in rows), len(adjustments),
-                       checksum({"rows": rows, "adjustments": adjustments}),
-                       sum(open_counts(session, period.starts_at, period.ends_at).values()))
+                       checksum({"rows": rows, "adjustments": adjustments}))
 
 
 def check_lockable(period: PayPeriod | KnownPeriod, now: datetime) -> None:
