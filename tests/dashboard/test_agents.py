@@ -6,7 +6,6 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from accounts.invitations import invite

@@ -27,7 +27,8 @@ def test_invite_link_dispute_and_decision_from_the_cli(app, seeded, database):
         s.get(Flag, flag).created_at = utcnow()
     other = runner.invoke(args=["disputes", "open", str(flag), "--agent", "dan", "--reason", "not mine"])
     assert other.exit_code == 1
-    opened = runner.invoke(args=["disputes", "open", str(flag), "--agent", "cat", "--reason", "My queue is short calls."])
+    opened = runner.invoke(args=["disputes", "open", str(flag), "--agent", "cat",
+                                 "--reason", "My queue is short calls."])
     assert opened.exit_code == 0, opened.output
     dispute = json.loads(opened.output)["id"]
     listed = runner.invoke(args=["disputes", "list"])
