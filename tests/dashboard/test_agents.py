@@ -223,3 +223,27 @@ def test_hr_lock_lists_open_disputes_and_needs_lock_anyway(browser, seeded, data
         _, rows = period_rows(s, PERIOD)
     assert next(r for r in rows if r["agent_id"] == "dan")["disputes_open"] == 1
     assert json.loads(json.dumps(rows))[0]["disputes_open"] is not None
+
+
+def test_callers_words_only_with_the_setting_and_only_on_own_calls(app, browser, seeded, database):
+    from dataclasses import replace
+    from store.recordings import Recording
+    ann_sid = "CA" + f"{2:032d}"
+    with database.session() as s:
+        s.add(Recording(recording_sid="RE" + "1" * 32, call_sid=seeded["cut_sid"],
+                        leg_id=seeded["legs"][seeded["cut_sid"]], transcription_text="You never listened to me."))
+        s.add(Recording(recording_sid="RE" + "2" * 32, call_sid=ann_sid, leg_id=seeded["legs"][ann_sid],
+                        transcription_text="Ann was lovely."))
+    browser.login("agent")
+    assert "You never listened to me." not in browser.get(f"/me?period={PERIOD}").get_data(as_text=True)
+    app.config["SETTINGS"] = replace(app.config["SETTINGS"], agent_sees_own_words=True)
+    page = browser.get(f"/me?period={PERIOD}").get_data(as_text=True)
+    assert "You never listened to me." in page and "Ann was lovely." not in page
+
+
+def test_an_agents_failed_logins_are_throttled_like_anyones(app, seeded):
+    client = Browser(app.test_client())
+    client.get("/login")
+    for _ in range(5):
+        assert client.post("/login", {"email": USERS["agent"], "password": "wrong password"}).status_code == 401
+    assert client.post("/login", {"email": USERS["agent"], "password": PASSWORD}).status_code == 429
