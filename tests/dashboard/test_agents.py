@@ -40,7 +40,9 @@ def test_agent_lands_on_their_card_which_shows_only_them(browser, seeded, databa
     assert not FULL_NUMBER.search(page)                   # callers' numbers masked
     assert "••••" in page
     for other in ("/agents/ann", "/agents/dan", "/calls", "/flags", f"/calls/{seeded['cut_sid']}", "/at-risk",
-                  "/callbacks", "/hr/periods", "/admin/users", "/scorecards.csv", "/calls.csv"):
+                  "/callbacks", "/hr/periods", "/admin/users", "/scorecards.csv", "/calls.csv",
+                  f"/flags/{seeded['flags']['early-hangup']}", f"/flags/{seeded['flags']['cap-cliff']}",
+                  "/agents/ann/calls/handled", "/agents/dan/calls/adequacy", "/flags.csv", "/profile"):
         assert browser.get(other).status_code == 403, other
 
 
