@@ -10,6 +10,9 @@ ENGLISH = {
     "user_name_long": "A name can have at most {n} characters.",
     "password_short": "The password must have at least {n} characters.",
     "token_name": "A token needs a name of 1 to {n} characters.",
+    "agent_required": "An agent user needs the agent they are; other roles have none.",
+    "no_agent": "There is no agent “{value}”.",
+    "agent_taken": "Agent {value} already has a user ({email}).",
     "bad_ring_to": "“{value}” is neither a phone number in E.164 form (+15551234567) nor client:<identity>.",
 }
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from accounts.errors import AccountError, shown
 from store.accounts import ROLES, audit
+from store.agents import Agent
 from store.base import utcnow
 from store.users import LOCALES, MIN_PASSWORD, User, new_nonce
 
@@ -38,8 +39,25 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(session: Session, email: str, password: str, role: str, *, actor: str,
-                name: str = "", locale: str = "en") -> User:
+def _check_agent(session: Session, user: User | None, role: str, agent_id: str | None) -> str | None:
+    """An ``agent`` user is linked to exactly one agent, nobody else's; other roles to none."""
+    agent_id = (agent_id or "").strip() or None
+    if (role == "agent") != (agent_id is not None):
+        raise AccountError("agent_required")
+    if agent_id is None:
+        return None
+    if session.get(Agent, agent_id) is None:
+        raise AccountError("no_agent", value=shown(agent_id))
+    other = session.scalar(select(User).where(User.agent_id == agent_id))
+    if other is not None and other is not user:
+        raise AccountError("agent_taken", value=agent_id, email=other.email)
+    return agent_id
+
+
+def create_user(session: Session, email: str, password: str | None, role: str, *, actor: str,
+                name: str = "", locale: str = "en", agent_id: str | None = None) -> User:
+    """A new user; without a password (``None``) nobody can log in as them until an
+    invitation (``accounts.invitations``) sets one."""
     email = email.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
         raise AccountError("bad_email", value=shown(email))
@@ -49,11 +67,13 @@ def create_user(session: Session, email: str, password: str, role: str, *, actor
         raise AccountError("user_name_long", n=NAME_MAX)
     if find_user(session, email) is not None:
         raise AccountError("user_exists", value=email)
-    user = User(email=email, name=name.strip(), role=role, locale=locale, password_hash="")
-    _set_password(user, password)
+    agent_id = _check_agent(session, None, role, agent_id)
+    user = User(email=email, name=name.strip(), role=role, locale=locale, password_hash="", agent_id=agent_id)
+    if password is not None:
+        _set_password(user, password)
     session.add(user)
     session.flush()
-    audit(session, actor, "user.create", email, role=role)
+    audit(session, actor, "user.create", email, role=role, **({"agent_id": agent_id} if agent_id else {}))
     return user
 
 
@@ -67,7 +87,7 @@ def check_ring_to(value: str) -> str:
 
 def update_user(session: Session, user: User, *, actor: str, role: str | None = None,
                 active: bool | None = None, locale: str | None = None, password: str | None = None,
-                ring_to: str | None = None) -> User:
+                ring_to: str | None = None, agent_id: str | None = None) -> User:
     """Change a user; deactivating, a role change or a new password ends their open sessions.
     The profile page (a user's own ``ring_to`` and language) and /admin/users both come here."""
     changes: dict = {}
@@ -76,6 +96,10 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
     if role is not None and role != user.role:
         check_role(role)
         changes["role"], user.role = role, role
+    if role is not None or agent_id is not None:
+        linked = _check_agent(session, user, user.role, agent_id if agent_id is not None else user.agent_id)
+        if linked != user.agent_id:
+            changes["agent_id"], user.agent_id = linked, linked
     if active is not None and active != user.active:
         changes["active"], user.active = active, active
     if locale is not None and locale != user.locale:
@@ -84,7 +108,7 @@ def update_user(session: Session, user: User, *, actor: str, role: str | None = 
     if password:
         _set_password(user, password)
         changes["password"] = "changed"
-    if {"role", "active"} & changes.keys():
+    if {"role", "active", "agent_id"} & changes.keys():
         user.session_nonce = new_nonce()
     if changes:
         audit(session, actor, "user.update", user.email, **changes)

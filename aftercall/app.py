@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.register_blueprint(agents_api)
     from webhooks.payroll_api import bp as payroll_api
     app.register_blueprint(payroll_api)
+    from webhooks.me_api import bp as me_api
+    app.register_blueprint(me_api)
     from webhooks.openapi import bp as openapi
     app.register_blueprint(openapi)
     from webhooks.calls_api import bp as calls_api

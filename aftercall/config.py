@@ -87,6 +87,9 @@ class Settings:
     max_request_bytes: int = 1024 * 1024
     """Twilio's documented ceiling for a webhook payload is 1 MB (its error 17564); ours are
     a few kB, the JSON API's smaller still, and the dashboard takes no uploads."""
+    dispute_window_days: int = 7
+    agent_sees_own_words: bool = False
+    invitation_hours: int = 72
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -130,6 +133,9 @@ class Settings:
             messages_per_second=_rate(env, "TWILIO_MESSAGES_PER_SECOND", 1.0),
             pace_max_wait_seconds=_rate(env, "TWILIO_PACE_MAX_WAIT_SECONDS", 10.0),
             max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
+            dispute_window_days=_int(env, "DISPUTE_WINDOW_DAYS", 7),
+            agent_sees_own_words=_bool(env.get("AGENT_SEES_OWN_WORDS")),
+            invitation_hours=_int(env, "INVITATION_HOURS", 72),
         )
 
 

@@ -1,4 +1,4 @@
-"""The supervisor, HR and admin dashboard: server-rendered pages behind a login.
+"""The supervisor, HR, admin and agent dashboard: server-rendered pages behind a login.
 
 ``init_app`` adds login (Flask-Login), CSRF protection for every form (Flask-WTF), expiring
 sessions and the blueprints. Twilio webhooks (``/voice/``) and token APIs (``/api/``) keep
@@ -86,8 +86,8 @@ def init_app(app: Flask) -> None:
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not request.path.startswith(EXEMPT_PREFIXES):
             csrf.protect()
 
-    from dashboard import admin, auth_views, calls, callbacks, customers, flags, hr, profile, supervise
-    for module in (auth_views, supervise, calls, flags, callbacks, customers, profile, hr, admin):
+    from dashboard import admin, auth_views, calls, callbacks, customers, flags, hr, me, profile, supervise
+    for module in (auth_views, supervise, calls, flags, callbacks, customers, profile, hr, admin, me):
         app.register_blueprint(module.bp)
 
     from dashboard import hardening

@@ -6,6 +6,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from accounts.errors import AccountError
+from accounts.invitations import invite
 from accounts.tokens import create_token, list_tokens, revoke_token
 from accounts.users import create_user, update_user
 from callbacks.errors import CallbackError
@@ -52,20 +53,51 @@ def _form_bool(name: str) -> bool | None:
     return None if value is None else value == "1"
 
 
-@bp.get("/users")
-def users():
+def _users_page(invited: str | None = None, link: str | None = None):
     with db().session() as s:
         rows = list(s.scalars(select(User).order_by(User.email)))
         teams = sorted({t for t in s.scalars(select(Agent.team)) if t})
-    return render("admin_users.html", rows=rows, roles=ROLES, locales=LOCALES, teams=teams)
+        agents = list_agents(s)
+    return render("admin_users.html", rows=rows, roles=ROLES, locales=LOCALES, teams=teams, agents=agents,
+                  invited=invited, invite_link=link, invite_hours=current_app.config["SETTINGS"].invitation_hours)
+
+
+@bp.get("/users")
+def users():
+    return _users_page()
+
+
+def _invite(s, user: User) -> str:
+    """A one-time link for ``user`` (``accounts.invitations``), as an absolute URL to send them."""
+    plain = invite(s, user, actor=actor(), hours=current_app.config["SETTINGS"].invitation_hours)
+    return url_for("auth.invite", token=plain, _external=True)
 
 
 @bp.post("/users")
 def users_create():
+    """A user with the password typed, or, with none, an invitation link shown once on the page."""
     f = request.form
-    return _saved("admin.users", lambda s: create_user(
-        s, f.get("email", ""), f.get("password", ""), f.get("role", ""), actor=actor(),
-        name=f.get("name", ""), locale=f.get("locale", "en")))
+    password = f.get("password", "")
+    try:
+        with db().session() as s:
+            user = create_user(s, f.get("email", ""), password or None, f.get("role", ""), actor=actor(),
+                               name=f.get("name", ""), locale=f.get("locale", "en"), agent_id=f.get("agent_id"))
+            link = None if password else _invite(s, user)
+            email = user.email
+    except AccountError as exc:
+        flash(refusal(exc), "error")
+        return redirect(url_for("admin.users"))
+    flash(gettext("Saved."), "ok")
+    return _users_page(email, link) if link else redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<id:user_id>/invite")
+def users_invite(user_id):
+    """A fresh one-time link (earlier ones stop working), shown once: never stored, never in a redirect."""
+    with db().session() as s:
+        user = or_404(s.get(User, user_id))
+        link, email = _invite(s, user), user.email
+    return _users_page(email, link)
 
 
 @bp.post("/users/<id:user_id>")
@@ -75,7 +107,7 @@ def users_update(user_id):
     def change(s):
         user = update_user(s, or_404(s.get(User, user_id)), actor=actor(), role=f.get("role") or None,
                            active=_form_bool("active"), locale=f.get("locale") or None,
-                           password=f.get("password") or None, ring_to=f.get("ring_to"))
+                           password=f.get("password") or None, ring_to=f.get("ring_to"), agent_id=f.get("agent_id"))
         team = f.get("team")
         if team is not None and team.strip() != user.team:   # the supervisor's team: call-backs go round it
             s.flush()
@@ -146,7 +178,8 @@ def agents_update(agent_id):
 def _tokens_page(new_token: str | None):
     with db().session() as s:
         rows = list_tokens(s)
-    return render("admin_tokens.html", rows=rows, roles=ROLES, new_token=new_token)
+        agents = list_agents(s)
+    return render("admin_tokens.html", rows=rows, roles=ROLES, new_token=new_token, agents=agents)
 
 
 @bp.get("/tokens")
@@ -158,7 +191,8 @@ def tokens():
 def tokens_create():
     try:
         with db().session() as s:
-            _, plain = create_token(s, request.form.get("name", ""), request.form.get("role", ""), actor=actor())
+            _, plain = create_token(s, request.form.get("name", ""), request.form.get("role", ""), actor=actor(),
+                                    agent_id=request.form.get("agent_id"))
     except AccountError as exc:
         flash(refusal(exc), "error")
         return redirect(url_for("admin.tokens"))

@@ -3,7 +3,7 @@
 Roles map to areas: supervisors see scorecards, calls and flags; HR sees scorecards,
 periods, exports and the audit log; admins manage users, agents, tokens and may do
 everything (they can grant themselves any role anyway, so pretending otherwise would
-be theatre). Each dashboard blueprint declares its area once, in a ``before_request``,
+be theatre) except be an agent; an agent sees their own card ("me") and nothing else. Each dashboard blueprint declares its area once, in a ``before_request``,
 so no view can forget the check.
 """
 from __future__ import annotations
@@ -25,7 +25,10 @@ AREAS = {
     "profile": ("supervisor", "hr"),
     "periods": ("hr",),
     "admin": (),
+    "me": ("agent",),
 }
+PERSONAL = ("me",)
+"""Areas about the logged-in user's own agent: even an admin is not an agent."""
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -42,6 +45,7 @@ class SessionUser(UserMixin):
     role: str
     locale: str
     nonce: str
+    agent_id: str | None = None
 
     def get_id(self) -> str:
         # The nonce makes a role change, deactivation or password change end open sessions.
@@ -49,7 +53,8 @@ class SessionUser(UserMixin):
 
     @classmethod
     def of(cls, user: User) -> "SessionUser":
-        return cls(user.id, user.email, user.name, user.role, user.locale, user.session_nonce)
+        return cls(user.id, user.email, user.name, user.role, user.locale, user.session_nonce,
+                   user.agent_id if user.role == "agent" else None)
 
 
 @login_manager.user_loader
@@ -72,7 +77,11 @@ def _unauthorized():
 
 def can(area: str, user=None) -> bool:
     user = user or current_user
-    return bool(user and user.is_authenticated and (user.role == "admin" or user.role in AREAS[area]))
+    if not (user and user.is_authenticated):
+        return False
+    if area in PERSONAL:
+        return user.role in AREAS[area] and bool(getattr(user, "agent_id", None))
+    return user.role == "admin" or user.role in AREAS[area]
 
 
 def guard(area: str):

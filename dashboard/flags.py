@@ -1,5 +1,7 @@
 """The review queue: agent-level findings (agent × kind × month), a page at a time, each with
-its evidence and the calls behind it; one or many confirmed or dismissed with one comment.
+its evidence and the calls behind it; one or many confirmed or dismissed with one comment;
+above them, the agents' open disputes, each beside its evidence, to accept or reject
+(``scoring.disputes``).
 
 What is listed is ``scoring.review_queue.list_findings``'s (``flask flags list`` reads the
 same); every decision (state change and audit entry) is ``scoring.review.review_flag``'s.
@@ -21,12 +23,14 @@ from dashboard.i18n import N_, label, refusal, shown
 from dashboard.reasons import confirm_cost_text, flag_reason
 from dashboard.supervise import handle_time_chart
 from dashboard.web import actor, choice_arg, db, or_404, render, safe_path
+from scoring.disputes import DisputeError, decide_dispute, open_disputes
 from scoring.outcomes.flags import AGENT_KINDS
 from scoring.outcomes.queue import QueueFilter, finding_periods, list_findings, period_range
 from scoring.outcomes.review import ReviewError, check_review, review_flag, review_flags
 from scoring.outcomes.rules import load_rules
 from scoring.payroll.confirm_cost import confirm_cost
 from store.agents import Agent
+from store.disputes import Dispute
 from store.flags import STATES, Flag
 from store.payroll import PayPeriod
 
@@ -97,16 +101,32 @@ def index():
         samples = {f.id: (f.evidence or {}).get("leg_ids", [])[:SAMPLE] for f in page.items}
         legs = queries.legs_by_id(s, [i for ids in samples.values() for i in ids])
         costs = _costs(s, [f.id for f in page.items if f.state != "confirmed"])
+        disputes = [(d, s.get(Flag, d.flag_id)) for d in open_disputes(s)]
     args = {k: v for k, v in ctx["chosen"].items() if v}
     return render("flags.html", page=page, page_no=page_no, pages=max(1, math.ceil(page.total / PAGE_SIZE)),
                   samples={fid: [legs[i] for i in ids if i in legs] for fid, ids in samples.items()},
-                  counts=counts, args=args, costs=costs, **ctx)
+                  counts=counts, args=args, costs=costs, disputes=disputes, **ctx)
 
 
 def _costs(s, flag_ids: list[int]) -> dict[int, str]:
     """What confirming each would do to pay, in the reader's language (the scorecards as the
     dashboard reads them: the daily rollup)."""
     return {i: confirm_cost_text(cost) for i in flag_ids if (cost := confirm_cost(s, i, rollup=True)) is not None}
+
+
+@bp.post("/flags/disputes/<id:dispute_id>/decide")
+def decide(dispute_id):
+    """Accept (the flag dismissed, the pay recomputed) or reject an agent's dispute, with a comment."""
+    try:
+        with db().session() as s:
+            or_404(s.get(Dispute, dispute_id))
+            decide_dispute(s, dispute_id, actor=actor(), decision=request.form.get("decision", ""),
+                           comment=request.form.get("comment", ""))
+    except (DisputeError, ReviewError) as exc:
+        flash(refusal(exc), "error")
+    else:
+        flash(gettext("Dispute %(id)s answered; the agent sees your comment.", id=dispute_id), "ok")
+    return redirect(url_for("flags.index") + "#disputes")
 
 
 @bp.get("/flags.csv")

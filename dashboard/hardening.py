@@ -90,6 +90,10 @@ def init_app(app: Flask, exempt_prefixes: tuple[str, ...], env: dict | None = No
                          scope="login-account")(view)
     view = limiter.limit(address, methods=["POST"], deduct_when=_failed, scope="login-address")(view)
     app.view_functions[f"{LOGIN_BLUEPRINT}.login"] = view
+    # An invitation token is a password in a URL: guessing ones is throttled per address too.
+    invite = app.view_functions[f"{LOGIN_BLUEPRINT}.invite"]
+    app.view_functions[f"{LOGIN_BLUEPRINT}.invite"] = limiter.limit(
+        address, deduct_when=lambda r: r.status_code == 404, scope="invite-address")(invite)
 
     @app.errorhandler(429)
     def _too_many(exc):

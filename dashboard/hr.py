@@ -3,7 +3,8 @@
 Locking and exporting are the payroll use cases the JSON API and the CLI share
 (``scoring.payroll.actions``): each starts a job. A lock is irreversible, so it goes through
 a confirmation page that shows what will be frozen and asks why (the reason goes to the audit
-log); it runs in the foreground, so the page says at once whether the period is locked. An
+log) and lists the agents' open disputes of the period, which must be decided first or
+locked over with "lock anyway"; it runs in the foreground, so the page says at once whether the period is locked. An
 export is left to the worker and the page polls it.
 """
 from __future__ import annotations
@@ -19,10 +20,12 @@ from dashboard.paging import paged
 from dashboard.templating import last_day
 from dashboard.web import actor, db, or_404, render
 from scoring.payroll.actions import REASON_MAX, start_export, start_lock
+from scoring.disputes import open_disputes
 from scoring.payroll.jobs import EXPORT_JOBS
 from scoring.payroll.periods import PeriodError, known_period, known_periods, lock_preview
 from store.accounts import AuditLog, audit
 from store.base import utcnow
+from store.flags import Flag
 from store.jobs import Job
 from store.payroll import EXPORT_FORMATS, ExportFile
 from store.users import User
@@ -49,7 +52,7 @@ def _refusal(exc: PeriodError) -> str:
     if exc.key == "not_ended":
         return gettext("Period %(key)s ends %(end)s; it can be locked once it has ended.",
                        key=exc.params["key"], end=last_day(exc.params["ends_at"]))
-    if exc.key in ("already_locked", "bad_format", "reason_required", "reason_long"):
+    if exc.key in ("already_locked", "bad_format", "reason_required", "reason_long", "open_disputes"):
         return refusal(exc)
     return gettext("Period %(key)s was not locked: %(detail)s", key=request.view_args.get("key"), detail=str(exc))
 
@@ -61,10 +64,11 @@ def confirm_lock(key):
         with db().session() as s:
             period = or_404(known_period(s, key))   # only a period the periods page lists
             preview = lock_preview(s, key)
+            disputes = [(d, s.get(Flag, d.flag_id)) for d in open_disputes(s, period.starts_at, period.ends_at)]
     except PeriodError as exc:
         flash(_refusal(exc), "error")
         return redirect(url_for("hr.periods"))
-    return render("lock.html", period=period, preview=preview, reason_max=REASON_MAX)
+    return render("lock.html", period=period, preview=preview, reason_max=REASON_MAX, disputes=disputes)
 
 
 @bp.post("/periods/<key>/lock")
@@ -72,10 +76,11 @@ def lock(key):
     try:
         with db().session() as s:
             or_404(known_period(s, key))   # only a period the periods page lists, never a new one
-            job_id = start_lock(s, key, actor(), reason=request.form.get("reason", "")).id
+            job_id = start_lock(s, key, actor(), reason=request.form.get("reason", ""),
+                                lock_anyway=request.form.get("lock_anyway") == "1").id
     except PeriodError as exc:
         flash(_refusal(exc), "error")
-        if exc.key in ("reason_required", "reason_long"):     # back to the confirmation, to give one
+        if exc.key in ("reason_required", "reason_long", "open_disputes"):     # back to the confirmation
             return redirect(url_for("hr.confirm_lock", key=key))
         return redirect(url_for("hr.periods"))
     state = current_app.extensions["run_job"](job_id)

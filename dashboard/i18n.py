@@ -64,7 +64,10 @@ def _centre_timezone() -> str:
 
 # Stored codes and the words they are shown as. A code missing here is shown as it is stored.
 LABELS: dict[str, dict[str, str]] = {
-    "role": {"supervisor": NP_("role", "supervisor"), "hr": NP_("role", "HR"), "admin": NP_("role", "admin")},
+    "role": {"supervisor": NP_("role", "supervisor"), "hr": NP_("role", "HR"), "admin": NP_("role", "admin"),
+             "agent": NP_("role", "agent")},
+    "dispute_state": {"open": NP_("dispute_state", "waiting for a supervisor"),
+                      "accepted": NP_("dispute_state", "accepted"), "rejected": NP_("dispute_state", "rejected")},
     "flag_state": {"open": NP_("flag_state", "open"), "confirmed": NP_("flag_state", "confirmed"),
                    "dismissed": NP_("flag_state", "dismissed")},
     "flag_kind": {"truncated": NP_("flag_kind", "cut short"), "cap-cut": NP_("flag_kind", "cut at the cap"),
@@ -242,6 +245,18 @@ REFUSALS: dict[str, str] = {
     "bad_transition": N_("A task that is %(old)s cannot become %(new)s; from %(old)s it may become %(choices)s."),
     "note_long": N_("An outcome note can have at most %(n)s characters."),
     "bad_team": N_("A team name needs 1 to %(n)s characters."),
+    "agent_required": N_("An agent user needs the agent they are; other roles have none."),
+    "no_agent": N_("There is no agent “%(value)s”."),
+    "agent_taken": N_("Agent %(value)s already has a user (%(email)s)."),
+    "dispute_reason": N_("Say why you dispute it: a reason of 1 to %(n)s characters."),
+    "dispute_not_yours": N_("There is no finding %(id)s on your calls."),
+    "dispute_window": N_("Findings can be disputed for %(days)s days; this one is older."),
+    "dispute_locked": N_("Pay period %(key)s is locked: its findings can no longer be disputed."),
+    "dispute_exists": N_("This finding is already disputed (dispute %(id)s)."),
+    "no_dispute": N_("There is no dispute %(id)s."),
+    "dispute_decided": N_("Dispute %(id)s has been answered already."),
+    "bad_dispute_decision": N_("Choose accept or reject."),
+    "open_disputes": N_("Period %(key)s has %(n)s open disputes: decide them, or lock anyway with a reason."),
 }
 WORDED = {"bad_state": {"choices": "task_state"},
           "bad_transition": {"old": "task_state", "new": "task_state", "choices": "task_state"}}

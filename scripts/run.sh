@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Web + worker on the embedded default (SQLite, in-process jobs): one command, no servers.
-# First start seeds a demo call centre: a week of emulated calls, flags, and three demo users.
-# The port answers at once: scripts/preparing.py shows how far the preparation got (a few
-# minutes the first time) until gunicorn takes the port over.
+# First start seeds a demo call centre: a week of emulated calls, flags, the demo users and two agent
+# logins (one with a dispute waiting for the supervisor). The port answers at once:
+# scripts/preparing.py shows how far the preparation got (a few minutes the first time) until
+# gunicorn takes the port over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TWILIO_AUTH_TOKEN="${TWILIO_AUTH_TOKEN:-demo-auth-token}"
@@ -38,7 +39,8 @@ fi 2>&1 | tee -a "$LOG"
 step 4/5 "emulating a week of calls"
 $FLASK demo --if-empty 2>&1 | tee -a "$LOG"
 step 5/5 "finding flags"
-$FLASK flags recompute 2>&1 | tee -a "$LOG"
+$FLASK flags recompute --now 2>&1 | tee -a "$LOG"
+echo "$PASSWORD" | $FLASK demo-agents --password-stdin 2>&1 | tee -a "$LOG"
 
 kill $PREPARING 2>/dev/null; wait $PREPARING 2>/dev/null || true
 # "Call back" rings through an emulated Twilio for as long as this runs, unless a real one is set.
@@ -54,5 +56,5 @@ fi
 $FLASK worker &
 WORKER=$!
 trap 'kill $WORKER $EMULATED 2>/dev/null' EXIT INT TERM
-echo "Aftercall: http://127.0.0.1:$PORT  users admin@ / supervisor@ / tech-lead@ / sales-lead@ / hr@demo.local, password: $PASSWORD"
+echo "Aftercall: http://127.0.0.1:$PORT  users admin@ / supervisor@ / tech-lead@ / sales-lead@ / hr@demo.local, agents farid@ / anna@demo.local, password: $PASSWORD"
 .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --threads 4 'aftercall:create_app()'

@@ -4,12 +4,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, UTCDateTime, utcnow
 
-ROLES = ("supervisor", "hr", "admin")
+ROLES = ("supervisor", "hr", "admin", "agent")
 
 
 def hash_token(token: str) -> str:
@@ -25,6 +25,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"))
+    """The one agent an ``agent`` token speaks for (``/api/me/…``); empty for every other role."""
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

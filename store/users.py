@@ -1,4 +1,4 @@
-"""Dashboard users: people who log in (supervisors, HR, admins), as opposed to API tokens.
+"""Dashboard users: people who log in (supervisors, HR, admins, agents), as opposed to API tokens.
 
 ``session_nonce`` is part of the login cookie's identity: changing it (password change,
 deactivation, a role change, logging out) invalidates every session the user has open.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,6 +42,8 @@ class User(Base):
     team: Mapped[str] = mapped_column(String(64), default="", server_default="")
     """The agents' team this user supervises: its call-back tasks are shared round-robin among
     the team's supervisors; empty: none."""
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), unique=True)
+    """The agent an ``agent`` user is: the only agent whose card, calls and findings they see."""
 
     def set_password(self, password: str) -> None:
         if len(password) < MIN_PASSWORD:
@@ -51,3 +53,18 @@ class User(Base):
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class Invitation(Base):
+    """A one-time link that lets a new user set their password: only the token's hash is kept,
+    it expires, and it is spent by its first use."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,7 +19,7 @@ from webhooks.security import api_error, require_token
 
 bp = Blueprint("payroll_api", __name__, url_prefix="/api/payroll")
 MAX_ID = 2**31 - 1   # ids are INTEGER columns: a bigger one names no row (and would overflow the driver)
-CONFLICTS = ("already_locked", "not_ended")
+CONFLICTS = ("already_locked", "not_ended", "open_disputes")
 """Refusals about the period's state (409); anything else wrong with a request is a 400."""
 
 
@@ -82,15 +82,19 @@ def _optional_body() -> dict | None:
 @bp.post("/periods/<key>/lock")
 @require_token("hr")
 def lock(key):
-    """Body (optional): ``{"reason": "..."}``, audit-logged with the lock like the dashboard's."""
+    """Body (optional): ``{"reason": "...", "lock_anyway": true}``, audit-logged with the lock like
+    the dashboard's; a period with open disputes needs ``lock_anyway`` and a reason (else 409)."""
     body = _optional_body()
     if body is None:
         return api_error(400, 'the body must be empty or a JSON object, e.g. {"reason": "month end"}')
     reason = body.get("reason")
+    anyway = body.get("lock_anyway", False)
     if reason is not None and not isinstance(reason, str):
         return api_error(400, "reason must be a string")
+    if not isinstance(anyway, bool):
+        return api_error(400, "lock_anyway must be true or false")
     with _db().session() as s:
-        return _started(actions.start_lock(s, key, _actor(), reason=reason))
+        return _started(actions.start_lock(s, key, _actor(), reason=reason, lock_anyway=anyway))
 
 
 @bp.post("/periods/<key>/recompute")

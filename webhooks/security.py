@@ -89,7 +89,7 @@ def require_token(*roles: str):
                 if roles and token.role not in roles and token.role != "admin":
                     return api_error(403, f"token role {token.role!r} may not do this")
                 token.last_used_at = utcnow()
-                g.api_token = {"id": token.id, "name": token.name, "role": token.role}
+                g.api_token = {"id": token.id, "name": token.name, "role": token.role, "agent_id": token.agent_id}
             return view(*args, **kwargs)
         return wrapper
     return deco

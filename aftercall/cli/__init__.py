@@ -8,7 +8,8 @@ from aftercall.cli.agents import agents_cli
 from aftercall.cli.callbacks import callbacks_cli
 from aftercall.cli.callers import callers_cli
 from aftercall.cli.db import db_cli
-from aftercall.cli.demo import demo_command
+from aftercall.cli.demo import demo_agents_command, demo_command
+from aftercall.cli.disputes import disputes_cli
 from aftercall.cli.export import export_cli
 from aftercall.cli.flags import flags_cli
 from aftercall.cli.scorecards import scorecards_cli
@@ -20,7 +21,8 @@ from aftercall.cli.users import users_cli
 from aftercall.cli.worker import worker_command
 
 COMMANDS = (db_cli, agents_cli, tokens_cli, users_cli, export_cli, worker_command, flags_cli, scorecards_cli,
-            sla_command, demo_command, simulate_command, callbacks_cli, callers_cli, spool_cli)
+            sla_command, demo_command, demo_agents_command, simulate_command, callbacks_cli, callers_cli,
+            spool_cli, disputes_cli)
 
 
 def register(app: Flask) -> None:

@@ -2,22 +2,29 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from accounts.tokens import create_token
+from accounts.users import create_user, find_user
 from aftercall.callbacks import sweep
 from emulator.agents import HttpConsole
 from emulator.runner import run
 from emulator.scenario import load_scenario
 from emulator.transport import Target
+from scoring.disputes import open_dispute
+from store.agents import Agent
 from store.callbacks import CallbackTask
 from store.calls import Call
+from store.disputes import Dispute
+from store.flags import Flag
 from store.recordings import Recording
 from survey.definition import words_setting
 
@@ -101,3 +108,34 @@ def demo_command(scenario_path, if_empty, truth_path, no_followups):
     with db.session() as s:
         said = s.scalar(select(func.count()).select_from(Recording).where(Recording.transcription_text.is_not(None)))
     click.echo(f"the callers' own words: {said} transcribed recordings (on the call pages and their tasks)")
+
+
+DEMO_AGENT_USERS = {"farid@demo.local": "farid", "anna@demo.local": "anna"}
+"""Agent logins of the demo (README): the cap cutter, whose dispute waits for the supervisor, and a good agent."""
+
+
+@click.command("demo-agents")
+@with_appcontext
+@click.option("--password-stdin", is_flag=True, help="Read the agents' password from the first line of stdin.")
+def demo_agents_command(password_stdin):
+    """The demo's agent logins, and one dispute waiting for the supervisor: Farid disputes his
+    latest "cut at the cap" verdict (through the same use case as his card). Run after the flags."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else click.prompt("Password", hide_input=True)
+    db = current_app.extensions["db"]
+    with db.session() as s:
+        for email, agent_id in DEMO_AGENT_USERS.items():
+            if find_user(s, email) is None and s.get(Agent, agent_id) is not None:
+                create_user(s, email, password, "agent", actor="cli:demo", agent_id=agent_id,
+                            name=s.get(Agent, agent_id).name)
+                click.echo(f"created agent {email} ({agent_id})")
+        if s.scalar(select(Dispute.id).limit(1)) is not None:
+            return
+        flag = s.scalar(select(Flag).where(Flag.agent_id == "farid", Flag.kind == "cap-cut")
+                        .order_by(Flag.occurred_at.desc()).limit(1))
+        if flag is None:
+            click.echo("demo-agents: farid has no cap-cut verdict to dispute (run `flask flags recompute --now` first)")
+            return
+        dispute = open_dispute(s, "farid", flag.id, "The caller asked me to end the call: she had to board her "
+                               "train, and said she would call back tomorrow.", actor="farid@demo.local",
+                               window_days=current_app.config["SETTINGS"].dispute_window_days)
+        click.echo(f"dispute {dispute.id}: farid disputes flag {flag.id} (waiting in /flags)")

@@ -48,11 +48,12 @@ def bonus(period_key, fmt, output, actor, lang):
 @click.option("--period", "period_key", required=True)
 @click.option("--actor", default=None)
 @click.option("--reason", default=None, help="Why it is locked now, for the audit log")
-def lock(period_key, actor, reason):
+@click.option("--lock-anyway", is_flag=True, help="Lock although disputes are open (needs --reason)")
+def lock(period_key, actor, reason, lock_anyway):
     """Lock a finished period: its export is frozen; later changes become adjustments."""
     with refusals(PeriodError):
         with db().session() as s:
-            job_id = start_lock(s, period_key, _actor(actor), reason=reason).id
+            job_id = start_lock(s, period_key, _actor(actor), reason=reason, lock_anyway=lock_anyway).id
     result = run_quietly(job_id)
     click.echo(f"{result['period']} locked  snapshot sha256={result['checksum']}")
 

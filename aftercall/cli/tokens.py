@@ -17,11 +17,12 @@ ACTOR = "cli"
 @tokens_cli.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-def tokens_create(name, role):
+@click.option("--agent", default=None, help="The agent an agent token speaks for (role agent only).")
+def tokens_create(name, role, agent):
     """Create an API token; it is printed once and stored only as a hash."""
     with refusals(AccountError):
         with db().session() as s:
-            _, plain = create_token(s, name, role, actor=ACTOR)
+            _, plain = create_token(s, name, role, actor=ACTOR, agent_id=agent)
     click.echo(plain)
 
 

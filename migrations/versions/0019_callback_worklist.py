@@ -2,7 +2,7 @@
 day, the users' team, and the one-question checks sent to callers
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 import store.base
 
 revision = '0019'
-down_revision = '0014'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

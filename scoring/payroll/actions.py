@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from scoring.payroll.jobs import build_export, lock, recompute_scorecards
 from scoring.payroll.periods import PeriodError, check_lockable, get_or_create_period, period_bounds
 from store.base import utcnow
+from store.disputes import open_counts
 from store.jobs import Job, submit
 from store.payroll import EXPORT_FORMATS
 
@@ -35,11 +36,19 @@ def lock_reason(reason: str | None) -> str | None:
     return reason
 
 
-def start_lock(session: Session, key: str, actor: str, *, reason: str | None = None,
+def start_lock(session: Session, key: str, actor: str, *, reason: str | None = None, lock_anyway: bool = False,
                now: datetime | None = None) -> Job:
-    """Refuse a period that cannot be locked now (or a blank reason), else submit its lock."""
+    """Refuse a period that cannot be locked now (or a blank reason), else submit its lock.
+    A period with open disputes is refused unless the person locks anyway, with a reason."""
     reason = lock_reason(reason)
-    check_lockable(get_or_create_period(session, key), now or utcnow())
+    period = get_or_create_period(session, key)
+    check_lockable(period, now or utcnow())
+    waiting = sum(open_counts(session, period.starts_at, period.ends_at).values())
+    if waiting and not lock_anyway:
+        raise PeriodError(f"period {key} has {waiting} open disputes: decide them, or lock anyway with a reason",
+                          "open_disputes", key=key, n=waiting)
+    if waiting and reason is None:
+        raise PeriodError("a reason for the lock is required", "reason_required")
     extra = {"reason": reason} if reason is not None else {}
     return submit(session, lock, created_by=actor, period_key=key, actor=actor, **extra)
 

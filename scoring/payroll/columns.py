@@ -79,6 +79,8 @@ COLUMN_TEXT: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
                         ("Причина выплаты", "Та же причина словами, с числами этой строки.")),
     "pay_rule_version": (("Pay rule version", "The version of the pay rule that computed this row (scoring.toml)."),
                          ("Версия правила оплаты", "Версия правила оплаты, по которой посчитана строка (scoring.toml).")),
+    "disputes_open": (("Open disputes", "The agent's disputes of this period's findings that no supervisor had answered when the rows were made (at the lock, for a locked period)."),
+                      ("Открытые возражения", "Возражения оператора по нарушениям этого периода, на которые руководитель ещё не ответил, когда строки были посчитаны (для закрытого периода — при закрытии).")),
 }
 
 WORDS: dict[str, tuple[str, str]] = {

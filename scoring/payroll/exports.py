@@ -1,6 +1,7 @@
 """Bonus exports for payroll: CSV, XLSX and JSON of a period's pay rows, audit-logged.
 
-Columns are `periods.COLUMNS`, in that order, in every format. No caller phone numbers are
+Columns are `periods.COLUMNS`, in that order, in every format (a period locked before the last
+columns were added keeps the columns it was locked with, so its file keeps its bytes). No caller phone numbers are
 in the rows. Text cells that a spreadsheet would run as a formula (starting with = + - @,
 tab or carriage return) are prefixed with a single quote (OWASP CSV injection guidance);
 numbers are written as numbers, so a negative adjustment stays a number.
@@ -93,12 +94,22 @@ def _width(column: str, values: list, title: str) -> float:
     return min(WIDTH_MAX, max(WIDTH_MIN, max(shown) + 2))
 
 
+def written_columns(rows: list[dict]) -> tuple[str, ...]:
+    """``COLUMNS``, less the trailing ones no row holds: rows a lock froze before a column was
+    added (``disputes_open``) re-export byte for byte as they were, and new columns stay at the end."""
+    columns = list(COLUMNS)
+    while rows and len(columns) > 1 and not any(columns[-1] in row for row in rows):
+        columns.pop()
+    return tuple(columns)
+
+
 def _csv(rows: list[dict]) -> bytes:
+    columns = written_columns(rows)
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else _cell(row.get(c)) for c in COLUMNS])
+        writer.writerow(["" if row.get(c) is None else _cell(row.get(c)) for c in columns])
     return buf.getvalue().encode("utf-8-sig")   # BOM: Excel then reads UTF-8 names correctly
 
 
@@ -137,15 +148,16 @@ def _workbook(rows: list[dict], stamp: datetime, lang: str) -> bytes:
     from openpyxl.writer.excel import ExcelWriter
 
     bonus, about, about_headers = columns.SHEET_TEXT[lang]
-    titles = [columns.header(c, lang) for c in COLUMNS]
+    cols = written_columns(rows)
+    titles = [columns.header(c, lang) for c in cols]
     wb = Workbook()
     ws = wb.active
     ws.title = bonus
     ws.append(titles)
-    values = [[_xlsx_cell(_shown(row, c, lang)) for c in COLUMNS] for row in rows]
+    values = [[_xlsx_cell(_shown(row, c, lang)) for c in cols] for row in rows]
     for line in values:
         ws.append(line)
-    formats = [XLSX_FORMATS.get(c) for c in COLUMNS]
+    formats = [XLSX_FORMATS.get(c) for c in cols]
     for cells in ws.iter_rows(min_row=2):   # one pass: ws[ws.max_row] per row rescans the sheet
         for cell, fmt in zip(cells, formats):
             if isinstance(cell.value, str):
@@ -153,15 +165,15 @@ def _workbook(rows: list[dict], stamp: datetime, lang: str) -> bytes:
             elif fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                 cell.number_format = fmt
     bold, wrap = Font(bold=True), Alignment(vertical="top")
-    for i, column in enumerate(COLUMNS, start=1):
+    for i, column in enumerate(cols, start=1):
         ws.cell(1, i).font, ws.cell(1, i).alignment = bold, wrap
         ws.column_dimensions[get_column_letter(i)].width = _width(column, [line[i - 1] for line in values],
                                                                   titles[i - 1])
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(values) + 1)}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(1, len(values) + 1)}"
     notes = wb.create_sheet(about)
     notes.append(list(about_headers))
-    for column, title in zip(COLUMNS, titles):
+    for column, title in zip(cols, titles):
         notes.append([title, column, columns.explanation(column, lang)])
     for i, width in enumerate((34, 22, 90), start=1):
         notes.cell(1, i).font = bold
@@ -181,7 +193,8 @@ def _workbook(rows: list[dict], stamp: datetime, lang: str) -> bytes:
 
 
 def _json(rows: list[dict]) -> bytes:
-    return json.dumps({"columns": list(COLUMNS), "rows": [{c: row.get(c) for c in COLUMNS} for row in rows]},
+    columns = written_columns(rows)
+    return json.dumps({"columns": list(columns), "rows": [{c: row.get(c) for c in columns} for row in rows]},
                       ensure_ascii=False, indent=1).encode()
 
 

@@ -27,6 +27,7 @@ from store.accounts import audit
 from store.agents import Agent
 from store.base import upsert_ignore, utcnow
 from store.calls import Call, SurveyAnswer
+from store.disputes import open_counts
 from store.flags import Flag
 from store.payroll import PayPeriod
 
@@ -38,7 +39,7 @@ COLUMNS = (
     "fcr_raw", "fcr", "fcr_low", "fcr_high",
     "confirmed_flags", "flag_penalty", "composite", "tier", "multiplier", "insufficient", "rank",
     "previous_tier", "previous_multiplier", "multiplier_delta", "employee_number",
-    "pay_reason", "pay_reason_text", "pay_rule_version",
+    "pay_reason", "pay_reason_text", "pay_rule_version", "disputes_open",
 )
 """The pay-row contract shared by CSV, XLSX and JSON exports (documented in docs/hr.md, "Columns (the contract)")."""
 
@@ -160,8 +161,10 @@ def _num(value, digits: int = 4):
     return round(float(value), digits)
 
 
-def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig, employee_number: str = "") -> dict:
-    """One agent's pay row. No caller data: counts and rates only (and HR's number for the agent)."""
+def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig, employee_number: str = "",
+             disputes_open: int = 0) -> dict:
+    """One agent's pay row. No caller data: counts and rates only (and HR's number for the agent).
+    ``disputes_open``: the agent's disputes of this period's flags no supervisor has answered yet."""
     flags = sum(v for k, v in card.confirmed_flags.items() if k in cfg.penalised_flags)
     row = {
         "period": period_key, "row_type": "score", "source_period": period_key,
@@ -174,6 +177,7 @@ def card_row(card: AgentScorecard, period_key: str, cfg: ScoringConfig, employee
         "previous_tier": None, "previous_multiplier": None, "multiplier_delta": None,
         "employee_number": employee_number or None,
         "pay_reason": card.pay_reason, "pay_rule_version": cfg.pay_rule,
+        "disputes_open": disputes_open,
     }
     for name in ("adequacy", "csat", "fcr"):
         est = getattr(card, name)
@@ -191,7 +195,8 @@ def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig, *, check
         check_against_rows(session, period.starts_at, period.ends_at, cfg, tally)
     cards = scorecards_from(session, tally, period.starts_at, period.ends_at, cfg)
     numbers = dict(session.execute(select(Agent.id, Agent.employee_number)).all())
-    return [card_row(c, period.key, cfg, numbers.get(c.agent_id, "")) for c in cards]
+    disputed = open_counts(session, period.starts_at, period.ends_at)
+    return [card_row(c, period.key, cfg, numbers.get(c.agent_id, ""), disputed.get(c.agent_id, 0)) for c in cards]
 
 
 def _changed_since(session: Session, period: PayPeriod) -> bool:
@@ -323,6 +328,7 @@ def lock_period(session: Session, key: str, actor: str, *, reason: str | None = 
         source.settled, source.settled_at = source_rows, now
     audit(session, actor, "period.lock", key, at=now, checksum=period.checksum, rows=len(rows),
           adjustments=len(adjustments), adjusted_periods=sorted(current),
+          disputes_open=sum(r["disputes_open"] for r in rows),
           **({"reason": reason} if reason is not None else {}))
     session.flush()
     return period

@@ -13,7 +13,9 @@ from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 from store.flags import Flag
 
 PASSWORD = "correct horse battery"
-USERS = {"admin": "admin@example.com", "supervisor": "sup@example.com", "hr": "hr@example.com"}
+USERS = {"admin": "admin@example.com", "supervisor": "sup@example.com", "hr": "hr@example.com",
+         "agent": "dan@example.com", "agent_ann": "ann@example.com"}
+AGENT_USERS = {"agent": "dan", "agent_ann": "ann"}   # agent users: the agent each one is
 AGENTS = [("ann", "north"), ("bob", "north"), ("cat", "south"), ("dan", "south")]
 START = datetime(2026, 10, 5, 9, 0, tzinfo=timezone.utc)  # a Monday; October 2026 is a closed period
 CALLS_PER_AGENT = 24
@@ -51,11 +53,13 @@ def seed(db) -> dict:
     rng = random.Random(6)
     out = {"legs": {}}
     with db.session() as s:
-        for role, email in USERS.items():
-            create_user(s, email, PASSWORD, role, actor="seed", name=role.title())
         for agent_id, team in AGENTS:
             s.add(Agent(id=agent_id, name=agent_id.title(), team=team, skills=["billing", "tech"]))
         s.flush()
+        for role, email in USERS.items():
+            create_user(s, email, PASSWORD, "agent" if role in AGENT_USERS else role, actor="seed",
+                        name=AGENT_USERS[role].title() if role in AGENT_USERS else role.title(),
+                        agent_id=AGENT_USERS.get(role))
         n = 0
         for agent_id, _ in AGENTS:
             for i in range(CALLS_PER_AGENT):

@@ -26,6 +26,7 @@ PAGES = {
     "/admin/agents": {"admin"},
     "/admin/tokens": {"admin"},
     "/admin/definitions": {"admin"},
+    "/me": {"agent"},
 }
 
 
@@ -36,7 +37,7 @@ def test_anonymous_sees_only_the_login_page(browser, seeded):
     assert browser.get("/login").status_code == 200
 
 
-@pytest.mark.parametrize("role", ["supervisor", "hr", "admin"])
+@pytest.mark.parametrize("role", ["supervisor", "hr", "admin", "agent"])
 def test_every_page_checks_the_role(browser, role):
     browser.login(role)
     for path, allowed in PAGES.items():

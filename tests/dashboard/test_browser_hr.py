@@ -27,7 +27,7 @@ from store.db import Database
 from store.payroll import PayPeriod
 from tests.browser import AuthActions, chromium, needs_chromium, shot  # noqa: F401  (fixtures)
 from tests.conftest import make_settings
-from tests.dashboard.seed import AGENTS, PASSWORD, USERS, add_call
+from tests.dashboard.seed import AGENT_USERS, AGENTS, PASSWORD, USERS, add_call
 
 pytestmark = needs_chromium
 WORDS = {"en": {"open": "open", "locked": "locked"}, "ru": {"open": "открыт", "locked": "закрыт"}}
@@ -39,11 +39,13 @@ def _demo_like(db) -> str:
     now = utcnow()
     first = period_bounds(period_key_for(now))[0]
     with db.session() as s:
-        for role, email in USERS.items():
-            create_user(s, email, PASSWORD, role, actor="seed", name=role.title())
         for agent_id, team in AGENTS:
             s.add(Agent(id=agent_id, name=agent_id.title(), team=team, skills=["billing", "tech"]))
         s.flush()
+        for role, email in USERS.items():
+            create_user(s, email, PASSWORD, "agent" if role in AGENT_USERS else role, actor="seed",
+                        name=AGENT_USERS[role].title() if role in AGENT_USERS else role.title(),
+                        agent_id=AGENT_USERS.get(role))
         at, n = first - timedelta(days=7), 0
         while at < now - timedelta(hours=1):
             for agent_id, _ in AGENTS:

@@ -17,7 +17,7 @@ from store.accounts import ApiToken, hash_token
 from webhooks.openapi import spec
 
 TOKENS = {"admin": "Bearer fuzz-admin", "supervisor": "Bearer fuzz-sup", "hr": "Bearer fuzz-hr",
-          "garbage": "Bearer nope", "none": None}
+          "agent": "Bearer fuzz-agent", "garbage": "Bearer nope", "none": None}
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 OPERATIONS = [(path, method) for path, item in spec()["paths"].items()
@@ -51,6 +51,8 @@ def client(app, database):
         s.add(ApiToken(name="s", role="supervisor", token_hash=hash_token("fuzz-sup")))
         s.add(ApiToken(name="h", role="hr", token_hash=hash_token("fuzz-hr")))
         create_agent(s, {"id": "alice", "skills": ["billing"]}, app.config["MENU"].queues)
+        s.flush()
+        s.add(ApiToken(name="g", role="agent", agent_id="alice", token_hash=hash_token("fuzz-agent")))
     return app.test_client()
 
 

@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings, strategies 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from accounts.invitations import invite
 from accounts.users import EMAIL, RING_TO
 from callbacks.tasks import open_tasks
 from callbacks.worklist import SCOPES, STATE_FILTERS
@@ -43,13 +44,15 @@ from dashboard.supervise import SORTS, TRACED
 from store.accounts import ROLES, ApiToken, hash_token
 from scoring.outcomes.flags import AGENT_KINDS
 from store.callbacks import REASONS, TASK_STATES
-from store.flags import STATES
+from scoring.disputes import open_dispute
+from store.base import utcnow
+from store.flags import STATES, Flag
 from store.models import Base
 from store.payroll import EXPORT_FORMATS, ExportFile
-from store.users import LOCALES
+from store.users import LOCALES, User
 from tests.dashboard import catalog
 from tests.dashboard.conftest import Browser
-from tests.dashboard.seed import AGENTS, PERIODS, seed
+from tests.dashboard.seed import AGENTS, PERIODS, USERS, seed
 
 # No shrinking: every example is a few requests and database snapshots, and shrinking one
 # failure can take minutes; the failing example is reported as generated (and is reproducible).
@@ -270,14 +273,18 @@ def routes(seeded: dict) -> list[Route]:
         Route("GET", "/hr/exports/<id:export_id>", "hr", "supervisor", path={"export_id": ids([seeded["export"]])}),
         Route("GET", "/hr/audit", "hr", "supervisor", query={"action": free_text, "actor": free_text, "page": page}),
         Route("GET", "/admin/users", "admin", "hr"),
-        Route("POST", "/admin/users", "admin", "supervisor",
+        Route("POST", "/admin/users", "admin", "supervisor", ok=frozenset({200, 302}),   # 200: the invitation link
               form={"email": Field(st.from_regex(r"[a-z]{1,12}@example\.(com|org)", fullmatch=True),
                                    unknown(()).filter(lambda v: not EMAIL.match(v.strip().lower())), required=True),
-                    "password": Field(password, st.text(no_nul, min_size=1, max_size=9), required=True),
-                    "role": choice(ROLES, required=True), "locale": choice(LOCALES), "name": lengths(120)}),
+                    "password": Field(password | st.just(""), st.text(no_nul, min_size=1, max_size=9)),
+                    "role": choice(ROLES, required=True), "locale": choice(LOCALES), "name": lengths(120),
+                    "agent_id": Field(st.sampled_from(["", *agents]), unknown(agents))}),
+        Route("POST", "/admin/users/<id:user_id>/invite", "admin", "hr", ok=frozenset({200}),
+              path={"user_id": ids(seeded["other_users"])}),
         Route("POST", "/admin/users/<id:user_id>", "admin", "hr",
               path={"user_id": ids(seeded["other_users"])},   # not the fuzzing admin: a role change would log it out
               form={"role": choice(ROLES), "locale": choice(LOCALES), "active": active, "ring_to": ring_to,
+                    "agent_id": Field(st.sampled_from(["", *agents]), unknown(agents)),
                     "password": Field(password | st.just(""), st.text(no_nul, min_size=1, max_size=9).filter(str.strip))}),
         Route("GET", "/admin/agents", "admin", "supervisor"),
         Route("POST", "/admin/agents", "admin", "hr",
@@ -289,16 +296,32 @@ def routes(seeded: dict) -> list[Route]:
         Route("POST", "/admin/tokens", "admin", "hr", ok=frozenset({200, 302}),
               form={"name": Field(st.text(no_nul, min_size=1, max_size=120).filter(str.strip),
                                   st.text(no_nul, min_size=121, max_size=500), required=True),
-                    "role": choice(ROLES, required=True)}),
+                    "role": choice(ROLES, required=True),
+                    "agent_id": Field(st.sampled_from(["", *agents]), unknown(agents))}),
         Route("POST", "/admin/tokens/<id:token_id>/revoke", "admin", "hr",
               path={"token_id": ids([seeded["token"]])}),
         Route("GET", "/admin/definitions", "admin", "supervisor"),
+        Route("GET", "/me", "agent", "supervisor", query={**RANGE, "calls_page": page}),
+        Route("POST", "/me/flags/<id:flag_id>/dispute", "agent", "supervisor",
+              path={"flag_id": ids(seeded["own_flags"], ("0", "999999", "9" * 30, *seeded["others_flags"]))},
+              form={"reason": Field(short_text.filter(str.strip),
+                                    st.one_of(st.sampled_from(["", "   "]), st.text(no_nul, min_size=2001, max_size=2400)
+                                              .filter(lambda v: len(v.strip()) > 2000)), required=True),
+                    "back": free_text}),
+        Route("POST", "/flags/disputes/<id:dispute_id>/decide", "supervisor", "hr",
+              path={"dispute_id": ids(seeded["disputes"])},
+              form={"decision": choice(["accept", "reject"], required=True),
+                    "comment": Field(short_text.filter(str.strip), st.sampled_from(["", "   "]), required=True)}),
+        Route("GET", "/invite/<token>", None, ok=frozenset({200, 429}), path={"token": ids([seeded["invitation"]])}),
+        Route("POST", "/invite/<token>", None, ok=frozenset({302, 400, 429}), path={"token": ids([seeded["invitation"]])},
+              form={"password": Field(password), "again": Field(password)}),
     ]
 
 
 # Routes are built from the seeded ids, but parametrised by name so collection needs no database.
 ROUTE_NAMES = [str(r) for r in routes({"cut_sid": "", "flags": {}, "export": "", "other_users": [], "token": "",
-                                        "tasks": [], "supervisors": []})]
+                                        "tasks": [], "supervisors": [], "own_flags": [], "others_flags": [],
+                                        "disputes": [], "invitation": ""})]
 
 
 @pytest.fixture
@@ -311,11 +334,19 @@ def seeded(app, database):
         s.add_all([token, export])
         s.flush()
         out.update(token=str(token.id), export=str(export.id))
-    from store.users import User
     with database.session() as s:
         out["other_users"] = [str(u.id) for u in s.scalars(select(User).where(User.role != "admin"))]
         out["supervisors"] = [str(u.id) for u in s.scalars(select(User).where(User.role.in_(["supervisor", "admin"])))]
         out["tasks"] = [t.id for t in open_tasks(s, app.config["MENU"].hours, lookback_days=100000)]
+    with database.session() as s:   # the agent user is dan: his flags are his own, the others' are not
+        for f in s.scalars(select(Flag)):
+            f.created_at = utcnow()
+        out["own_flags"] = [str(i) for k, i in out["flags"].items() if k in ("cap-cut", "cap-cliff")]
+        out["others_flags"] = [str(i) for k, i in out["flags"].items() if k not in ("cap-cut", "cap-cliff")]
+        out["disputes"] = [str(open_dispute(s, "dan", out["flags"]["cap-cliff"], "seeded", actor="seed",
+                                            window_days=7).id)]
+        out["invitation"] = invite(s, s.scalar(select(User).where(User.email == USERS["agent_ann"])), actor="seed",
+                                   hours=24)
     return out
 
 

@@ -99,7 +99,7 @@ def test_export_rows_say_why_in_the_exporters_language_and_which_rule_paid(build
     build.agent("a"), build.agent("b")
     build.answers("a", 5, 2, start=SEP)
     build.answers("b", 30, 5, start=SEP)
-    assert COLUMNS[-3:] == ("pay_reason", "pay_reason_text", "pay_rule_version")
+    assert COLUMNS[COLUMNS.index("pay_reason"):][:3] == ("pay_reason", "pay_reason_text", "pay_rule_version")
     en = {r["agent_id"]: r for r in read_csv(export_period(db_session, "2026-09", "csv", actor="hr:olga").bytes)}
     ru = {r["agent_id"]: r for r in read_csv(export_period(db_session, "2026-09", "csv", actor="hr:olga",
                                                            lang="ru").bytes)}
