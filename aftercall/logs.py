@@ -31,11 +31,18 @@ class _Context(logging.Filter):
         return True
 
 
+CHATTY = ("httpx", "twilio.http_client")
+"""Client libraries that log every request they make at INFO (the emulator's httpx, Twilio's REST
+client with its headers): kept at WARNING so INFO stays readable."""
+
+
 def configure(level: str | None = None) -> None:
     """Give the root logger one handler in ``FORMAT`` (once per process), at ``LOG_LEVEL`` (INFO)."""
     root = logging.getLogger()
     level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
     root.setLevel(level)
+    for chatty in CHATTY:   # a line per HTTP request they make, headers included: not ours to keep
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     if any(getattr(h, "aftercall", False) for h in root.handlers):
         return
     handler = logging.StreamHandler()

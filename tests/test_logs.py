@@ -59,3 +59,13 @@ def test_a_job_line_names_its_job(database, log_lines):
     assert jobs.run(database, job_id) == "done"
     [line] = [m for m in log_lines() if m and m["message"] == "working on it"]
     assert (line["level"], line["req"], line["call"]) == ("INFO", f"job-{job_id}", "-")
+
+
+def test_client_libraries_request_by_request_chatter_is_left_out():
+    """Twilio's REST client logs every request with its headers at INFO, the emulator's httpx
+    every request: INFO stays ours (a demo's log was 25,000 such lines)."""
+    logs.configure("INFO")
+    assert logging.getLogger("survey.followups").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("twilio.http_client").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    assert logging.getLogger("twilio.http_client").isEnabledFor(logging.WARNING)
