@@ -205,6 +205,33 @@ def test_follow_up_answers_given_during_an_outage_are_kept(fapp, database, rest,
         assert s.scalar(select(func.count()).select_from(SurveyAnswer).where(SurveyAnswer.leg_id == sms_leg)) == 2
 
 
+def test_a_follow_up_call_started_during_an_outage_is_kept(fapp, database, rest, sender, twilio_f):  # noqa: F811
+    _, call_leg = _seed(database, number="+15551230009", queue="tech")
+    now = T0 + timedelta(minutes=20)
+    for fid in _plan(fapp, now):
+        _send(fapp, sender, fid, now)
+    [machine] = rest.sent("call")
+    start = machine.params["Url"].removeprefix("http://localhost")
+    base = {"CallSid": machine.sid, "From": "+15005550006", "To": "+15551230009", "CallStatus": "in-progress"}
+
+    live, dead = fapp.extensions["db"], Database(DEAD_URL)
+    fapp.extensions["db"] = dead
+    try:
+        to_machine = twilio_f.post(start, {**base, "AnsweredBy": "machine_start"}).get_data(as_text=True)
+        assert "<Hangup" in to_machine and "<Say" not in to_machine
+        to_person = twilio_f.post("/followup/voice/start?fu=999999", {**base, "AnsweredBy": "human"})
+        assert "Sorry" in to_person.get_data(as_text=True) and b"<Hangup" in to_person.data   # told, not cut off
+    finally:
+        fapp.extensions["db"] = live
+        dead.dispose()
+    assert _row(database, call_leg).state == "sent"
+
+    assert outage_replay.replay(fapp) == 1                      # the unknown follow-up is set aside
+    fu = _row(database, call_leg)
+    assert (fu.state, fu.reason) == ("no-answer", "machine")     # as the live start would have left it
+    assert outage_replay.replay(fapp) == 0
+
+
 @pytest.fixture
 def stream():
     name = f"aftercall:test-spool:{uuid.uuid4().hex[:8]}"
