@@ -65,6 +65,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from webhooks.followup_voice import bp as followup_voice
     from webhooks.sms import bp as sms
     app.register_blueprint(sms)
+    from aftercall.followups import late_reply_job
+    # An SMS reply kept during an outage: its answer goes out with this job when replayed.
+    app.extensions["late_reply_job"] = late_reply_job
     app.register_blueprint(followup_voice)
     app.register_blueprint(calls_api)
     from webhooks.callbacks_api import bp as callbacks_api

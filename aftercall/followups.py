@@ -89,6 +89,16 @@ def send_job(ctx, followup_id: int, now: str | None = None) -> dict:
     return {"outcome": followups.send(ctx.db, sender(settings), fs.policy, fs.urls, followup_id, now=at)}
 
 
+@job("aftercall.followups.late_reply_job", lane="urgent")
+def late_reply_job(ctx, message_sid: str, to: str, body: str) -> dict:
+    """Job: the answer to the SMS ``message_sid`` kept during an outage, sent once
+    (``survey.followups.send_late_reply``); submitted by ``webhooks.sms`` on replay."""
+    settings = Settings.from_env()
+    outcome = followups.send_late_reply(ctx.db, sender(settings), setup(settings).urls, ctx.job_id, to=to, body=body,
+                                        now=utcnow())
+    return {"outcome": outcome, "message_sid": message_sid}
+
+
 class FollowupScheduler:
     """The worker's follow-up clock (``FOLLOWUP_SECONDS``), on when ``FOLLOWUPS_ENABLED``."""
 

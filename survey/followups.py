@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, aliased
 from store.base import upsert_ignore
 from store.calls import Call, Leg, SurveyAnswer
 from store.followups import Followup, OptOut
+from store.jobs import Job
 from store.rollup import forget_days_of
 from survey.answers import REFUSED, record_answer
 from survey.definition import Survey
@@ -283,6 +284,32 @@ def send(db, sender: Sender, policy: FollowupPolicy, urls: Urls, followup_id: in
         fu.state, fu.twilio_sid, fu.twilio_status, fu.updated_at = "sent", sid, status, now
         _went_out(s, fu, now, qp.expiry_hours)
     return outcome
+
+
+LATE_SENDING = "sending since "
+
+
+def send_late_reply(db, sender: Sender, urls: Urls, job_id: int, *, to: str, body: str, now: datetime) -> str:
+    """The answer to an SMS reply kept during a database outage (Twilio got an empty
+    ``<Response/>``), sent as a message of its own at most once. Its job is one per
+    ``MessageSid`` (submitted with the reply's replay) and marks itself before the REST request,
+    so a retry after an attempt of unknown outcome asks Twilio first. Returns ``sent``, ``found``
+    or ``failed`` (Twilio refused it); raises ``SendError`` when a retry may succeed."""
+    with db.session() as s:
+        row = s.get(Job, job_id, with_for_update=True)
+        since = datetime.fromisoformat(row.note[len(LATE_SENDING):]) if row.note.startswith(LATE_SENDING) else None
+        if since is None:
+            row.note = f"{LATE_SENDING}{now.isoformat()}"
+    if since is not None and sender.find_sent(channel="sms", to=to, since=since - timedelta(minutes=1)):
+        return "found"
+    try:
+        sender.send_sms(to=to, body=body, status_callback=urls.sms_status())
+    except SendError as exc:
+        if exc.retryable:
+            raise
+        log.warning("the late answer to %s was refused: %s", to[-4:], exc)
+        return "failed"
+    return "sent"
 
 
 def _failed_attempt(db, followup_id: int, exc: SendError, now: datetime, keep_unsure: bool) -> str:

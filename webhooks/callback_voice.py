@@ -8,7 +8,9 @@ status callback (``CallStatus``, ``CallDuration``; it comes even when the superv
 first and the action does not), ``/callback/voice/status`` the supervisor's leg's status
 callback. All go through ``webhooks.replay.voice_webhook``: signed, keyed per step (a
 duplicate gets the same answer, changes nothing), always valid TwiML; the order they come
-in does not matter (``callbacks.calling``).
+in does not matter (``callbacks.calling``). While the database is down each is kept in the
+spool (``keep=True``) and applied by the same view when it is back; the supervisor hears the
+apology and the call ends (the attempt's language is in the database: the menu's default).
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def nothing(params: dict, args: dict) -> VoiceResponse:
 
 
 @bp.post("/answer")
-@voice_webhook(step=_key("answer"), fallback=sorry)
+@voice_webhook(step=_key("answer"), fallback=sorry, keep=True)
 def answer(s, params, args):
     attempt = _attempt(s, params, args)
     task = calling.supervisor_answered(s, attempt, clock())
@@ -80,7 +82,7 @@ def answer(s, params, args):
 
 
 @bp.post("/dial")
-@voice_webhook(step=_key("dial"), fallback=nothing)
+@voice_webhook(step=_key("dial"), fallback=nothing, keep=True)
 def dial(s, params, args):
     attempt = _attempt(s, params, args)
     calling.caller_outcome(s, attempt, params.get("DialCallStatus", ""), count_or_none(params, "DialCallDuration"),
@@ -91,7 +93,8 @@ def dial(s, params, args):
 
 
 @bp.post("/leg")
-@voice_webhook(step=lambda p, a: f"c2c:{a.get('a', '-')}:leg:{p.get('CallStatus', '')}", fallback=nothing)
+@voice_webhook(step=lambda p, a: f"c2c:{a.get('a', '-')}:leg:{p.get('CallStatus', '')}", fallback=nothing,
+               keep=True)
 def leg(s, params, args):
     attempt = _attempt(s, params, args, sid_param="ParentCallSid")
     if params.get("CallStatus") in FINAL_STATUSES:
@@ -101,7 +104,8 @@ def leg(s, params, args):
 
 
 @bp.post("/status")
-@voice_webhook(step=lambda p, a: f"c2c:{a.get('a', '-')}:status:{p.get('CallStatus', '')}", fallback=nothing)
+@voice_webhook(step=lambda p, a: f"c2c:{a.get('a', '-')}:status:{p.get('CallStatus', '')}", fallback=nothing,
+               keep=True)
 def status(s, params, args):
     attempt = _attempt(s, params, args)
     if params.get("CallStatus") in FINAL_STATUSES:

@@ -6,9 +6,10 @@ open gets a plain hang-up, no survey; a person hears the intro and the first mis
 question. ``/followup/voice/answer`` is each ``<Gather>``'s action (the same pure decision
 as the in-call keypad, ``survey.flow.step``); ``/followup/voice/status`` the call's status
 callback. All go through ``webhooks.replay.voice_webhook``: signed, keyed per step, always
-valid TwiML. Answers are stored with channel ``callback``. While the database is down an
-answer and the call's status are kept in the spool and applied when it is back; the caller
-is thanked (in the ``lang`` of the Gather URL) and the call ends.
+valid TwiML. Answers are stored with channel ``callback``. While the database is down the
+start, an answer and the call's status are kept in the spool and applied when it is back; the
+caller is thanked (in the ``lang`` of the Gather URL) or, at the start, hears an apology (in the
+menu's default language: the follow-up's is in the database) and the call ends.
 """
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ from webhooks.replay import BadParams, database_unavailable, voice_webhook
 from webhooks.sms import clock
 
 bp = Blueprint("followup_voice", __name__, url_prefix="/followup/voice")
+SORRY = {
+    "en": "Sorry, we cannot take your answers right now. Goodbye.",
+    "ru": "Извините, сейчас мы не можем принять ваши ответы. До свидания.",
+}
 MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
 
 
@@ -61,6 +66,17 @@ def goodbye(params: dict, args: dict) -> VoiceResponse:
     return resp
 
 
+def sorry_offline(params: dict, args: dict) -> VoiceResponse:
+    """The start could not reach the database: it is kept (``keep=True``); a person on the
+    line hears why the call ends, a machine nothing."""
+    resp = VoiceResponse()
+    if database_unavailable() and params.get("AnsweredBy", "") not in MACHINE:
+        language = current_app.config["MENU"].language("")
+        resp.say(SORRY.get(language.key, SORRY["en"]), voice=language.voice, language=language.say_language)
+    resp.hangup()
+    return resp
+
+
 def thanks_offline(params: dict, args: dict) -> VoiceResponse:
     """The answer could not reach the database: it is kept (``keep=True``); thank the caller
     and end the call rather than ask the next question blind."""
@@ -74,7 +90,8 @@ def thanks_offline(params: dict, args: dict) -> VoiceResponse:
 
 
 @bp.post("/start")
-@voice_webhook(step=lambda p, a: f"followup:{a.get('fu', '-')}:start", fallback=goodbye)
+@voice_webhook(step=lambda p, a: f"followup:{a.get('fu', '-')}:start", fallback=sorry_offline,
+               keep=True)
 def start(s, params, args):
     fu = _followup(s, params, args)
     resp = VoiceResponse()

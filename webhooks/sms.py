@@ -9,7 +9,9 @@ we send. Both are signed (403 otherwise). Neither ever answers an error to Twili
 input: a garbage body is a reply we cannot read, and an unknown SID is ignored. Twilio does
 not retry a messaging webhook, so one that comes while the database is down is kept in the
 spool (``webhooks.replay.keep_for_later``; a reply is answered with an empty ``<Response/>``)
-and applied by the view's ``replay`` when the database is back, at the time it came.
+and applied by the view's ``replay`` when the database is back, at the time it came; the
+answer Twilio could not be given then (the next question, thanks…) goes out as a message of
+its own, by a job submitted with the reply (``aftercall.followups.late_reply_job``).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from store.base import utcnow
 from store.calls import WebhookEvent
+from store.jobs import submit
 from callbacks import checks
 from survey import followup_sms, followups
 from survey.answers import DUPLICATE, REFUSED, STORED
@@ -68,8 +71,9 @@ def _check_reply(session, policy, params: dict) -> str | None:
     return policy.text(check.language, "resolved_thanks")
 
 
-def _reply(params: dict, sid: str) -> tuple[str, str]:
-    """The reply's effects and Messaging TwiML, once per ``MessageSid``: (STORED or DUPLICATE, TwiML)."""
+def _reply(params: dict, sid: str, late: bool = False) -> tuple[str, str]:
+    """The reply's effects and Messaging TwiML, once per ``MessageSid``: (STORED or DUPLICATE, TwiML).
+    ``late`` (a kept reply): its answer is sent by a job, in the same transaction."""
     fs = current_app.config["FOLLOWUPS"]
     db = current_app.extensions["db"]
     try:
@@ -82,6 +86,9 @@ def _reply(params: dict, sid: str) -> tuple[str, str]:
                 opt_out_type=params.get("OptOutType", ""), now=clock())
             body = messaging_twiml(text).get_data(as_text=True)
             s.add(WebhookEvent(call_sid=sid, step=STEP, endpoint=request.path, params=params, twiml=body))
+            if late and text:
+                submit(s, current_app.extensions["late_reply_job"], created_by="spool", message_sid=sid,
+                       to=params.get("From", ""), body=text)
         return STORED, body
     except IntegrityError:   # the same MessageSid handled concurrently: answer as it did
         with db.session() as s:
@@ -106,10 +113,10 @@ def incoming():
 
 
 def _replay(params: dict, args: dict) -> str:
-    """A reply kept while the database was down (its answer TwiML went unsent: Twilio got ``<Response/>``)."""
+    """A reply kept while the database was down (Twilio got ``<Response/>``: its answer goes by a job)."""
     sid = params.get("MessageSid", "").strip()
     try:
-        outcome, _ = _reply(params, sid)
+        outcome, _ = _reply(params, sid, late=True)
     except DATABASE_DOWN:
         raise   # everything stays in the spool for the next replay
     except Exception:

@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import func, select, update
 
 from aftercall import reconcile
 from aftercall.app import create_app
+from aftercall.followups import late_reply_job
 from aftercall.jobs import SpoolReplayer
 from callflow.agents import create_agent
 from emulator.twilio_rest import FakeTwilioRest
@@ -29,11 +31,13 @@ from store.agents import Agent
 from store.base import utcnow
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 from store.db import Database
+from store.jobs import Job
 from store.spool import SPOOL_LOST_MARK
+from survey import followups
 from tests.conftest import AUTH_TOKEN, REDIS_URL, TwilioClient, make_settings
 from tests.faults.proxy import TcpProxy
 from tests.followups.conftest import fapp, rest, sender, twilio_f  # noqa: F401  (fixtures)
-from tests.followups.test_followups import T0, _plan, _row, _seed, _send, _sms
+from tests.followups.test_followups import NUMBER, T0, _plan, _row, _seed, _send, _sms
 from tests.voice.driver import ScriptedCall, answers
 from webhooks import outage as outage_replay
 
@@ -198,11 +202,51 @@ def test_follow_up_answers_given_during_an_outage_are_kept(fapp, database, rest,
         got = {(a.leg_id, a.question, a.value, a.channel) for a in s.scalars(select(SurveyAnswer))}
     assert got == {(sms_leg, "adequate", 1, "sms"), (call_leg, "adequate", 1, "callback")}
     assert _row(database, call_leg).state != "sent"                   # the call's end was applied too
+    # The next question, which Twilio could not be answered with, goes out once as a message of its own.
+    policy, fu = fapp.config["FOLLOWUPS"].policy, _row(database, sms_leg)
+    with database.session() as s:
+        [late] = s.scalars(select(Job).where(Job.func == late_reply_job.job_name)).all()
+        job_id, kwargs = late.id, dict(late.kwargs)
+    assert kwargs == {"message_sid": "SMout1", "to": NUMBER, "body": policy.text(fu.language, f"q_{fu.questions[1]}")}
+    late_reply = partial(followups.send_late_reply, database, sender, fapp.config["FOLLOWUPS"].urls, job_id,
+                         to=NUMBER, body=kwargs["body"], now=now)
+    assert late_reply() == "sent"
+    assert late_reply() == "found"                                    # a retry of unknown outcome: not again
+    assert [m.params["Body"] for m in rest.sent("message")[1:]] == [kwargs["body"]]
     assert "Thank you" in _sms(twilio_f, "4", "SMout2")              # the next reply goes on from there
     assert outage_replay.replay(fapp) == 0
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Job).where(Job.func == late_reply_job.job_name)) == 1
     assert _row(database, sms_leg).state == "answered"
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(SurveyAnswer).where(SurveyAnswer.leg_id == sms_leg)) == 2
+
+
+def test_a_follow_up_call_started_during_an_outage_is_kept(fapp, database, rest, sender, twilio_f):  # noqa: F811
+    _, call_leg = _seed(database, number="+15551230009", queue="tech")
+    now = T0 + timedelta(minutes=20)
+    for fid in _plan(fapp, now):
+        _send(fapp, sender, fid, now)
+    [machine] = rest.sent("call")
+    start = machine.params["Url"].removeprefix("http://localhost")
+    base = {"CallSid": machine.sid, "From": "+15005550006", "To": "+15551230009", "CallStatus": "in-progress"}
+
+    live, dead = fapp.extensions["db"], Database(DEAD_URL)
+    fapp.extensions["db"] = dead
+    try:
+        to_machine = twilio_f.post(start, {**base, "AnsweredBy": "machine_start"}).get_data(as_text=True)
+        assert "<Hangup" in to_machine and "<Say" not in to_machine
+        to_person = twilio_f.post("/followup/voice/start?fu=999999", {**base, "AnsweredBy": "human"})
+        assert "Sorry" in to_person.get_data(as_text=True) and b"<Hangup" in to_person.data   # told, not cut off
+    finally:
+        fapp.extensions["db"] = live
+        dead.dispose()
+    assert _row(database, call_leg).state == "sent"
+
+    assert outage_replay.replay(fapp) == 1                      # the unknown follow-up is set aside
+    fu = _row(database, call_leg)
+    assert (fu.state, fu.reason) == ("no-answer", "machine")     # as the live start would have left it
+    assert outage_replay.replay(fapp) == 0
 
 
 @pytest.fixture
