@@ -123,13 +123,15 @@ def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int =
         call = Call(ctx, call_rng, Caller(call_rng, scenario.callers, number), at, repeat_of)
         engine.spawn(call.process(), at)
 
-    last_day = int(((arrivals[-1] if arrivals else 0.0) + scenario.timing.max_call_s) // DAY_S) + 1
+    horizon = (arrivals[-1] if arrivals else 0.0) + scenario.timing.max_call_s   # no log-outs after the last call
+    last_day = int(horizon // DAY_S) + 1
     for spec in scenario.agents:
         ctx.chore(-1.0, console.register(spec), console.presence(spec.id, "available" if spec.on_shift(0.0) else "offline"))
         for start, end in shift_changes(spec, last_day):   # one that began before the epoch: logged in above
-            if start > 0:
+            if 0 < start <= horizon:
                 ctx.chore(start, console.presence(spec.id, "available"))
-            ctx.chore(end, console.presence(spec.id, "offline"))
+            if end <= horizon:
+                ctx.chore(end, console.presence(spec.id, "offline"))
     for i, at in enumerate(arrivals):
         start_call(rng.choice(numbers), at, index=i)
 

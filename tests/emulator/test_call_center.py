@@ -199,8 +199,10 @@ def test_the_demo_week_is_over_before_now():
 
 
 def test_agents_log_in_and_out_with_their_shifts():
-    """A shift's agent is sent "available" at its start and "offline" at its end each day; one
-    running past midnight is logged in from the start; the demo staffs every hour."""
+    """A shift's agent is sent "available" at its start and "offline" at its end each day until the
+    last call could be over (here 30 h after the epoch); one running past midnight is logged in
+    from the start; the demo staffs every hour."""
+    from emulator.scenario import Timing
     sent: list[tuple[str, str]] = []
 
     class Console:
@@ -211,7 +213,7 @@ def test_agents_log_in_and_out_with_their_shifts():
             return lambda: sent.append((agent_id, presence))
 
     scenario = make_scenario(calls=0, agents=[{"id": "day", "shift_h": [9, 17]}, {"id": "night", "shift_h": [20, 6]},
-                                              {"id": "always"}])
+                                              {"id": "always"}], timing=Timing(max_call_s=30 * 3600))
     run(scenario, scripted_app({}), progress=False, console=Console())
     by = {a: [p for who, p in sent if who == a] for a in ("day", "night", "always")}
     assert by["day"] == ["offline", "available", "offline"]
