@@ -551,7 +551,7 @@ class Call:
         leg.cut_reason = plan.cut_reason if hung_up_by == "agent" else ("time-limit" if leg.cut_short else None)
         difficulty = self.sc.callers.difficulty.get(leg.queue or "", 0.0)
         leg.resolved = self.caller.resolve(agent.spec.quality, leg.cut_short, difficulty)
-        if agent.spec.wrap_up_s is not None:
+        if agent.spec.wrap_up_s is not None and agent.spec.on_shift(self.now + agent.spec.wrap_up_s):
             self.ctx.chore(self.now + agent.spec.wrap_up_s, self.ctx.console.presence(agent.spec.id, "available"))
         if plan.transfer and hung_up_by == "agent":
             # The console's transfer request answers before the agent's hang-up reaches Twilio.
@@ -585,7 +585,8 @@ class Call:
         for agent, outcome in outcomes:
             if agent and outcome.status == "no-answer" and self.now >= agent.away_until:
                 agent.away_until = self.now + agent.spec.break_s
-                self.ctx.chore(agent.away_until, self.ctx.console.presence(agent.spec.id, "available"))
+                if agent.spec.on_shift(agent.away_until):
+                    self.ctx.chore(agent.away_until, self.ctx.console.presence(agent.spec.id, "available"))
         if action is None:
             return None
         return (yield from self.fetch(action, method, {

@@ -54,6 +54,17 @@ def arrival_times(scenario: Scenario, rng: random.Random) -> list[float]:
     return times[: scenario.calls] if scenario.calls is not None else times
 
 
+def shift_changes(spec, days: int) -> list[tuple[float, float]]:
+    """(log-in, log-out) seconds after the epoch of each of an agent's shifts over `days` days,
+    so the load per logged-in agent follows the hour of day as a real roster's does."""
+    if spec.shift_h is None:
+        return []
+    start, end = (h * 3600.0 for h in spec.shift_h)
+    if end < start:
+        end += DAY_S
+    return [(d * DAY_S + start, d * DAY_S + end) for d in range(-1, days) if d * DAY_S + end > 0]
+
+
 def caller_numbers(scenario: Scenario, rng: random.Random) -> list[str]:
     return [f"+1555{rng.randrange(10**7):07d}" for _ in range(scenario.callers.number_pool)]
 
@@ -112,8 +123,15 @@ def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int =
         call = Call(ctx, call_rng, Caller(call_rng, scenario.callers, number), at, repeat_of)
         engine.spawn(call.process(), at)
 
+    horizon = (arrivals[-1] if arrivals else 0.0) + scenario.timing.max_call_s   # no log-outs after the last call
+    last_day = int(horizon // DAY_S) + 1
     for spec in scenario.agents:
-        ctx.chore(-1.0, console.register(spec), console.presence(spec.id, "available"))
+        ctx.chore(-1.0, console.register(spec), console.presence(spec.id, "available" if spec.on_shift(0.0) else "offline"))
+        for start, end in shift_changes(spec, last_day):   # one that began before the epoch: logged in above
+            if 0 < start <= horizon:
+                ctx.chore(start, console.presence(spec.id, "available"))
+            if end <= horizon:
+                ctx.chore(end, console.presence(spec.id, "offline"))
     for i, at in enumerate(arrivals):
         start_call(rng.choice(numbers), at, index=i)
 

@@ -38,6 +38,8 @@ class AgentSpec:
     transfer_after_s: tuple[float, float] = (20.0, 90.0)  # talk before any transfer (uniform seconds)
     wrap_up_s: float | None = 20.0  # console sets "available" this long after a leg; None: never
     break_s: float = 300.0        # away after a missed call, then back "available"
+    shift_h: tuple[float, float] | None = None  # logged in from hour a to hour b of each day (epoch's clock;
+                                                # a > b runs past midnight); None: always
 
     def __post_init__(self) -> None:
         if self.behaviour not in BEHAVIOURS:
@@ -52,7 +54,19 @@ class AgentSpec:
             self.early_after_s = tuple(self.early_after_s)
             if len(self.early_after_s) != 2 or not 0 <= self.early_after_s[0] <= self.early_after_s[1]:
                 raise ValueError(f"agent {self.id}: early_after_s must be [low, high] seconds, 0 <= low <= high")
+        if self.shift_h is not None:
+            self.shift_h = tuple(self.shift_h)
+            if len(self.shift_h) != 2 or not all(0 <= h <= 24 for h in self.shift_h) or self.shift_h[0] == self.shift_h[1]:
+                raise ValueError(f"agent {self.id}: shift_h must be [start, end] hours in 0..24, start != end")
         self.name = self.name or self.id
+
+    def on_shift(self, t: float) -> bool:
+        """Logged in at `t` seconds after the epoch (always, without a shift)."""
+        if self.shift_h is None:
+            return True
+        start, end = self.shift_h
+        hour = (t % 86400.0) / 3600.0
+        return start <= hour < end if start < end else (hour >= start or hour < end)
 
 
 @dataclass

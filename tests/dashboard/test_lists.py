@@ -366,3 +366,29 @@ def test_the_agent_page_says_what_each_count_counts_and_call_verdicts_are_eviden
     assert "evidence, not a finding to review" in verdict and ">open<" not in verdict.replace("\n", "")
     assert "evidence, not a finding" not in finding and "open" in finding      # a finding stays one to review
     assert "Findings and call verdicts" in page.split('id="sections"')[1][:800]
+
+
+def test_cap_cut_verdicts_beside_no_cliff_say_they_are_expected(browser, seeded, database):
+    """An honest agent's talk times spread smoothly past the cap: the cliff test finds nothing, so
+    the odd call ending just before the cap is said to be expected, in both languages."""
+    from store.flags import Flag
+    with database.session() as s:
+        s.add(Agent(id="eve", name="Eve", team="north", skills=["billing"]))
+        s.flush()
+        legs = [add_call(s, f"CA9{i:031d}", "eve", START + timedelta(days=i % 20, hours=i % 7), 545 + 8 * i, "agent", {})
+                for i in range(60)]                           # 545 s .. 1017 s, one every 8 s
+        near = next(leg for leg in legs if 750 <= leg.talk_seconds < 780)
+        s.add(Flag(key=f"cap-cut:{near.call_sid}", kind="cap-cut", leg_id=near.id, call_sid=near.call_sid,
+                   agent_id="eve", occurred_at=START, reason="agent ended the call just before the 13-minute cap",
+                   evidence={"talk_seconds": near.talk_seconds, "cap_seconds": 780}, rule_version="2026-11-r1"))
+    browser.login("supervisor")
+    honest = page(browser, f"/agents/eve?period={PERIOD}")
+    assert "No cliff" in honest and 'id="cap-cut-no-cliff"' in honest
+    assert "a few calls ending near the cap are expected" in honest
+    cutter = page(browser, f"/agents/{CUTTER}?period={PERIOD}")   # a real cliff: no such reassurance
+    assert "cut at the cap" in cutter and 'id="cap-cut-no-cliff"' not in cutter
+    assert 'id="cap-cut-no-cliff"' not in page(browser, f"/agents/bob?period={PERIOD}")   # no cap-cut verdict
+    browser.post("/profile", {"locale": "ru"})
+    russian = page(browser, f"/agents/eve?period={PERIOD}")
+    note = html.unescape(re.search(r'id="cap-cut-no-cliff">(.*?)</p>', russian, re.S).group(1))
+    assert "ожидаем" in note and not re.search(r"[A-Za-z]{3,}", note)

@@ -196,3 +196,34 @@ def test_the_demo_week_is_over_before_now():
     latest_repeat = last_arrival + dt.timedelta(hours=max(demo.callers.repeat_delay_h))
     assert demo.until == now and latest_repeat + dt.timedelta(seconds=demo.timing.max_call_s) <= now
     assert now - last_arrival < dt.timedelta(hours=14)                 # still a recent week
+
+
+def test_agents_log_in_and_out_with_their_shifts():
+    """A shift's agent is sent "available" at its start and "offline" at its end each day until the
+    last call could be over (here 30 h after the epoch); one running past midnight is logged in
+    from the start; the demo staffs every hour."""
+    from emulator.scenario import Timing
+    sent: list[tuple[str, str]] = []
+
+    class Console:
+        def register(self, spec):
+            return None
+
+        def presence(self, agent_id, presence):
+            return lambda: sent.append((agent_id, presence))
+
+    scenario = make_scenario(calls=0, agents=[{"id": "day", "shift_h": [9, 17]}, {"id": "night", "shift_h": [20, 6]},
+                                              {"id": "always"}], timing=Timing(max_call_s=30 * 3600))
+    run(scenario, scripted_app({}), progress=False, console=Console())
+    by = {a: [p for who, p in sent if who == a] for a in ("day", "night", "always")}
+    assert by["day"] == ["offline", "available", "offline"]
+    assert by["night"] == ["available", "offline", "available", "offline"]
+    assert by["always"] == ["available"]
+    spec = scenario.agents[1]
+    assert spec.on_shift(2 * 3600) and spec.on_shift(23 * 3600) and not spec.on_shift(12 * 3600)
+    with pytest.raises(ValueError, match="shift_h"):
+        make_scenario(agents=[{"id": "x", "shift_h": [9, 9]}])
+    demo = load_scenario(DEMO)
+    for hour in range(24):
+        for queue in ("billing", "tech", "sales", "general"):
+            assert any(queue in a.skills and a.on_shift(hour * 3600 + 1800) for a in demo.agents), (hour, queue)
