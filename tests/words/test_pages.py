@@ -90,4 +90,4 @@ def test_admin_sees_whether_the_survey_asks_for_words(app, database):
     with database.session() as s:
         create_user(s, "admin@example.com", "correct horse battery", "admin", actor="test")
     page = login(app, "admin@example.com").get("/admin/definitions").get_data(as_text=True)
-    assert "asked after adequate = 2, recorded for up to 30 s, transcribed in: en." in page
+    assert "asked after Adequate = 2, recorded for up to 30 s, transcribed in: English." in page   # words, not keys
