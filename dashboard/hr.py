@@ -10,7 +10,7 @@ export is left to the worker and the page polls it.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from dashboard import audit_words

@@ -144,7 +144,6 @@ LABELS: dict[str, dict[str, str]] = {
                         "no-report": NP_("attempt_outcome", "Twilio never reported how it ended")},
     "task_scope": {"mine": NP_("task_scope", "Mine"), "team": NP_("task_scope", "My teams"),
                    "all": NP_("task_scope", "All")},
-    "metric": {"adequacy": NP_("metric", "Adequacy"), "csat": NP_("metric", "CSAT"), "fcr": NP_("metric", "FCR")},
     "metric": {"adequacy": NP_("metric", "Adequacy"), "csat": NP_("metric", "CSAT"), "fcr": NP_("metric", "FCR"),
                "handled": NP_("metric", "Handled"), "surveys_offered": NP_("metric", "Surveys offered"),
                "surveys_completed": NP_("metric", "Surveys completed"), "mean_rating": NP_("metric", "Mean rating"),

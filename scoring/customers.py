@@ -10,7 +10,6 @@ tasks. Definitions and defaults: docs/scoring.md, "Callers at risk"; settings: `
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 

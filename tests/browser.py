@@ -2,13 +2,18 @@
 logging in (``AuthActions``, the Flask tutorial's auth helper, for a browser page).
 
 A test module imports the fixtures it uses (``from tests.browser import chromium, page``) and
-serves the app itself (its own seeded database)."""
+serves the app itself on its own copy of the migrated database (``database_copy``, ``serving``)."""
 from __future__ import annotations
 
+import shutil
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
+from store.db import Database
 from tests.dashboard.seed import PASSWORD, USERS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,6 +46,24 @@ class AuthActions:
     def logout(self):
         self.page.click("#logout")
         self.page.wait_for_load_state()
+
+
+def database_copy(folder: Path, sqlite_template: Path) -> Database:
+    """A fresh SQLite database for one browser module: a copy of the migrated template."""
+    path = folder / "aftercall.db"
+    shutil.copy(sqlite_template, path)
+    return Database(f"sqlite:///{path}")
+
+
+@contextmanager
+def serving(app):
+    """The app on a free loopback port in a thread (Chromium loads it over HTTP); yields its base URL."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
 
 
 def shot(page, name):

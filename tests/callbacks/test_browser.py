@@ -2,19 +2,15 @@
 sees their team's tasks overdue first, records a call and its outcome, and pages through."""
 from __future__ import annotations
 
-import shutil
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from aftercall.app import create_app
 from callbacks.tasks import open_tasks, set_team_supervisor
 from store.callbacks import CallbackTask
-from store.db import Database
 from store.users import User
-from tests.browser import auth, chromium, needs_chromium, page, shot  # noqa: F401  (fixtures)
+from tests.browser import auth, chromium, database_copy, needs_chromium, page, shot, serving  # noqa: F401  (fixtures)
 from tests.conftest import make_settings
 from tests.dashboard.seed import USERS, seed
 
@@ -23,9 +19,7 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sqlite_template):
-    path = tmp_path_factory.mktemp("browser-callbacks") / "aftercall.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
+    db = database_copy(tmp_path_factory.mktemp("browser-callbacks"), sqlite_template)
     seed(db)
     app = create_app(make_settings(db), db=db)
     with db.session() as s:
@@ -33,10 +27,8 @@ def server(tmp_path_factory, sqlite_template):
         set_team_supervisor(s, "north", sup.id, actor="test")
         opened = open_tasks(s, app.config["MENU"].hours, lookback_days=100000)
         assert opened
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "db": db}
-    httpd.shutdown()
+    with serving(app) as url:
+        yield {"url": url, "db": db}
     db.dispose()
 
 

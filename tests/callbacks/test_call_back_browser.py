@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import shutil
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from aftercall.app import create_app
 from callbacks import calling
@@ -22,10 +19,9 @@ from emulator.scenario import ClickToCall, Scenario
 from emulator.twilio_rest import FakeTwilioRest
 from outbound.twilio_rest import TwilioDialer, TwilioSender
 from store.callbacks import CallAttempt, CallbackTask
-from store.db import Database
 from store.users import User
 from tests.conftest import AUTH_TOKEN, make_settings
-from tests.browser import auth, chromium, needs_chromium, page, shot  # noqa: F401  (fixtures)
+from tests.browser import auth, chromium, database_copy, needs_chromium, page, shot, serving  # noqa: F401  (fixtures)
 from tests.dashboard.seed import USERS, seed
 
 pytestmark = needs_chromium
@@ -34,24 +30,19 @@ ACCOUNT, FROM = "AC" + "5" * 32, "+15005550006"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sqlite_template):
-    path = tmp_path_factory.mktemp("browser-call-back") / "aftercall.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
+    db = database_copy(tmp_path_factory.mktemp("browser-call-back"), sqlite_template)
     seed(db)
     app = create_app(make_settings(db, TWILIO_FROM_NUMBER=FROM, TWILIO_ACCOUNT_SID=ACCOUNT), db=db)
     with db.session() as s:
         sup = s.scalar(select(User).where(User.email == USERS["supervisor"]))
         set_team_supervisor(s, "north", sup.id, actor="test")
         assert open_tasks(s, app.config["MENU"].hours, lookback_days=100000)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     rest = FakeTwilioRest(ACCOUNT, AUTH_TOKEN, seed=3)
     rest.start()
-    url = f"http://127.0.0.1:{httpd.server_port}"
-    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], public_base_url=url)   # Twilio is configured
-    yield {"url": url, "db": db, "rest": rest, "target": Target.http(url)}
+    with serving(app) as url:
+        app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], public_base_url=url)   # Twilio is configured
+        yield {"url": url, "db": db, "rest": rest, "target": Target.http(url)}
     rest.stop()
-    httpd.shutdown()
     db.dispose()
 
 

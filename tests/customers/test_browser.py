@@ -3,16 +3,12 @@ from the navigation, "N of M" and the next page, reasons in the reader's languag
 a caller's calls and tasks, the scorecards' index chart; nothing scrolls sideways."""
 from __future__ import annotations
 
-import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from aftercall.app import create_app
 from store.base import utcnow
-from store.db import Database
-from tests.browser import AuthActions, chromium, needs_chromium, shot  # noqa: F401  (chromium: a fixture)
+from tests.browser import AuthActions, chromium, database_copy, needs_chromium, shot, serving  # noqa: F401  (chromium: a fixture)
 from tests.conftest import make_settings
 from tests.customers.conftest import add_at_risk
 from tests.dashboard.seed import seed
@@ -31,16 +27,11 @@ WORDS = {"en": {"nav": "At-risk callers", "of": "1–25 of 29 callers", "next": 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sqlite_template):
-    path = tmp_path_factory.mktemp("browser-at-risk") / "aftercall.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
+    db = database_copy(tmp_path_factory.mktemp("browser-at-risk"), sqlite_template)
     seed(db)
     info = add_at_risk(db, utcnow(), abandoners=27)
-    app = create_app(make_settings(db), db=db)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "db": db, **info}
-    httpd.shutdown()
+    with serving(create_app(make_settings(db), db=db)) as url:
+        yield {"url": url, "db": db, **info}
     db.dispose()
 
 

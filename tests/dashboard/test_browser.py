@@ -6,23 +6,19 @@ database (the browser is the slow part; the server tests cover PostgreSQL too).
 """
 from __future__ import annotations
 
-import shutil
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from aftercall import jobs
 from aftercall.app import create_app
 from store.accounts import AuditLog
-from store.db import Database
 from store.flags import Flag
 from store.payroll import PayPeriod
 from tests.conftest import make_settings
-from tests.browser import AuthActions, auth, chromium, needs_chromium, page, shot  # noqa: F401  (fixtures)
+from tests.browser import AuthActions, auth, chromium, database_copy, needs_chromium, page, shot, serving  # noqa: F401  (fixtures)
 from tests.dashboard.seed import PERIOD, USERS, seed
 
 pytestmark = needs_chromium
@@ -30,16 +26,10 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sqlite_template):
-    path = tmp_path_factory.mktemp("browser") / "aftercall.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
+    db = database_copy(tmp_path_factory.mktemp("browser"), sqlite_template)
     info = seed(db)
-    app = create_app(make_settings(db), db=db)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "db": db, "info": info}
-    httpd.shutdown()
+    with serving(create_app(make_settings(db), db=db)) as url:
+        yield {"url": url, "db": db, "info": info}
     db.dispose()
 
 

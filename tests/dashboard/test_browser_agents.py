@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from aftercall import jobs
 from aftercall.app import create_app
 from scoring.payroll.periods import period_rows
 from scoring.scorecards.config import DEFAULT_FILE
 from store.base import utcnow
-from store.db import Database
 from store.disputes import Dispute
 from store.flags import Flag
-from tests.browser import AuthActions, chromium, needs_chromium, shot  # noqa: F401  (fixtures)
+from tests.browser import AuthActions, chromium, database_copy, needs_chromium, shot, serving  # noqa: F401  (fixtures)
 from tests.conftest import make_settings
 from tests.dashboard.seed import CALLS_PER_AGENT, PERIOD, USERS, seed
 
@@ -39,9 +35,7 @@ def served(tmp_path, sqlite_template, monkeypatch):
     scoring.write_text(DEFAULT_FILE.read_text(encoding="utf-8").replace("min_responses = 20", "min_responses = 3"),
                        encoding="utf-8")
     monkeypatch.setenv("SCORING_FILE", str(scoring))
-    path = tmp_path / "aftercall.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
+    db = database_copy(tmp_path, sqlite_template)
     out = seed(db)
     with db.session() as s:      # dan's flags, raised just now; his cap-cut verdict upheld: it costs him pay
         sid = f"CA{CALLS_PER_AGENT * 3 + 2:032d}"
@@ -53,11 +47,8 @@ def served(tmp_path, sqlite_template, monkeypatch):
             f.created_at = utcnow()
         s.get(Flag, out["flags"]["cap-cut"]).state = "confirmed"
         out["flags"]["truncated-dan"] = s.scalar(select(Flag.id).where(Flag.key == "truncated:browser"))
-    httpd = make_server("127.0.0.1", 0, create_app(make_settings(db), db=db), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "db": db, **out}
-    httpd.shutdown()
+    with serving(create_app(make_settings(db), db=db)) as url:
+        yield {"url": url, "db": db, **out}
     db.dispose()
 
 

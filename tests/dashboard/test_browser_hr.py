@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-import threading
 from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from accounts.users import create_user
 from aftercall import jobs
@@ -23,9 +20,8 @@ from scoring.payroll.periods import COLUMNS, period_bounds, period_key_for
 from store.accounts import AuditLog
 from store.agents import Agent
 from store.base import utcnow
-from store.db import Database
 from store.payroll import PayPeriod
-from tests.browser import AuthActions, chromium, needs_chromium, shot  # noqa: F401  (fixtures)
+from tests.browser import AuthActions, chromium, database_copy, needs_chromium, shot, serving  # noqa: F401  (fixtures)
 from tests.conftest import make_settings
 from tests.dashboard.seed import AGENT_USERS, AGENTS, PASSWORD, USERS, add_call
 
@@ -58,15 +54,10 @@ def _demo_like(db) -> str:
 
 @pytest.fixture
 def fresh(tmp_path, sqlite_template):
-    path = tmp_path / "aftercall.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
+    db = database_copy(tmp_path, sqlite_template)
     month = _demo_like(db)
-    httpd = make_server("127.0.0.1", 0, create_app(make_settings(db), db=db), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "db": db, "month": month}
-    httpd.shutdown()
+    with serving(create_app(make_settings(db), db=db)) as url:
+        yield {"url": url, "db": db, "month": month}
     db.dispose()
 
 

@@ -9,20 +9,16 @@ versions), so the allowlist below holds only words the interface itself uses.
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from aftercall.app import create_app
 from store.users import User
 from store.agents import Agent
 from store.calls import Call, QueueEntry
-from store.db import Database
 from store.flags import Flag
-from tests.browser import AuthActions, chromium, needs_chromium  # noqa: F401  (fixtures)
+from tests.browser import AuthActions, chromium, database_copy, needs_chromium, serving  # noqa: F401  (fixtures)
 from tests.conftest import make_settings
 from tests.dashboard.seed import PERIOD, seed
 
@@ -56,15 +52,11 @@ VISIBLE = """() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sqlite_template):
-    path = tmp_path_factory.mktemp("russian") / "aftercall.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
+    db = database_copy(tmp_path_factory.mktemp("russian"), sqlite_template)
     info = seed(db)
     app = create_app(make_settings(db), db=db)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "db": db, "info": info, "app": app}
-    httpd.shutdown()
+    with serving(app) as url:
+        yield {"url": url, "db": db, "info": info, "app": app}
     db.dispose()
 
 

@@ -320,7 +320,7 @@ ACCOUNT = "AC" + "2" * 32
 def test_reconciliation_settles_what_never_reached_us_from_twilio(database, tmp_path, caplog):
     app = make_app(database, database, tmp_path)
     twilio = TwilioClient(app.test_client())
-    ended, lost, live = ScriptedCall(twilio, "CAend"), ScriptedCall(twilio, "CAghost"), ScriptedCall(twilio, "CAlive")
+    ended, lost = ScriptedCall(twilio, "CAend"), ScriptedCall(twilio, "CAghost")
     ended.to_agent()
     lost.to_agent()
     reserved_caller(twilio, "CAlive")

@@ -53,7 +53,7 @@ def test_lock_freezes_export_and_later_answers_become_adjustments(build, db_sess
         lock_period(db_session, "2026-09", actor="hr:olga")
 
     # A late answer for a September call: a now has 20 responses.
-    leg = build.call("a", at=SEP + timedelta(days=3), adequate=1, rating=5)
+    build.call("a", at=SEP + timedelta(days=3), adequate=1, rating=5)
     again = export_period(db_session, "2026-09", "csv", actor="hr:olga")
     assert again.bytes == first.bytes and again.checksum == first.checksum      # frozen
 

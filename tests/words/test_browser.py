@@ -1,21 +1,17 @@
 """The caller's own words on a call page in a real headless Chromium, in English and Russian."""
 from __future__ import annotations
 
-import shutil
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from aftercall.app import create_app
 from store.base import utcnow
 from store.calls import Leg
-from store.db import Database
 from store.recordings import Recording
 from tests.conftest import make_settings
-from tests.browser import auth, chromium, needs_chromium, page, shot  # noqa: F401  (fixtures)
+from tests.browser import auth, chromium, database_copy, needs_chromium, page, shot, serving  # noqa: F401  (fixtures)
 from tests.dashboard.seed import seed
 
 pytestmark = needs_chromium
@@ -24,9 +20,7 @@ WORDS = "Мне так и не вернули деньги, a refund is still mi
 
 @pytest.fixture
 def server(tmp_path, sqlite_template):
-    path = tmp_path / "aftercall.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
+    db = database_copy(tmp_path, sqlite_template)
     sid = seed(db)["cut_sid"]
     with db.session() as s:
         leg = s.scalar(select(Leg).where(Leg.call_sid == sid))
@@ -34,10 +28,8 @@ def server(tmp_path, sqlite_template):
                         duration=14, status="completed", transcription_status="completed", transcription_text=WORDS,
                         created_at=utcnow() - timedelta(hours=2)))
     app = create_app(make_settings(db, TWILIO_ACCOUNT_SID="AC" + "7" * 32), db=db)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "sid": sid}
-    httpd.shutdown()
+    with serving(app) as url:
+        yield {"url": url, "sid": sid}
     db.dispose()
 
 
