@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from scoring.payroll.exports import CONTENT_TYPES, export_period
 from scoring.payroll import actions
+from scoring.payroll.columns import LANGUAGES
+from scoring.payroll.exports import CONTENT_TYPES, export_period
 from scoring.payroll.jobs import PAYROLL_JOBS
 from scoring.payroll.periods import PeriodError, get_or_create_period, list_periods, period_bounds
 from store.jobs import Job
@@ -61,12 +62,16 @@ def period(key):
 @bp.get("/periods/<key>/bonus")
 @require_token("hr")
 def bonus(key):
-    """The locked period's pay rows as JSON (the payroll feed); audit-logged like any export."""
+    """The locked period's pay rows as JSON (the payroll feed); audit-logged like any export.
+    ``?language=ru`` words ``pay_reason_text`` in Russian (default English; every other cell is the same)."""
     period_bounds(key)
+    language = request.args.get("language", "en")
+    if language not in LANGUAGES:
+        return api_error(400, f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
     with _db().session() as s:
         if get_or_create_period(s, key).state != "locked":
             return api_error(409, f"period {key} is not locked; lock it first (POST /api/payroll/periods/{key}/lock)")
-        result = export_period(s, key, "json", _actor())
+        result = export_period(s, key, "json", _actor(), lang=language)
     return Response(result.bytes, mimetype="application/json", headers={"X-Checksum-SHA256": result.checksum})
 
 
@@ -107,11 +112,15 @@ def recompute(key):
 @bp.post("/periods/<key>/exports")
 @require_token("hr")
 def start_export(key):
+    """Body (optional): ``{"format": "csv"|"xlsx"|"json", "language": "en"|"ru"}``; the language
+    words the XLSX and every format's ``pay_reason_text`` (default English)."""
     body = _optional_body()
-    if body is None or not isinstance(body.get("format", "csv"), str):
-        return api_error(400, 'the body must be a JSON object whose "format" is a string, e.g. {"format": "csv"}')
+    if body is None or not all(isinstance(body.get(k, "x"), str) for k in ("format", "language")):
+        return api_error(400, 'the body must be a JSON object whose "format" and "language" are strings, '
+                              'e.g. {"format": "csv", "language": "ru"}')
     with _db().session() as s:
-        return _started(actions.start_export(s, key, body.get("format", "csv"), _actor()))
+        return _started(actions.start_export(s, key, body.get("format", "csv"), _actor(),
+                                             lang=body.get("language", "en")))
 
 
 @bp.get(f"/jobs/<int(min=1, max={MAX_ID}):job_id>")

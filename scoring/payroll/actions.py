@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from scoring.payroll.columns import LANGUAGES
 from scoring.payroll.jobs import build_export, lock, recompute_scorecards
 from scoring.payroll.periods import PeriodError, check_lockable, get_or_create_period, period_bounds
 from store.base import utcnow
@@ -60,6 +61,9 @@ def start_export(session: Session, key: str, fmt: str, actor: str, lang: str = "
     if fmt not in EXPORT_FORMATS:
         raise PeriodError(f"format must be one of {', '.join(EXPORT_FORMATS)}", "bad_format",
                           choices=", ".join(EXPORT_FORMATS))
+    if lang not in LANGUAGES:
+        raise PeriodError(f"language must be one of {', '.join(LANGUAGES)}", "bad_language",
+                          choices=", ".join(LANGUAGES))
     return submit(session, build_export, created_by=actor, period_key=key, fmt=fmt, actor=actor,
                   **({"lang": lang} if lang != "en" else {}))
 

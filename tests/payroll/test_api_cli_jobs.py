@@ -69,6 +69,30 @@ def test_api_roles_lock_export_job_and_download(app, database):
                        ("export.bonus", "token:hr-client")]
 
 
+def test_api_exports_word_the_pay_reason_in_the_language_asked(app, database):
+    seed(database)
+    client, hr = app.test_client(), token(database, "hr")
+    jobs.run(database, client.post("/api/payroll/periods/2026-09/lock", headers=hr).json["job"]["id"])
+
+    english = client.get("/api/payroll/periods/2026-09/bonus", headers=hr).json["rows"][0]
+    russian = client.get("/api/payroll/periods/2026-09/bonus?language=ru", headers=hr).json["rows"][0]
+    assert english["pay_reason"] == russian["pay_reason"] and english["multiplier"] == russian["multiplier"]
+    assert english["pay_reason_text"].isascii() and any("а" <= ch <= "я" for ch in russian["pay_reason_text"])
+
+    started = client.post("/api/payroll/periods/2026-09/exports", json={"format": "csv", "language": "ru"},
+                          headers=hr)
+    jobs.run(database, started.json["job"]["id"])
+    state = client.get(f"/api/payroll/jobs/{started.json['job']['id']}", headers=hr).json
+    row = next(csv.DictReader(io.StringIO(client.get(state["download_url"], headers=hr).data.decode("utf-8-sig"))))
+    assert row["pay_reason_text"] == russian["pay_reason_text"]
+
+    for bad in ({"format": "csv", "language": "de"}, {"format": "csv", "language": 7}):
+        refused = client.post("/api/payroll/periods/2026-09/exports", json=bad, headers=hr)
+        assert refused.status_code == 400 and "language" in refused.json["error"]
+    refused = client.get("/api/payroll/periods/2026-09/bonus?language=de", headers=hr)
+    assert refused.status_code == 400 and "en, ru" in refused.json["error"]
+
+
 def test_export_job_is_idempotent(database):
     seed(database)
     with database.session() as s:
