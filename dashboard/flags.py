@@ -28,7 +28,7 @@ from scoring.outcomes.flags import AGENT_KINDS
 from scoring.outcomes.queue import QueueFilter, finding_periods, list_findings, period_range
 from scoring.outcomes.review import ReviewError, check_review, review_flag, review_flags
 from scoring.outcomes.rules import load_rules
-from scoring.payroll.confirm_cost import confirm_cost
+from scoring.payroll.confirm_cost import confirm_costs
 from store.agents import Agent
 from store.disputes import Dispute
 from store.flags import STATES, Flag
@@ -111,7 +111,7 @@ def index():
 def _costs(s, flag_ids: list[int]) -> dict[int, str]:
     """What confirming each would do to pay, in the reader's language (the scorecards as the
     dashboard reads them: the daily rollup)."""
-    return {i: confirm_cost_text(cost) for i in flag_ids if (cost := confirm_cost(s, i, rollup=True)) is not None}
+    return {i: confirm_cost_text(cost) for i, cost in confirm_costs(s, flag_ids, rollup=True).items()}
 
 
 @bp.post("/flags/disputes/<id:dispute_id>/decide")

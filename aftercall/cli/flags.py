@@ -15,7 +15,7 @@ from scoring.outcomes.recompute import recompute
 from scoring.outcomes.queue import DEFAULT_STATE, PERIOD, QueueFilter, list_findings
 from scoring.outcomes.review import ReviewError, review_flags
 from scoring.outcomes.rules import load_rules
-from scoring.payroll.confirm_cost import confirm_cost
+from scoring.payroll.confirm_cost import confirm_costs
 from store.flags import KINDS, STATES
 from store.jobs import submit
 
@@ -64,10 +64,12 @@ def flags_list(start, end, kind, state, agent, team, period, with_cost):
     filters = QueueFilter(state=None if state == "all" else state, kind=kind, agent_id=agent, team=team,
                           period=period, start=start_at, end=end_at)
     with db().session() as s:
-        for flag in list_findings(s, filters, limit=None).items:
+        found = list_findings(s, filters, limit=None).items
+        costs = confirm_costs(s, [f.id for f in found if f.state != "confirmed"]) if with_cost else {}
+        for flag in found:
             row = flag.to_dict()
-            if with_cost and flag.state != "confirmed":
-                row["confirm_cost"] = confirm_cost(s, flag.id).to_dict()
+            if flag.id in costs:
+                row["confirm_cost"] = costs[flag.id].to_dict()
             click.echo(json.dumps(row, ensure_ascii=False))
 
 
@@ -77,14 +79,12 @@ def flags_cost(flag_ids):
     """What confirming each flag would do to its agent's pay, as JSON lines (nothing is changed):
     the card before and with the flag confirmed, and a sentence ("confirming moves Carla from
     bronze ×0.50 to none ×0.00")."""
-    missing = []
     with db().session() as s:
-        for flag_id in flag_ids:
-            cost = confirm_cost(s, flag_id)
-            if cost is None:
-                missing.append(flag_id)
-            else:
-                click.echo(json.dumps(cost.to_dict(), ensure_ascii=False))
+        costs = confirm_costs(s, list(flag_ids))
+    for flag_id in flag_ids:
+        if flag_id in costs:
+            click.echo(json.dumps(costs[flag_id].to_dict(), ensure_ascii=False))
+    missing = [flag_id for flag_id in flag_ids if flag_id not in costs]
     if missing:
         raise click.ClickException("no flag " + ", ".join(map(str, missing)))
 

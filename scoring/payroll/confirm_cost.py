@@ -4,7 +4,8 @@ The agent's card is built twice for the pay period the flag counts in (by when i
 as the scorecards count confirmed flags): as things stand, and with the flag confirmed inside
 a savepoint that is rolled back. Both are the scorecard builder's own cards, so the preview
 follows whatever pay rule the builder implements and equals what confirming then does. The
-dashboard's queue, the finding's page and ``flask flags cost`` all call ``confirm_cost``.
+dashboard's queue, the finding's page, ``flask flags cost`` and ``flask flags list --cost`` all call
+``confirm_costs``, which builds the cards as they stand once per period for a whole page.
 """
 from __future__ import annotations
 
@@ -78,37 +79,52 @@ class ConfirmCost:
         return data
 
 
-def _card(session: Session, agent_id: str, start: datetime, end: datetime, cfg: ScoringConfig,
-          rollup: bool) -> AgentScorecard | None:
-    return next((c for c in build_scorecards(session, start, end, config=cfg, rollup=rollup)
-                 if c.agent_id == agent_id), None)
+def _cards(session: Session, start: datetime, end: datetime, cfg: ScoringConfig,
+           rollup: bool) -> dict[str, AgentScorecard]:
+    return {c.agent_id: c for c in build_scorecards(session, start, end, config=cfg, rollup=rollup)}
+
+
+def confirm_costs(session: Session, flag_ids: list[int], *, config: ScoringConfig | None = None,
+                  rollup: bool = False) -> dict[int, ConfirmCost]:
+    """The agent's pay now and with each flag confirmed, by flag id (a missing flag is left
+    out). Nothing is stored. The cards as they stand are built once per pay period for all the
+    flags (a queue page holds many of one month); each flag not yet confirmed costs one more
+    build. ``rollup`` as in ``build_scorecards``: the dashboard reads the daily rollup, payroll
+    and the CLI count the rows (the same figures)."""
+    cfg = config or load_config()
+    now: dict[str, dict[str, AgentScorecard]] = {}
+    out = {}
+    for flag_id in flag_ids:
+        flag = session.get(Flag, flag_id)
+        if flag is None:
+            continue
+        key = period_key_for(flag.occurred_at, cfg)
+        start, end = period_bounds(key, cfg)
+        if key not in now:
+            now[key] = _cards(session, start, end, cfg, rollup)
+        locked = session.scalar(select(PayPeriod.state).where(PayPeriod.key == key)) == "locked"
+        already = flag.state == "confirmed"
+        before = now[key].get(flag.agent_id)
+        after = before if already else _confirmed(session, flag, start, end, cfg, rollup)
+        name = (before.name if before is not None else None) or flag.agent_id
+        out[flag_id] = ConfirmCost(flag_id, flag.agent_id, name, key, locked, already, Pay.of(before), Pay.of(after))
+    return out
+
+
+def _confirmed(session: Session, flag: Flag, start: datetime, end: datetime, cfg: ScoringConfig,
+               rollup: bool) -> AgentScorecard | None:
+    """The agent's card with ``flag`` confirmed, inside a savepoint that is rolled back."""
+    savepoint = session.begin_nested()
+    try:
+        flag.state = "confirmed"
+        session.flush()
+        return _cards(session, start, end, cfg, rollup).get(flag.agent_id)
+    finally:
+        savepoint.rollback()
+        session.refresh(flag)
 
 
 def confirm_cost(session: Session, flag_id: int, *, config: ScoringConfig | None = None,
                  rollup: bool = False) -> ConfirmCost | None:
-    """The agent's pay now and with flag ``flag_id`` confirmed (None: no such flag). Nothing is
-    stored. ``rollup`` as in ``build_scorecards``: the dashboard reads the daily rollup, payroll
-    and the CLI count the rows (the same figures)."""
-    cfg = config or load_config()
-    flag = session.get(Flag, flag_id)
-    if flag is None:
-        return None
-    key = period_key_for(flag.occurred_at, cfg)
-    start, end = period_bounds(key, cfg)
-    locked = session.scalar(select(PayPeriod.state).where(PayPeriod.key == key)) == "locked"
-    already = flag.state == "confirmed"
-    before = _card(session, flag.agent_id, start, end, cfg, rollup)
-    name = (before.name if before is not None else None) or flag.agent_id
-    if already:
-        after = before
-    else:
-        savepoint = session.begin_nested()
-        try:
-            flag.state = "confirmed"
-            session.flush()
-            after = _card(session, flag.agent_id, start, end, cfg, rollup)
-        finally:
-            savepoint.rollback()
-            session.refresh(flag)
-    return ConfirmCost(flag_id, flag.agent_id, name, key, locked, already,
-                       Pay.of(before), Pay.of(after))
+    """One flag's ``confirm_costs`` (None: no such flag)."""
+    return confirm_costs(session, [flag_id], config=config, rollup=rollup).get(flag_id)

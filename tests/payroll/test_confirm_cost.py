@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from scoring.outcomes.review import review_flag
-from scoring.payroll.confirm_cost import Pay, confirm_cost
+from scoring.payroll import confirm_cost as preview
+from scoring.payroll.confirm_cost import Pay, confirm_cost, confirm_costs
 from scoring.payroll.periods import get_or_create_period, lock_period
 from scoring.scorecards.build import build_scorecards
 from store.accounts import AuditLog
@@ -67,3 +68,22 @@ def test_a_locked_period_says_the_change_is_paid_as_an_adjustment(build, db_sess
     assert cost.locked and "2026-10 is locked" in cost.sentence and "adjustment" in cost.sentence
     assert cost.to_dict()["after"]["multiplier"] == cost.after.multiplier
     assert locked.snapshot == frozen
+
+
+def test_a_page_of_findings_builds_the_cards_as_they_stand_once(build, db_session, monkeypatch):
+    s = db_session
+    carla = _centre(build, s)
+    dan = Flag(key="early-hangup:agent:dan:2026-10", kind="early-hangup", agent_id="dan", occurred_at=MONTH_START,
+               period_end=datetime(2026, 11, 1, tzinfo=timezone.utc), reason="r",
+               evidence={"legs": 30, "observed": 9, "expected": 2.0, "leg_ids": []}, rule_version="t",
+               state="confirmed", current=True)
+    s.add(dan)
+    s.flush()
+    one_by_one = {f.id: confirm_cost(s, f.id) for f in (carla, dan)}
+    builds = []
+    counted = preview.build_scorecards
+    monkeypatch.setattr(preview, "build_scorecards", lambda *a, **kw: builds.append(1) or counted(*a, **kw))
+    page = confirm_costs(s, [carla.id, dan.id, 10**6])
+    assert page == one_by_one                         # the same previews; the missing id left out
+    assert len(builds) == 2                           # October as it stands, and Carla's confirmed
+    assert page[dan.id].already_confirmed and not page[carla.id].already_confirmed
