@@ -41,6 +41,7 @@ from store.accounts import audit
 from store.base import dialect_insert, utcnow
 from store.callbacks import ACTIVE_ATTEMPT, CallAttempt, CallbackTask
 from store.jobs import submit
+from store.users import User
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,10 @@ class Urls:
     """Where Twilio reaches the app for a call-back's call (absolute, as Twilio needs them)."""
     base: str
 
-    def answer(self, attempt_id: int) -> str:
-        return f"{self.base}/callback/voice/answer?a={attempt_id}"
+    def answer(self, attempt_id: int, lang: str) -> str:
+        """The supervisor's language rides in the URL so that an apology during a database
+        outage speaks it."""
+        return f"{self.base}/callback/voice/answer?a={attempt_id}&lang={lang}"
 
     def status(self, attempt_id: int) -> str:
         return f"{self.base}/callback/voice/status?a={attempt_id}"
@@ -170,7 +173,7 @@ def ring(db, dialer: Dialer, urls: Urls, attempt_id: int, *, now: datetime | Non
         attempt.state, attempt.updated_at = "sending", now
         if unsure_since is None:
             attempt.attempt_started_at = now
-        to = attempt.ring_to
+        to, lang = attempt.ring_to, s.get(User, attempt.user_id).locale
     found = None
     if unsure_since is not None:   # an earlier try's outcome is unknown: ask Twilio first
         try:
@@ -187,7 +190,7 @@ def ring(db, dialer: Dialer, urls: Urls, attempt_id: int, *, now: datetime | Non
     outcome = "found"
     if found is None:
         try:
-            found = dialer.ring(to=to, url=urls.answer(attempt_id), status_callback=urls.status(attempt_id))
+            found = dialer.ring(to=to, url=urls.answer(attempt_id, lang), status_callback=urls.status(attempt_id))
         except DialError as exc:
             return _failed_try(db, attempt_id, exc, now, keep_unsure=exc.ambiguous)
         outcome = "rang"

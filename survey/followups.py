@@ -92,8 +92,9 @@ class Urls:
     def sms_status(self) -> str:
         return f"{self.base}/sms/status"
 
-    def call_start(self, followup_id: int) -> str:
-        return f"{self.base}/followup/voice/start?fu={followup_id}"
+    def call_start(self, followup_id: int, lang: str) -> str:
+        """``lang`` rides in the URL so that an apology during a database outage speaks it."""
+        return f"{self.base}/followup/voice/start?fu={followup_id}&lang={lang}"
 
     def call_status(self, followup_id: int) -> str:
         return f"{self.base}/followup/voice/status?fu={followup_id}"
@@ -268,7 +269,7 @@ def send(db, sender: Sender, policy: FollowupPolicy, urls: Urls, followup_id: in
                 found = sender.send_sms(to=to, body=sms_text(policy, lang, first, intro=True),
                                         status_callback=urls.sms_status())
             else:
-                found = sender.start_call(to=to, url=urls.call_start(followup_id),
+                found = sender.start_call(to=to, url=urls.call_start(followup_id, lang),
                                           status_callback=urls.call_status(followup_id))
         except SendError as exc:
             return _failed_attempt(db, followup_id, exc, now, keep_unsure=exc.ambiguous)

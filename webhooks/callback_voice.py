@@ -1,6 +1,6 @@
 """Click-to-call: the voice URLs of the call a supervisor's "call back" places.
 
-``/callback/voice/answer?a=<attempt>`` is the call's ``url``: the supervisor picked up; they
+``/callback/voice/answer?a=<attempt>&lang=<lang>`` is the call's ``url``: the supervisor picked up; they
 hear one short line, then ``<Dial callerId=TWILIO_FROM_NUMBER>`` rings the caller's number,
 so the caller sees the centre's number. ``/callback/voice/dial`` is the Dial's ``action``
 (``DialCallStatus``, ``DialCallDuration``), ``/callback/voice/leg`` the caller's leg's own
@@ -53,7 +53,7 @@ def _say(resp: VoiceResponse, lang: str, text: dict) -> None:
 
 def sorry(params: dict, args: dict) -> VoiceResponse:
     resp = VoiceResponse()
-    _say(resp, "", SORRY)
+    _say(resp, args.get("lang", ""), SORRY)
     resp.hangup()
     return resp
 

@@ -15,9 +15,17 @@ from webhooks import twiml
 from webhooks.replay import BadParams, arg_int, count, database_unavailable
 
 
+def _callers_language(params: dict, args: dict) -> str:
+    """The language the URL carries or, on the language step, the one the caller just chose."""
+    if args.get("lang"):
+        return twiml.language(args["lang"])
+    chosen = [lang.key for lang in twiml.menu().languages.values() if lang.digit == params.get("Digits")]
+    return twiml.language(chosen[0] if chosen else None)
+
+
 def apology_and_queue(params: dict, args: dict) -> VoiceResponse:
     """Keep the caller on a sane path: apologise, then queue for the default queue."""
-    lang = twiml.language(args.get("lang"))
+    lang = _callers_language(params, args)
     resp = VoiceResponse()
     twiml.speak(resp, lang, twiml.menu().say(lang, "error"), twiml.menu().say(lang, "to_default"))
     return twiml.enqueue(resp, twiml.menu().default_queue, lang)

@@ -1,6 +1,6 @@
 """The call-back follow-up survey: the voice URLs of a ``Calls.create`` made for a follow-up.
 
-``/followup/voice/start?fu=<id>`` is the call's ``url``: Twilio requests it once machine
+``/followup/voice/start?fu=<id>&lang=<lang>`` is the call's ``url``: Twilio requests it once machine
 detection has decided (``AnsweredBy``). A machine, a fax or a follow-up that is no longer
 open gets a plain hang-up, no survey; a person hears the intro and the first missing
 question. ``/followup/voice/answer`` is each ``<Gather>``'s action (the same pure decision
@@ -8,8 +8,8 @@ as the in-call keypad, ``survey.flow.step``); ``/followup/voice/status`` the cal
 callback. All go through ``webhooks.replay.voice_webhook``: signed, keyed per step, always
 valid TwiML. Answers are stored with channel ``callback``. While the database is down the
 start, an answer and the call's status are kept in the spool and applied when it is back; the
-caller is thanked (in the ``lang`` of the Gather URL) or, at the start, hears an apology (in the
-menu's default language: the follow-up's is in the database) and the call ends.
+caller is thanked or, at the start, hears an apology, in the ``lang`` of the URL (the follow-up's
+language, written into every URL of its call), and the call ends.
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def sorry_offline(params: dict, args: dict) -> VoiceResponse:
     line hears why the call ends, a machine nothing."""
     resp = VoiceResponse()
     if database_unavailable() and params.get("AnsweredBy", "") not in MACHINE:
-        language = current_app.config["MENU"].language("")
+        language = current_app.config["MENU"].language(args.get("lang"))
         resp.say(SORRY.get(language.key, SORRY["en"]), voice=language.voice, language=language.say_language)
     resp.hangup()
     return resp

@@ -90,7 +90,8 @@ def answered(tw, rest, attempt_id):
     made = rest.sent("call")[-1]
     params = {"CallSid": made.sid, "From": FROM, "To": made.to, "CallStatus": "in-progress",
               "Direction": "outbound-api", "AccountSid": ACCOUNT}
-    resp = tw.post(f"/callback/voice/answer?a={attempt_id}", params)
+    assert made.params["Url"].startswith(f"{BASE}/callback/voice/answer?a={attempt_id}&")
+    resp = tw.post(made.params["Url"].removeprefix(BASE), params)     # the call's url, as Twilio requests it
     assert resp.status_code == 200
     return made.sid, ET.fromstring(resp.data)
 
@@ -119,7 +120,7 @@ def test_talked_caller_moves_the_task_to_called_with_twilios_durations(database,
     assert ring(database, dialer, attempt_id) == "rang"
     made = rest.sent("call")
     assert [(c.to, c.from_) for c in made] == [(SUP_PHONE, FROM)]
-    assert made[0].params["Url"] == f"{BASE}/callback/voice/answer?a={attempt_id}"
+    assert made[0].params["Url"] == f"{BASE}/callback/voice/answer?a={attempt_id}&lang=en"   # the supervisor's
     assert attempt(database, attempt_id)["state"] == "ringing"
 
     sid, root = answered(tw, rest, attempt_id)

@@ -79,6 +79,8 @@ def test_every_webhook_answers_a_sane_path_with_no_database(dead_db, database, t
     assert incoming.find("Enqueue").text == "general" and "sorry" in said(incoming)   # queued, not dropped
     for path in ("/voice/language?attempt=1", "/voice/menu?attempt=1&lang=ru"):
         assert doc(twilio.post(path, {**p, "Digits": "1"})).find("Enqueue") is not None
+    chose_russian = doc(twilio.post("/voice/language?attempt=1", {**p, "Digits": "2"}))   # the apology in Russian
+    assert chose_russian.find("Say").get("language") == "ru-RU" and "lang=ru" in chose_russian.find("Enqueue").get("action")
     assert doc(twilio.post("/voice/queue/wait?lang=en", {**p, "QueueTime": "5"})).find("Pause") is not None
     assert doc(twilio.post("/voice/queue/done?lang=en", {**p, "QueueResult": "leave"})).find("Hangup") is not None
     # The agent hung up on a caller still there: the survey starts from the URL (the leg's end is kept).

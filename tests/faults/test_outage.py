@@ -238,12 +238,14 @@ def test_a_follow_up_call_started_during_an_outage_is_kept(fapp, database, rest,
         assert "<Hangup" in to_machine and "<Say" not in to_machine
         to_person = twilio_f.post("/followup/voice/start?fu=999999", {**base, "AnsweredBy": "human"})
         assert "Sorry" in to_person.get_data(as_text=True) and b"<Hangup" in to_person.data   # told, not cut off
+        in_russian = twilio_f.post("/followup/voice/start?fu=999998&lang=ru", {**base, "AnsweredBy": "human"})
+        assert "Извините" in in_russian.get_data(as_text=True)                  # in the follow-up's language
     finally:
         fapp.extensions["db"] = live
         dead.dispose()
     assert _row(database, call_leg).state == "sent"
 
-    assert outage_replay.replay(fapp) == 1                      # the unknown follow-up is set aside
+    assert outage_replay.replay(fapp) == 1                      # the unknown follow-ups are set aside
     fu = _row(database, call_leg)
     assert (fu.state, fu.reason) == ("no-answer", "machine")     # as the live start would have left it
     assert outage_replay.replay(fapp) == 0

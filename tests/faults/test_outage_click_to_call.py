@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from store.calls import WebhookEvent
 from store.db import Database
+from store.users import User
 from tests.callbacks.conftest import team  # noqa: F401  (fixtures)
 from tests.callbacks.test_calling import (answered, attempt, call_status, capp, dialer, dial_action,  # noqa: F401
                                           leg_status, rest, ring, start, task, task_state, tw)
@@ -23,7 +24,7 @@ def test_a_click_to_call_during_an_outage_is_kept_and_applied_once(capp, databas
     try:
         sid, root = answered(tw, rest, attempt_id)
         assert root.find("Dial") is None and root.find("Hangup") is not None   # the apology, then goodbye
-        assert "cannot be connected" in root.find("Say").text
+        assert "cannot be connected" in root.find("Say").text and root.find("Say").get("language") == "en-US"
         assert dial_action(tw, attempt_id, sid, "completed", 95).data.endswith(b"<Response />")   # the call ends
         assert leg_status(tw, attempt_id, sid, "completed", 97).status_code == 200
         assert call_status(tw, attempt_id, sid, "completed", 130).status_code == 200
@@ -44,3 +45,20 @@ def test_a_click_to_call_during_an_outage_is_kept_and_applied_once(capp, databas
         steps = sorted(s.scalars(select(WebhookEvent.step).where(WebhookEvent.step.startswith(f"c2c:{attempt_id}:"))))
     assert steps == sorted(f"c2c:{attempt_id}:{k}" for k in ("answer", "dial", "leg:completed",
                                                              "status:completed"))
+
+
+def test_the_apology_during_an_outage_is_in_the_supervisors_language(capp, database, tw, rest, dialer, task,  # noqa: F811
+                                                                     team):  # noqa: F811
+    with database.session() as s:
+        s.get(User, team["sup"]).locale = "ru"
+    attempt_id, _ = start(database, task, team["sup"])
+    assert ring(database, dialer, attempt_id) == "rang"
+    live, dead = capp.extensions["db"], Database(DEAD_URL)
+    capp.extensions["db"] = dead
+    try:
+        _, root = answered(tw, rest, attempt_id)
+    finally:
+        capp.extensions["db"] = live
+        dead.dispose()
+    say = root.find("Say")
+    assert say.text.startswith("Сейчас этот перезвон") and say.get("language") == "ru-RU"

@@ -261,7 +261,7 @@ def test_call_back_survey_and_machine_detection(fapp, database, rest, sender, tw
         assert _send(fapp, sender, fid, now) == "sent"
     human, machine = rest.sent("call")
     assert human.params["MachineDetection"] == "Enable" and human.params["Url"].startswith(
-        "http://localhost/followup/voice/start?fu=")
+        "http://localhost/followup/voice/start?fu=") and human.params["Url"].endswith("&lang=en")
     path = human.params["Url"].removeprefix("http://localhost")
     base = {"CallSid": human.sid, "From": "+15005550006", "To": NUMBER, "Direction": "outbound-api",
             "CallStatus": "in-progress"}
