@@ -80,5 +80,5 @@ def close_call(session: Session, call: Call, duration: int | None, ended_at: dat
     # closes any leg still open, so its agent is never left "busy" for ever (nor a transfer
     # the agent asked for standing: the caller is gone).
     for leg in session.scalars(select(Leg).where(Leg.call_sid == call.sid, Leg.dial_status.is_(None))):
-        finish_leg(session, leg, dial_status="unknown", ended_by="caller")
+        finish_leg(session, leg, dial_status="unknown", ended_by="caller", at=ended_at)
         leg.transfer_queue = None

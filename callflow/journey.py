@@ -198,6 +198,7 @@ class DialReport:
     bridged: bool | None          # ``DialBridged``, when Twilio sends it
     talk_seconds: int             # ``DialCallDuration``
     dial_call_sid: str | None = None
+    received_at: datetime | None = None   # when Twilio sent it, if not now (a webhook kept during an outage)
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ def end_leg(session: Session, caller: Caller, leg_id: int, report: DialReport, *
     bridged = end.outcome == "handled"
     finish_leg(session, leg, dial_status=report.dial_status, ended_by=end.ended_by, bridged=bridged,
                talk_seconds=report.talk_seconds if bridged else 0, dial_call_sid=report.dial_call_sid,
-               agent_unreachable=end.agent_unreachable, wrapup_seconds=wrapup_seconds)
+               agent_unreachable=end.agent_unreachable, wrapup_seconds=wrapup_seconds, at=report.received_at)
     if leg.transfer_queue and end.start_survey:
         return LegEnded(leg, end, enqueue(session, call, leg.transfer_queue, "transfer-out", priority=1))
     leg.transfer_queue = None        # asked for, but the caller hung up first (or nobody answered)

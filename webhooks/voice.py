@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, g
 from twilio.twiml.voice_response import VoiceResponse
 
 from callflow import journey
@@ -106,7 +106,7 @@ def dial_done(s, params, args):
     the transfer the agent asked for, ``/api/agents/<id>/transfer``)."""
     bridged = (params.get("DialBridged") or "").lower() == "true" if "DialBridged" in params else None
     report = journey.DialReport(params.get("CallStatus", ""), params.get("DialCallStatus", ""), bridged,
-                                count(params, "DialCallDuration"), params.get("DialCallSid"))
+                                count(params, "DialCallDuration"), params.get("DialCallSid"), g.get("received_at"))
     ended = journey.end_leg(s, _caller(params), arg_int(args, "leg"), report, survey_version=twiml.survey().version,
                             wrapup_seconds=current_app.config["SETTINGS"].wrapup_seconds)
     lang = twiml.language(args.get("lang") or ended.leg.language)

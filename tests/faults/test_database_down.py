@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
@@ -129,6 +130,33 @@ def test_answers_given_while_the_database_is_down_are_replayed_once(app, twilio,
     spool.pending = True
     assert spool.replay_if_pending(database) == 3
     assert count(database, SurveyAnswer) == 3
+
+
+def test_a_leg_end_kept_during_an_outage_ends_when_twilio_sent_it(app, twilio, database, dead_db):
+    call = ScriptedCall(twilio, "CA310")
+    dial = call.to_agent()
+    sent = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    app.extensions["followup_clock"] = lambda: sent           # the Dial action comes while the database is down
+    app.extensions["db"] = dead_db
+    call.end_dial(dial, agent_hung_up=True)
+    assert "answered adequately" in call.said()               # the survey starts from the URL
+    app.extensions["db"] = database
+    del app.extensions["followup_clock"]
+    ScriptedCall(twilio, "CA311").incoming()                  # back: the next webhook replays it, later
+    with database.session() as s:
+        leg = s.scalar(select(Leg).where(Leg.call_sid == "CA310"))
+        assert (leg.dial_status, leg.talk_seconds, leg.survey_state) == ("completed", 120, "offered")
+        assert leg.ended_at.replace(tzinfo=timezone.utc) == sent  # when it came, not when it was applied
+
+
+def test_a_leg_the_call_status_closes_ends_at_twilios_timestamp(app, twilio, database):
+    call = ScriptedCall(twilio, "CA312")
+    call.to_agent()
+    ended = datetime(2026, 11, 20, 10, 5, tzinfo=timezone.utc)
+    call.status("completed", duration=300, at=ended)           # the caller hung up; no Dial action came
+    with database.session() as s:
+        leg = s.scalar(select(Leg).where(Leg.call_sid == "CA312"))
+        assert leg.ended_by == "caller" and leg.ended_at.replace(tzinfo=timezone.utc) == ended
 
 
 def test_spooled_lines_for_unknown_legs_are_kept_aside_not_lost(app, database, tmp_path):
