@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CLAIM_STALE_SECONDS = 60   # a claimed file this old lost its replaying process: claim it again
 SPOOL_LOST_MARK = "SPOOL-LOST "   # the log line's record follows this, as one JSON object
 STREAM_BATCH = 500
+STREAM_LOCK_SECONDS = 120   # one process drains the stream; a holder that died frees it after this
 
 
 class SpoolLost(RuntimeError):
@@ -138,12 +139,34 @@ class Spool:
             log.warning("cannot read the spool's Redis stream (%s); it waits for the next replay", exc)
             return []
 
+    def _drain_lock(self):
+        """The stream's drain lock (redis-py's ``Lock``, expiring), or None when another process
+        holds it or there is no Redis: two web hosts and a worker would otherwise apply the same
+        entries at once (idempotent, but each twice)."""
+        if not self.redis_url:
+            return None
+        try:
+            lock = self._client().lock(f"{self.stream}:drain", timeout=STREAM_LOCK_SECONDS, blocking=False)
+            return lock if lock.acquire() else None
+        except Exception as exc:
+            log.warning("cannot lock the spool's Redis stream (%s); it waits for the next replay", exc)
+            return None
+
     def replay(self, apply: Callable[[dict], str], seconds: float | None = None) -> int:
         """Apply kept records in the order received; returns how many were applied (duplicates
         included, refused ones not). ``seconds``: stop starting new ones after that long (a web
         request must answer Twilio in time); what is left stays kept for the next replay."""
+        lock = self._drain_lock()
+        try:
+            return self._replay(apply, seconds, lock is not None)
+        finally:
+            if lock is not None:
+                with contextlib.suppress(Exception):   # expired meanwhile: nothing to release
+                    lock.release()
+
+    def _replay(self, apply: Callable[[dict], str], seconds: float | None, stream: bool) -> int:
         claimed = self._claim()
-        entries = self._stream_entries()
+        entries = self._stream_entries() if stream else []
         try:
             items = [(raw, None) for path in claimed for raw in path.read_bytes().splitlines() if raw.strip()]
             items += [(raw, entry_id) for entry_id, raw in entries]
@@ -167,7 +190,7 @@ class Spool:
         if left:
             self.pending = True
         elif len(entries) == STREAM_BATCH:
-            applied += Spool.replay(self, apply, seconds)
+            applied += self._replay(apply, seconds, stream)
         return applied
 
     def _write_back(self, raws: list[bytes]) -> None:

@@ -9,8 +9,10 @@ replay-log``), and the reconciliation with Twilio's REST API for what never reac
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -32,7 +34,7 @@ from store.base import utcnow
 from store.calls import Call, Leg, QueueEntry, SurveyAnswer, WebhookEvent
 from store.db import Database
 from store.jobs import Job
-from store.spool import SPOOL_LOST_MARK
+from store.spool import SPOOL_LOST_MARK, Spool
 from survey import followups
 from tests.conftest import AUTH_TOKEN, REDIS_URL, TwilioClient, make_settings
 from tests.faults.proxy import TcpProxy
@@ -292,6 +294,32 @@ def test_an_unwritable_spool_folder_falls_back_to_the_redis_stream(database, out
                                         "satisfaction": (5, "answered", leg.agent_id),
                                         "anything_else": (1, "answered", leg.agent_id)}
     assert set(presence(database).values()) == {"available"}
+
+
+def test_two_processes_draining_the_stream_at_once_apply_each_record_once(tmp_path, stream):
+    name, redis = stream
+    writer = Spool(tmp_path / "unused", REDIS_URL, name)
+    for n in range(40):
+        redis.xadd(name, {"r": json.dumps({"n": n, "spooled_at": f"2026-11-20T10:00:{n:02d}+00:00"})})
+    applied, started = [], threading.Barrier(2)
+
+    def slow_apply(rec):                                   # a database write's worth of time each
+        applied.append(rec["n"])
+        time.sleep(0.01)
+        return "stored"
+
+    def drain():
+        started.wait()
+        Spool(tmp_path / "unused", REDIS_URL, name).replay(slow_apply)
+
+    hosts = [threading.Thread(target=drain) for _ in range(2)]
+    for t in hosts:
+        t.start()
+    for t in hosts:
+        t.join()
+    assert sorted(applied) == list(range(40)) and applied == sorted(applied)   # each once, in order
+    assert redis.xlen(name) == 0 and not redis.exists(f"{name}:drain")
+    assert writer.replay(slow_apply) == 0
 
 
 def test_when_every_target_fails_the_log_line_is_replayed_by_the_command(database, outage, tmp_path, caplog):
