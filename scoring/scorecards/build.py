@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from scoring.scorecards.carried import carried_evidence
 from scoring.scorecards.config import ScoringConfig, load_config
 from scoring.scorecards.rollup import rolled_tally
 from scoring.scorecards.statistics import AgentScorecard, scorecards_from
@@ -20,10 +21,12 @@ def build_scorecards(session: Session, start: datetime, end: datetime, *, team: 
     same in a team view and in the payroll export; `team` only filters (and ranks within).
     ``rollup=True`` (the dashboard) takes the counts of closed days from the daily rollup
     (``scoring.scorecards.rollup``), the same numbers at a fraction of the cost; payroll reads the rows.
+    The agents' earlier periods (``carried_evidence``) are read the same way.
     """
     cfg = config or load_config()
     if rollup:
         tally = rolled_tally(session, start, end, cfg)
     else:
         tally = live_tally(session, start, end, cfg)
-    return scorecards_from(session, tally, start, end, cfg, team)
+    return scorecards_from(session, tally, start, end, cfg, team,
+                           carried=carried_evidence(session, start, cfg, rollup=rollup))
