@@ -143,7 +143,7 @@ def test_small_sweep_gaming_never_pays_and_findings_fire():
     assert [c for c in table if not c.holds] == []
     rates = detection_rates(result)
     for (behaviour, _p), rate in rates.items():
-        if RIGHT_KIND[behaviour] in ("early-hangup", "cap-cliff", "survey-dodging"):
+        if RIGHT_KIND[behaviour] is not None:
             assert rate >= 0.95, (behaviour, rate)
     assert sum(result.honest_flagged) / len(result.honest_flagged) <= 0.05
     # A part-timer with three full months before (carried) is never paid less than without them (probation).
