@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from scoring.payroll.periods import period_bounds, period_key_for
 from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.carried import carried_evidence
 from scoring.scorecards.config import ScoringConfig, load_config
 from scoring.scorecards.statistics import AgentScorecard
 from store.flags import Flag
@@ -79,8 +80,8 @@ class ConfirmCost:
 
 
 def _card(session: Session, agent_id: str, start: datetime, end: datetime, cfg: ScoringConfig,
-          rollup: bool) -> AgentScorecard | None:
-    return next((c for c in build_scorecards(session, start, end, config=cfg, rollup=rollup)
+          rollup: bool, carried: dict) -> AgentScorecard | None:
+    return next((c for c in build_scorecards(session, start, end, config=cfg, rollup=rollup, carried=carried)
                  if c.agent_id == agent_id), None)
 
 
@@ -97,7 +98,8 @@ def confirm_cost(session: Session, flag_id: int, *, config: ScoringConfig | None
     start, end = period_bounds(key, cfg)
     locked = session.scalar(select(PayPeriod.state).where(PayPeriod.key == key)) == "locked"
     already = flag.state == "confirmed"
-    before = _card(session, flag.agent_id, start, end, cfg, rollup)
+    carried = carried_evidence(session, start, cfg, rollup=rollup)    # earlier periods: the flag is not in them
+    before = _card(session, flag.agent_id, start, end, cfg, rollup, carried)
     name = (before.name if before is not None else None) or flag.agent_id
     if already:
         after = before
@@ -106,7 +108,7 @@ def confirm_cost(session: Session, flag_id: int, *, config: ScoringConfig | None
         try:
             flag.state = "confirmed"
             session.flush()
-            after = _card(session, flag.agent_id, start, end, cfg, rollup)
+            after = _card(session, flag.agent_id, start, end, cfg, rollup, carried)
         finally:
             savepoint.rollback()
             session.refresh(flag)
