@@ -184,3 +184,17 @@ def test_few_answers_lean_on_the_agents_own_earlier_periods_and_gaming_is_not_ba
     # Never above what September supports at the cautious bound: its 38 of 40 (95 %) less a standard error.
     assert vet.composite.score < 100 * 0.95
     assert build_scorecards(db_session, *OCT, rollup=True)[0].to_dict() == build_scorecards(db_session, *OCT)[0].to_dict()
+
+
+def test_the_periods_carried_are_the_pay_periods_before_this_one():
+    from scoring.scorecards.carried import earlier_periods
+    cfg = load_config()                                                      # monthly, Europe/Moscow (UTC+3)
+    jan = earlier_periods(datetime(2027, 1, 10, tzinfo=timezone.utc), cfg)
+    assert [(s.isoformat(), e.isoformat()) for s, e in jan] == [
+        ("2026-11-30T21:00:00+00:00", "2026-12-31T21:00:00+00:00"),
+        ("2026-10-31T21:00:00+00:00", "2026-11-30T21:00:00+00:00"),
+        ("2026-09-30T21:00:00+00:00", "2026-10-31T21:00:00+00:00")]
+    weekly = earlier_periods(datetime(2026, 10, 7, 12, tzinfo=timezone.utc), dataclasses.replace(cfg, period="weekly"))
+    assert [s.date().isoformat() for s, _e in weekly] == ["2026-09-27", "2026-09-20", "2026-09-13"]   # Mondays 00:00 MSK
+    assert all(e - s == timedelta(days=7) for s, e in weekly)
+    assert earlier_periods(T0, dataclasses.replace(cfg, carry_periods=0)) == []
