@@ -35,7 +35,7 @@ import numpy as np
 from scoring.outcomes.peers import bh_q_values, outliers, peer_tests
 from scoring.outcomes.rules import Rules, load_rules
 from scoring.scorecards.config import ScoringConfig, load_config
-from scoring.scorecards.statistics import score_tally
+from scoring.scorecards.statistics import carried_centres, score_tally
 from scoring.scorecards.tally import COUNTS, Tally
 from scoring.stats.cliff import detect_cliff
 
@@ -44,8 +44,9 @@ BEHAVIOURS = ("early_hangup", "cap_cutter", "survey_dodger", "transfer_away", "t
 INTENSITIES = (0.1, 0.3, 0.6, 0.9)
 RIGHT_KIND = {"early_hangup": "early-hangup", "cap_cutter": "cap-cliff", "survey_dodger": "survey-dodging",
               "transfer_away": "transfer-out", "transfer_hard": "transfer-out", "few_calls": None}
-"""The finding each behaviour should get; ``transfer-out`` is pending (issue 19, another branch);
-taking few calls is no misconduct and has none."""
+"""The finding each behaviour should get (the product's peer test for ``transfer-out``: the
+transferred share against peers on the same queues, rules.toml [transfer_out]); taking few
+calls is no misconduct and has none."""
 QUEUES = ("billing", "tech")
 CALLS = 800              # handled legs per agent and month (the gaming scenario's volume is ~1,000)
 ANSWER, FOLLOWUP_ANSWER, CALLER_ENDS, REPEAT = 0.6, 0.3, 0.15, 0.45
@@ -187,16 +188,18 @@ def findings(centre: Centre, rules: Rules) -> dict[str, dict[str, float]]:
     caller_talk = {q: np.concatenate([leg.talk[(leg.queue == q) & leg.caller_ended] for leg in centre.legs.values()])
                    for q in range(len(QUEUES))}
     threshold = {q: float(np.quantile(t, rules.auto_quantile)) for q, t in caller_talk.items()}
-    short, ended = [], []
+    short, ended, passed = [], [], []
     for a, leg in centre.legs.items():
         agent_ended = ~leg.caller_ended & ~leg.transferred
         for q in range(len(QUEUES)):
             on = leg.queue == q
             short.append((a, QUEUES[q], int(on.sum()), int((on & agent_ended & (leg.talk < threshold[q])).sum())))
             ended.append((a, QUEUES[q], int(on.sum()), int((on & leg.caller_ended).sum())))
+            passed.append((a, QUEUES[q], int(on.sum()), int((on & leg.transferred).sum())))
     for kind, rows, min_legs, alpha, min_excess in (
             ("early-hangup", short, rules.early_min_legs, rules.early_alpha, rules.early_min_excess),
-            ("survey-dodging", ended, rules.dodging_min_legs, rules.dodging_alpha, rules.dodging_min_excess)):
+            ("survey-dodging", ended, rules.dodging_min_legs, rules.dodging_alpha, rules.dodging_min_excess),
+            ("transfer-out", passed, rules.transfer_min_legs, rules.transfer_alpha, rules.transfer_min_excess)):
         for t in outliers(peer_tests(rows, min_legs=min_legs, alpha=alpha), min_excess):
             out[t.agent_id][kind] = max(0.0, t.observed - t.expected)
     tested = {}
@@ -229,6 +232,9 @@ class Pair:
     gamer_cps: float            # calls per shift (the old way)
     twin_cps: float
     null: float                 # the second honest twin's multiplier (seed noise between twins)
+    gamer_probation: float | None = None
+    """Taking few calls: the part-timer's multiplier without earlier periods (a new hire: probation);
+    ``gamer`` is then with three full-time months before (carried)."""
 
 
 def run_centre(behaviour: str, p: float, seed: int, followups: bool, cfg: ScoringConfig,
@@ -238,16 +244,22 @@ def run_centre(behaviour: str, p: float, seed: int, followups: bool, cfg: Scorin
     tally = tally_of(rng, centre)
     found = findings(centre, rules)
     cps = {a: SHIFT_SECONDS / float(np.mean(leg.handle)) for a, leg in centre.legs.items()}
+    carried, probation = None, {}
+    if behaviour == "few_calls":          # everyone worked full time, honestly, the three months before
+        months = [(tally_of(rng, simulate_centre(rng, "honest", 0.0, rules, followups)[0]), set())
+                  for _ in range(cfg.carry_periods)]
+        carried = carried_centres(months, cfg)
+        probation = {c.agent_id: c.multiplier for c in score_tally(tally, cfg, names={}, flags={}, covered={})}
     pairs = []
     for confirmed in (False, True):
         covered = {a: sum(v for k, v in f.items() if k in cfg.penalised_flags) for a, f in found.items()} \
             if confirmed else {}
-        cards = {c.agent_id: c for c in score_tally(tally, cfg, names={}, flags={}, covered=covered)}
+        cards = {c.agent_id: c for c in score_tally(tally, cfg, names={}, flags={}, covered=covered, carried=carried)}
         for q in QUALITIES:
             g, t = cards[f"game-{q:.1f}"], cards[f"twin-{q:.1f}"]
             pairs.append(Pair(behaviour, p, q, seed, followups, confirmed, g.multiplier, t.multiplier,
                               g.composite.score, t.composite.score, cps[g.agent_id], cps[t.agent_id],
-                              cards[f"null-{q:.1f}"].multiplier))
+                              cards[f"null-{q:.1f}"].multiplier, probation.get(g.agent_id)))
     return pairs, {a: set(f) for a, f in found.items()}, {a: b for a, (_q, b) in agents.items()}
 
 
@@ -352,8 +364,7 @@ def markdown(result: SweepResult, seeds: int) -> str:
                 continue
             u, c = by[(b, p, False)], by[(b, p, True)]
             kind = RIGHT_KIND[b]
-            found = "n/a" if kind is None else ("pending (transfer-out)" if (b, p) not in rates or kind == "transfer-out"
-                                                 else f"{rates[(b, p)]:.0%}")
+            found = "n/a" if kind is None else f"{rates[(b, p)]:.0%} ({kind})"
             lines.append(f"| {b} | {p:.0%} | {u.worst_gain:+.3f} (q {u.worst_quality}) | {c.worst_gain:+.3f} | "
                          f"{u.tolerance:.3f} | {max(u.score_gain, c.score_gain):+.1f} | {found} | "
                          f"{'yes' if u.holds and c.holds else 'NO'} |")
@@ -364,7 +375,8 @@ def markdown(result: SweepResult, seeds: int) -> str:
 
 def part_timers_markdown(result: SweepResult) -> str:
     """What an honest agent taking fewer calls is paid (the few-calls gaming agent is exactly
-    that): mean multiplier per quality and share of the calls taken, against the full-timer's."""
+    that): mean multiplier per quality and share of the calls taken, carried (three full-time
+    months before) / probation (none: a new hire), against the full-timer's."""
     by: dict[tuple[float, float], list[Pair]] = defaultdict(list)
     for x in result.pairs:
         if x.behaviour == "few_calls" and not x.confirmed:
@@ -372,12 +384,13 @@ def part_timers_markdown(result: SweepResult) -> str:
     shares = sorted({p for _q, p in by})
     if not shares:
         return ""
-    lines = ["| quality | full-timer (" + f"{CALLS} calls) | " + " | ".join(f"{1 - p:.0%} of the calls" for p in shares)
-             + " |", "|---" * (len(shares) + 2) + "|"]
+    lines = ["| quality | full-timer (" + f"{CALLS} calls) | " + " | ".join(
+        f"{1 - p:.0%} of the calls: carried / probation" for p in shares) + " |", "|---" * (len(shares) + 2) + "|"]
     for q in QUALITIES:
         full = statistics.fmean(x.twin for p in shares for x in by[(q, p)])
         lines.append(f"| {q:.1f} | ×{full:.2f} | " + " | ".join(
-            f"×{statistics.fmean(x.gamer for x in by[(q, p)]):.2f}" for p in shares) + " |")
+            f"×{statistics.fmean(x.gamer for x in by[(q, p)]):.2f} / "
+            f"×{statistics.fmean(x.gamer_probation for x in by[(q, p)]):.2f}" for p in shares) + " |")
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from scoring.payroll.periods import period_bounds, period_key_for
 from scoring.scorecards.build import build_scorecards
+from scoring.scorecards.carried import carried_evidence
 from scoring.scorecards.config import ScoringConfig, load_config
 from scoring.scorecards.statistics import AgentScorecard
 from store.flags import Flag
@@ -79,20 +80,20 @@ class ConfirmCost:
         return data
 
 
-def _cards(session: Session, start: datetime, end: datetime, cfg: ScoringConfig,
-           rollup: bool) -> dict[str, AgentScorecard]:
-    return {c.agent_id: c for c in build_scorecards(session, start, end, config=cfg, rollup=rollup)}
+def _cards(session: Session, start: datetime, end: datetime, cfg: ScoringConfig, rollup: bool,
+           carried: dict) -> dict[str, AgentScorecard]:
+    return {c.agent_id: c for c in build_scorecards(session, start, end, config=cfg, rollup=rollup, carried=carried)}
 
 
 def confirm_costs(session: Session, flag_ids: list[int], *, config: ScoringConfig | None = None,
                   rollup: bool = False) -> dict[int, ConfirmCost]:
     """The agent's pay now and with each flag confirmed, by flag id (a missing flag is left
-    out). Nothing is stored. The cards as they stand are built once per pay period for all the
-    flags (a queue page holds many of one month); each flag not yet confirmed costs one more
-    build. ``rollup`` as in ``build_scorecards``: the dashboard reads the daily rollup, payroll
-    and the CLI count the rows (the same figures)."""
+    out). Nothing is stored. The earlier periods carried and the cards as they stand are read
+    once per pay period for all the flags (a queue page holds many of one month); each flag not
+    yet confirmed costs one more build. ``rollup`` as in ``build_scorecards``: the dashboard
+    reads the daily rollup, payroll and the CLI count the rows (the same figures)."""
     cfg = config or load_config()
-    now: dict[str, dict[str, AgentScorecard]] = {}
+    periods: dict[str, tuple[dict, dict[str, AgentScorecard]]] = {}
     out = {}
     for flag_id in flag_ids:
         flag = session.get(Flag, flag_id)
@@ -100,25 +101,27 @@ def confirm_costs(session: Session, flag_ids: list[int], *, config: ScoringConfi
             continue
         key = period_key_for(flag.occurred_at, cfg)
         start, end = period_bounds(key, cfg)
-        if key not in now:
-            now[key] = _cards(session, start, end, cfg, rollup)
+        if key not in periods:
+            carried = carried_evidence(session, start, cfg, rollup=rollup)   # earlier periods: no flag of this one
+            periods[key] = carried, _cards(session, start, end, cfg, rollup, carried)
+        carried, now = periods[key]
         locked = session.scalar(select(PayPeriod.state).where(PayPeriod.key == key)) == "locked"
         already = flag.state == "confirmed"
-        before = now[key].get(flag.agent_id)
-        after = before if already else _confirmed(session, flag, start, end, cfg, rollup)
+        before = now.get(flag.agent_id)
+        after = before if already else _confirmed(session, flag, start, end, cfg, rollup, carried)
         name = (before.name if before is not None else None) or flag.agent_id
         out[flag_id] = ConfirmCost(flag_id, flag.agent_id, name, key, locked, already, Pay.of(before), Pay.of(after))
     return out
 
 
 def _confirmed(session: Session, flag: Flag, start: datetime, end: datetime, cfg: ScoringConfig,
-               rollup: bool) -> AgentScorecard | None:
+               rollup: bool, carried: dict) -> AgentScorecard | None:
     """The agent's card with ``flag`` confirmed, inside a savepoint that is rolled back."""
     savepoint = session.begin_nested()
     try:
         flag.state = "confirmed"
         session.flush()
-        return _cards(session, start, end, cfg, rollup).get(flag.agent_id)
+        return _cards(session, start, end, cfg, rollup, carried).get(flag.agent_id)
     finally:
         savepoint.rollback()
         session.refresh(flag)

@@ -21,6 +21,7 @@ from scoring.outcomes.rules import load_rules
 from scoring.payroll.reasons import reason_text
 from scoring.scorecards.rollup import check_against_rows
 from scoring.scorecards.config import ScoringConfig, load_config
+from scoring.scorecards.carried import carried_evidence
 from scoring.scorecards.statistics import AgentScorecard, scorecards_from
 from scoring.scorecards.tally import live_tally
 from store.accounts import audit
@@ -193,7 +194,8 @@ def score_rows(session: Session, period: PayPeriod, cfg: ScoringConfig, *, check
     tally = live_tally(session, period.starts_at, period.ends_at, cfg)
     if check_rollup:
         check_against_rows(session, period.starts_at, period.ends_at, cfg, tally)
-    cards = scorecards_from(session, tally, period.starts_at, period.ends_at, cfg)
+    cards = scorecards_from(session, tally, period.starts_at, period.ends_at, cfg,
+                            carried=carried_evidence(session, period.starts_at, cfg))
     numbers = dict(session.execute(select(Agent.id, Agent.employee_number)).all())
     disputed = open_counts(session, period.starts_at, period.ends_at)
     return [card_row(c, period.key, cfg, numbers.get(c.agent_id, ""), disputed.get(c.agent_id, 0)) for c in cards]

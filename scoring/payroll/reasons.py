@@ -25,6 +25,9 @@ SENTENCES = {
     "tier": N_("Composite %(composite)s on %(answers)s survey answers reaches tier %(tier)s: x%(multiplier)s."),
     "insufficient": N_("Only %(answers)s survey answers (fewer than %(minimum)s): no rank. Paid on the cautious "
                        "composite %(composite)s, which fewer answers never raise (no flat rate): x%(multiplier)s."),
+    "carried": N_("Only %(answers)s survey answers this period: the estimate leans on what the agent's own earlier "
+                  "periods show at the cautious bound (carried), not on the lowest paying level: composite "
+                  "%(composite)s, x%(multiplier)s."),
     "unanswered-calls": N_("Calls left without a survey answer beyond what other agents' callers leave unanswered "
                            "count as unresolved: composite %(composite)s, x%(multiplier)s."),
     "finding-confirmed": N_("Confirmed findings cost %(penalty)s points in proportion to the calls they cover: "

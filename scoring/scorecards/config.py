@@ -67,10 +67,12 @@ class ScoringConfig:
     timezone: str = "Europe/Moscow"
     interval_level: float = 0.90
     min_responses: int = 20
-    pay_rule: str = "2026-12-p2"
+    pay_rule: str = "2026-12-p3"
     pay_prior_strength: float = 20.0
     pay_confidence: float = 0.84
-    unanswered_weight: float = 1.1
+    unanswered_weight: float = 1.5
+    carry_periods: int = 3
+    carry_discount: float = 0.5
     shrink_toward: str = "centre"
     case_mix: tuple[str, ...] = MIX_COLUMNS
     case_mix_method: str = "cells"
@@ -117,6 +119,10 @@ def parse_config(data: dict) -> ScoringConfig:
            "pay_confidence must be in [0.5, 1)")
     _check(isinstance(values["unanswered_weight"], (int, float)) and values["unanswered_weight"] >= 1,
            "unanswered_weight must be >= 1")
+    _check(isinstance(values["carry_periods"], int) and 0 <= values["carry_periods"] <= 12,
+           "carry_periods must be a whole number from 0 to 12")
+    _check(isinstance(values["carry_discount"], (int, float)) and 0 < values["carry_discount"] <= 1,
+           "carry_discount must be in (0, 1]")
     _check(values["shrink_toward"] in ("centre", "team"), "shrink_toward must be centre or team")
     values["case_mix"] = tuple(values["case_mix"])
     _check(set(values["case_mix"]) <= set(MIX_COLUMNS), f"case_mix may name only {MIX_COLUMNS}")

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from scoring.scorecards.carried import carried_evidence
 from scoring.scorecards.config import ScoringConfig, load_config
 from scoring.scorecards.rollup import rolled_tally
 from scoring.scorecards.statistics import AgentScorecard, scorecards_from
@@ -68,8 +69,10 @@ def tier_outlook(session: Session, agent_id: str, start: datetime, end: datetime
     if not any(key[0] == agent_id for key in tally.cells):
         return None
 
+    carried = carried_evidence(session, start, cfg, rollup=True)
+
     def card_of(t: Tally) -> AgentScorecard:
-        return next(c for c in scorecards_from(session, t, start, end, cfg) if c.agent_id == agent_id)
+        return next(c for c in scorecards_from(session, t, start, end, cfg, carried=carried) if c.agent_id == agent_id)
 
     card = card_of(tally)
     if card.insufficient:

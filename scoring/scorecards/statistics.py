@@ -24,11 +24,12 @@ from scoring.stats.shrinkage import BetaPrior, Estimate, bayesian_average, fit_b
 from store.agents import Agent
 
 INSUFFICIENT = "insufficient-data"
-PAY_REASONS = ("tier", "insufficient", "unanswered-calls", "finding-confirmed")
+PAY_REASONS = ("tier", "insufficient", "carried", "unanswered-calls", "finding-confirmed")
 """Why a multiplier is what it is (``AgentScorecard.pay_reason``, the export's ``pay_reason``):
 the tier of a composite on enough answers; few answers (no rank, paid on the floor-shrunk
-estimate); calls left unanswered beyond the peers' share that cost a tier; confirmed findings
-that cost a tier. The first that applies, from the last."""
+estimate: probation); the agent's own earlier periods (``carried_centres``) that kept a tier the
+floor would have cost; calls left unanswered beyond the peers' share that cost a tier;
+confirmed findings that cost a tier. The first that applies, from the last."""
 
 
 @dataclass
@@ -181,34 +182,68 @@ def _mean_ratings(cells: list[tuple], agents: list[str], cfg: ScoringConfig) -> 
 
 MIN_LEGS_FOR_BASELINE = 20
 """Agents with fewer legs on a queue do not vote on its baseline share (too noisy)."""
+MIN_VOTERS = 3
+"""A queue with fewer voters takes the pooled share of the agents on it: a median of one or two is no peer norm."""
+OUTLIER_Z = 2.0
+"""An agent whose missing count over all queues is this many binomial standard deviations above
+the first medians' expectation does not vote on the second medians."""
 
 
 def _excess(ordered: list[tuple], missing) -> dict[str, float]:
-    """Per agent, max(0, missing - expected): ``missing(counts)`` of the agent's cells against
-    the median agent's share on the same queues. The median, not the pooled share: when a
-    quarter of the centre games the same way (agents learn from each other) the pooled share
-    moves with them and would excuse most of what each one does; the median does not move
-    until half the agents do."""
+    """Per agent, the reliable excess of ``missing(counts)`` of the agent's cells over the median
+    agent's share on the same queues (``_reliable``).
+
+    The median, not the pooled share: when a quarter of the centre games the same way (agents
+    learn from each other) the pooled share moves with them and would excuse most of what each
+    one does. The median moves too, less: so it is taken twice, the second time without the
+    agents far above the first (``OUTLIER_Z``), which puts it back on the honest agents."""
     cells: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(2))
     for (agent, mix), c in ordered:
         cells[(agent, str(mix[0]))] += (c[0], max(0, missing(c)))
+    baseline = _baselines(cells, set())
+    first = _totals(cells, baseline)
+    outliers = {a for a, (d, var) in first.items() if d > 0 and d > OUTLIER_Z * math.sqrt(var)}
+    return {a: _reliable(d, var) for a, (d, var) in _totals(cells, _baselines(cells, outliers)).items()}
+
+
+def _baselines(cells: dict[tuple[str, str], np.ndarray], outliers: set[str]) -> dict[str, float]:
+    """Per queue, the median share of the agents with enough legs there, outliers set aside; the
+    pooled share of those agents (of everyone, if all are set aside) when fewer than
+    ``MIN_VOTERS`` have enough legs."""
     shares: dict[str, list[float]] = defaultdict(list)
-    pooled: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(2))
-    for (_agent, queue), (handled, n) in cells.items():
-        pooled[queue] += (handled, n)
-        if handled >= MIN_LEGS_FOR_BASELINE:
-            shares[queue].append(n / handled)
-    baseline = {q: float(np.median(shares[q])) if shares[q] else (v[1] / v[0] if v[0] else 0.0)
-                for q, v in pooled.items()}
-    out: dict[str, float] = defaultdict(float)
+    pooled: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4))
     for (agent, queue), (handled, n) in cells.items():
-        out[agent] += n - handled * baseline[queue]
-    return {a: max(0.0, v) for a, v in out.items()}
+        kept = agent not in outliers
+        pooled[queue] += (handled * kept, n * kept, handled, n)
+        if handled >= MIN_LEGS_FOR_BASELINE and kept:
+            shares[queue].append(n / handled)
+    out = {}
+    for q, (kh, kn, h, n) in pooled.items():
+        if len(shares[q]) >= MIN_VOTERS:
+            out[q] = float(np.median(shares[q]))
+        else:
+            out[q] = kn / kh if kh else (n / h if h else 0.0)
+    return out
+
+
+def _totals(cells: dict[tuple[str, str], np.ndarray], baseline: dict[str, float]) -> dict[str, np.ndarray]:
+    """Per agent, (missing - expected, binomial variance of missing) summed over its queues."""
+    out: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(2))
+    for (agent, queue), (handled, n) in cells.items():
+        b = baseline[queue]
+        out[agent] += (n - handled * b, handled * b * (1.0 - b))
+    return out
+
+
+def _reliable(d: float, var: float) -> float:
+    """The excess less what chance alone adds: d - var/d (the square of the agent's true excess
+    is d^2 - var on average), 0 when d is within one standard deviation of chance."""
+    return float(max(0.0, d - var / d)) if d > 0 else 0.0
 
 
 def unanswered_excess(ordered: list[tuple]) -> dict[str, float]:
     """Per agent, handled calls without any survey answer beyond the median agent's share on the
-    same queues: max(0, missing - expected).
+    same queues, less what chance alone adds (``_excess``): d - var/d of d = missing - expected.
 
     Why missing answers are not simply dropped: an agent decides whether many callers reach the
     survey (ends the call under the short-call threshold, cuts it at the cap, stays silent until
@@ -244,18 +279,87 @@ class PayRate:
     """Posterior variance of the floor-shrunk rate (the composite's margin)."""
 
 
-def _pay_rates(adjusted: dict[str, AdjustedRate], extra_no: dict[str, float], agents: list[str],
-               cfg: ScoringConfig) -> list[PayRate]:
-    """The rates the composite pays on: case-mix adjusted counts plus ``extra_no`` unresolved
-    calls, shrunk toward ``pay_floor`` with ``pay_prior_strength`` pseudo-answers."""
+def _accountable(adjusted: dict[str, AdjustedRate], extra_no: dict[str, float],
+                 agents: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per agent, (answers + ``extra_no`` unresolved calls, successes): the counts pay reads."""
     n = np.array([(adjusted[a].n if a in adjusted else 0) + extra_no.get(a, 0.0) for a in agents], dtype=float)
-    x = np.array([adjusted[a].successes if a in adjusted else 0.0 for a in agents])
-    prior = BetaPrior.from_mean(pay_floor(cfg.tiers), cfg.pay_prior_strength)
-    out = []
-    for k, s_, e in zip(n, x, shrink_many(x, n, prior, cfg.interval_level)):
-        total = k + prior.strength
-        rate = float(min(e.mean, s_ / k)) if k > 0 else e.mean     # plain floats: the dashboard sorts on them
-        out.append(PayRate(rate, float(e.mean * (1 - e.mean) / (total + 1))))
+    x = np.array([adjusted[a].successes if a in adjusted else 0.0 for a in agents], dtype=float)
+    return n, x
+
+
+def _pay_rates(adjusted: dict[str, AdjustedRate], extra_no: dict[str, float], agents: list[str],
+               cfg: ScoringConfig, centres: np.ndarray | None = None) -> list[PayRate]:
+    """The rates the composite pays on: case-mix adjusted counts plus ``extra_no`` unresolved
+    calls, shrunk with ``pay_prior_strength`` pseudo-answers toward ``pay_floor``, or toward the
+    agent's carried centre where that is higher (``carried_centres``)."""
+    n, x = _accountable(adjusted, extra_no, agents)
+    floor = pay_floor(cfg.tiers)
+    m = np.full(len(agents), floor) if centres is None else np.maximum(floor, centres)
+    strength = cfg.pay_prior_strength
+    mean = (x + strength * m) / (n + strength)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n > 0, np.minimum(mean, x / n), mean)
+    var = mean * (1 - mean) / (n + strength + 1)
+    return [PayRate(float(r), float(v)) for r, v in zip(rate, var)]    # plain floats: the dashboard sorts on them
+
+
+@dataclass(frozen=True)
+class Accountable:
+    """A period's accountable evidence: what pay reads, before any prior."""
+    agents: list[str]
+    adjusted: tuple[dict[str, AdjustedRate], dict[str, AdjustedRate], dict[str, AdjustedRate]]
+    """Case-mix adjusted adequacy, CSAT and FCR."""
+    extra_no: tuple[dict[str, float], dict[str, float], dict[str, float]]
+    """The unresolved calls each rate counts on top: ``unanswered_weight`` x the reliable excess."""
+    excess: dict[str, float]
+
+
+def accountable(tally: Tally, cfg: ScoringConfig) -> Accountable:
+    """The accountable evidence of a period's counts (docs/scoring.md, "The pay rule", 1.): one
+    function for the period paid and the earlier periods carried, so gaming cannot be banked."""
+    ordered = sorted(tally.cells.items(), key=lambda kv: (kv[0][0], tuple(str(v) for v in kv[0][1])))
+    cells = [(agent, mix, *c[:FCR_AT]) for (agent, mix), c in ordered]
+    answers = [(c[0], c[1], *c[6:]) for c in cells]
+    fcr_cells = [(agent, mix, *c[FCR_AT:FUNNEL_AT]) for (agent, mix), c in ordered if c[FCR_AT]]
+    excess = unanswered_excess(ordered)
+    # Each reliable excess call counts `unanswered_weight` times (docs/scoring.md, "The pay rule",
+    # on the value): what is left after chance is taken off understates a gaming agent's excess.
+    unresolved = {a: cfg.unanswered_weight * v for a, v in excess.items()}
+    uncharged = {a: cfg.unanswered_weight * v for a, v in uncharged_excess(ordered).items()}
+    adjusted = (_adjust([(c[0], c[1], c[2], c[3]) for c in answers], cfg),
+                _adjust([(c[0], c[1], c[4], c[5]) for c in answers], cfg),
+                _adjust([(c[0], c[1], c[2], c[2] - c[3]) for c in fcr_cells], cfg))
+    return Accountable(sorted({agent for agent, _mix in tally.cells}), adjusted, (unresolved, unresolved, uncharged),
+                       excess)
+
+
+def carried_centres(months: list[tuple[Tally, set[str]]], cfg: ScoringConfig) -> dict[str, tuple[float, float, float]]:
+    """Per agent, the adequacy, CSAT and FCR rates its own earlier periods support at the cautious
+    bound: ``months`` most recent first, each with the agents it may not carry (a confirmed
+    finding there). Each month's evidence goes through ``accountable`` (an excess of unanswered
+    or passed-on calls is charged there as here) and weighs ``carry_discount`` ** (months back - 1);
+    the pooled rate less z standard errors (z of ``pay_confidence``) on the discounted count. Only
+    agents whose bounds together reach the lowest paying level carry anything."""
+    z = stats.norm.ppf(cfg.pay_confidence)
+    pooled: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((3, 2)))
+    for back, (tally, barred) in enumerate(months):
+        ev = accountable(tally, cfg)
+        weight = cfg.carry_discount ** back
+        for k in range(3):
+            n, x = _accountable(ev.adjusted[k], ev.extra_no[k], ev.agents)
+            for a, nk, xk in zip(ev.agents, n, x):
+                if a not in barred:
+                    pooled[a][k] += (weight * nk, weight * xk)
+    weights = np.array([cfg.weights.adequacy, cfg.weights.csat, cfg.weights.fcr])
+    out = {}
+    for a, counts in pooled.items():
+        if (counts[:, 0] > 0).all():
+            rate = counts[:, 1] / counts[:, 0]
+            bound = rate - z * np.sqrt(rate * (1 - rate) / counts[:, 0])
+            # Carried as a whole or not at all: a month whose dodged calls sank adequacy does not
+            # lend its (real) first-contact resolution to the next.
+            if float(weights @ bound) / weights.sum() > pay_floor(cfg.tiers):
+                out[a] = tuple(float(v) for v in bound)
     return out
 
 
@@ -270,58 +374,56 @@ def pay_margin(rates: tuple[PayRate, ...], cfg: ScoringConfig) -> float:
 
 
 def scorecards_from(session: Session, tally: Tally, start: datetime, end: datetime, cfg: ScoringConfig,
-                    team: str | None = None) -> list[AgentScorecard]:
+                    team: str | None = None,
+                    carried: dict[str, tuple[float, float, float]] | None = None) -> list[AgentScorecard]:
     """The statistics on a period's counts (``score_tally``) with the agents' names and teams
-    and the confirmed findings of [start, end)."""
+    and the confirmed findings of [start, end); ``carried``: ``scoring.scorecards.carried``."""
     agents = sorted({agent for agent, _mix in tally.cells})
     rows = session.execute(select(Agent.id, Agent.name, Agent.team).where(Agent.id.in_(agents)))
     return score_tally(tally, cfg, names={r.id: (r.name, r.team) for r in rows}, team=team,
                        flags=confirmed_flag_counts(session, start, end),
-                       covered=confirmed_covered_calls(session, start, end, cfg.penalised_flags))
+                       covered=confirmed_covered_calls(session, start, end, cfg.penalised_flags), carried=carried)
 
 
 def score_tally(tally: Tally, cfg: ScoringConfig, *, names: dict[str, tuple[str, str]],
                 flags: dict[str, dict[str, int]], covered: dict[str, float],
-                team: str | None = None) -> list[AgentScorecard]:
+                team: str | None = None, carried: dict[str, tuple[float, float, float]] | None = None
+                ) -> list[AgentScorecard]:
     """Case mix, shrinkage, composite, tiers, ranks on a period's counts, without the database
-    (the pay sweep, ``scoring.paysweep``, calls it on simulated counts).
+    (the pay sweep, ``bench.pay_sweep``, calls it on simulated counts).
 
     The shown rates are shrunk toward the centre (a supervisor compares agents); the composite
-    and pay use the accountable rates (``unanswered_excess`` counted as unresolved) shrunk
-    toward ``pay_floor`` (docs/scoring.md, "The pay rule"). ``names``: agent -> (name, team);
-    ``flags``: confirmed flags per agent and kind; ``covered``: calls covered by confirmed
-    penalised findings per agent."""
+    and pay use the accountable rates (``accountable``) shrunk toward ``pay_floor``, or toward
+    the agent's ``carried`` centres (``carried_centres``) where higher (docs/scoring.md, "The pay
+    rule"). ``names``: agent -> (name, team); ``flags``: confirmed flags per agent and kind;
+    ``covered``: calls covered by confirmed penalised findings per agent."""
     days = tally.shift_days
     # In a fixed order: float sums then do not depend on the order the database grouped in.
     ordered = sorted(tally.cells.items(), key=lambda kv: (kv[0][0], tuple(str(v) for v in kv[0][1])))
-    cells = [(agent, mix, *c[:FCR_AT]) for (agent, mix), c in ordered]
-    fcr_cells = [(agent, mix, *c[FCR_AT:FUNNEL_AT]) for (agent, mix), c in ordered if c[FCR_AT]]
     legs: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4, dtype=int))
     funnel: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(FUNNEL), dtype=int))
     for (agent, _mix), c in ordered:
         legs[agent] += c[:4]
         funnel[agent] += c[FUNNEL_AT:]
-    answers = [(c[0], c[1], *c[6:]) for c in cells]
-    agents = sorted({agent for agent, _mix in tally.cells})
+    answers = [(agent, mix, *c[4:FCR_AT]) for (agent, mix), c in ordered]
+    ev = accountable(tally, cfg)
+    agents = ev.agents
     teams = {a: names[a][1] if a in names else "" for a in agents}
-
-    adq_adj = _adjust([(c[0], c[1], c[2], c[3]) for c in answers], cfg)
-    adequacy = _shrunk(adq_adj, agents, teams, cfg)
-    csat_adj = _adjust([(c[0], c[1], c[4], c[5]) for c in answers], cfg)
-    csat = _shrunk(csat_adj, agents, teams, cfg)
-    fcr_adj = _adjust([(c[0], c[1], c[2], c[2] - c[3]) for c in fcr_cells], cfg)
-    fcr = _shrunk(fcr_adj, agents, teams, cfg)
+    adq_adj, csat_adj, fcr_adj = ev.adjusted
+    adequacy, csat, fcr = (_shrunk(adj, agents, teams, cfg) for adj in ev.adjusted)
     ratings = _mean_ratings(answers, agents, cfg)
-    excess = unanswered_excess(ordered)
-    # Each excess call counts `unanswered_weight` times: an honest agent's count above the median
-    # is noise, always counted (the excess is clipped at 0), which a gaming agent's large excess
-    # escapes (docs/scoring.md, "The pay rule", on the value).
-    unresolved = {a: cfg.unanswered_weight * v for a, v in excess.items()}
-    uncharged = {a: cfg.unanswered_weight * v for a, v in uncharged_excess(ordered).items()}
-    pay = list(zip(_pay_rates(adq_adj, unresolved, agents, cfg), _pay_rates(csat_adj, unresolved, agents, cfg),
-                   _pay_rates(fcr_adj, uncharged, agents, cfg)))
-    answered_only = list(zip(_pay_rates(adq_adj, {}, agents, cfg), _pay_rates(csat_adj, {}, agents, cfg)))
-    margins = [pay_margin(rates, cfg) for rates in pay]
+    excess = ev.excess
+    carried = carried or {}
+    centres = [np.array([carried.get(a, (0.0, 0.0, 0.0))[k] for a in agents]) for k in range(3)]
+
+    def rates(extra_no, with_carried: bool = True) -> list[tuple[PayRate, ...]]:
+        return list(zip(*(_pay_rates(ev.adjusted[k], extra_no[k], agents, cfg, centres[k] if with_carried else None)
+                          for k in range(3))))
+
+    pay = rates(ev.extra_no)
+    answered_only = rates(({}, {}, ev.extra_no[2]))
+    probation = rates(ev.extra_no, with_carried=False) if carried else pay
+    margins = [pay_margin(r, cfg) for r in pay]
 
     cards = []
     for i, a in enumerate(agents):
@@ -333,12 +435,16 @@ def score_tally(tally: Tally, cfg: ScoringConfig, *, names: dict[str, tuple[str,
                               responses=done, min_responses=cfg.min_responses, margin=margins[i])
         tier = cfg.tiers.tier_for(breakdown.score)
         unpenalised = cfg.tiers.tier_for(min(100.0, breakdown.score + breakdown.penalty))
-        fully_answered = cfg.tiers.tier_for(composite(*(r.rate for r in (*answered_only[i], pay[i][2])), 0, handled,
+        fully_answered = cfg.tiers.tier_for(composite(*(r.rate for r in answered_only[i]), 0, handled,
                                                       cfg.weights, responses=done, margin=margins[i]).score)
+        on_floor = cfg.tiers.tier_for(composite(*(r.rate for r in probation[i]), 0, handled, cfg.weights,
+                                                responses=done, margin=pay_margin(probation[i], cfg)).score)
         if unpenalised.multiplier > tier.multiplier:
             reason = "finding-confirmed"
         elif fully_answered.multiplier > unpenalised.multiplier:
             reason = "unanswered-calls"
+        elif unpenalised.multiplier > on_floor.multiplier:
+            reason = "carried"
         else:
             reason = "insufficient" if breakdown.insufficient else "tier"
         cards.append(AgentScorecard(

@@ -1,4 +1,4 @@
-"""Pay rule 2026-12-p2 (issue 19): unanswered calls beyond peers count as unresolved, fewer
+"""Pay rules 2026-12-p2/p3 (issue 19): unanswered calls beyond peers count as unresolved, fewer
 answers never pay more, a confirmed finding costs the calls it covers (and is shown before
 confirming), every pay row says why, in the exporter's language, and which rule paid."""
 from __future__ import annotations
@@ -46,7 +46,8 @@ def test_unanswered_calls_beyond_peers_count_as_unresolved(build, db_session):
     _centre(build, dodged=20)
     cards = by_id(build_scorecards(db_session, *OCT))
     d, twin = cards["d"], cards["twin"]
-    assert twin.unanswered_excess == 0 and d.unanswered_excess == pytest.approx(20 - 20 * 10 / 40)
+    excess, var = 20 - 20 * 10 / 40, 60 * 0.25 * 0.75            # beyond the median share, and chance's variance
+    assert twin.unanswered_excess == 0 and d.unanswered_excess == pytest.approx(excess - var / excess, abs=0.01)
     assert d.adequacy.raw == twin.adequacy.raw                    # the shown rates: answers only
     assert d.composite.score < twin.composite.score                # pay: the dodged calls are unresolved
     assert d.multiplier <= twin.multiplier
@@ -142,6 +143,58 @@ def test_small_sweep_gaming_never_pays_and_findings_fire():
     assert [c for c in table if not c.holds] == []
     rates = detection_rates(result)
     for (behaviour, _p), rate in rates.items():
-        if RIGHT_KIND[behaviour] in ("early-hangup", "cap-cliff", "survey-dodging"):
+        if RIGHT_KIND[behaviour] is not None:
             assert rate >= 0.95, (behaviour, rate)
     assert sum(result.honest_flagged) / len(result.honest_flagged) <= 0.05
+    # A part-timer with three full months before (carried) is never paid less than without them (probation).
+    few = [x for x in result.pairs if x.behaviour == "few_calls"]
+    assert few and all(x.gamer >= x.gamer_probation for x in few)
+    assert any(x.gamer > x.gamer_probation for x in few)
+
+
+def test_few_answers_lean_on_the_agents_own_earlier_periods_and_gaming_is_not_banked(build, db_session):
+    """Carried (pay rule 2026-12-p3): an agent with few answers this period is shrunk toward
+    what its own September supports at the cautious bound, not toward the lowest paying level;
+    a new hire stays on probation, and neither a month with a confirmed finding nor a month of
+    dodged surveys (charged by the same accountable rule) lifts anyone."""
+    for agent in ("p1", "p2", "p3", "p4"):
+        build.agent(agent)
+        build.answers(agent, 34, 6, start=SEP)
+        build.answers(agent, 34, 6)
+    for agent in ("vet", "new", "flagged", "dodger"):
+        build.agent(agent)
+        build.answers(agent, 8, 0)                                   # October: 8 answers, all "yes"
+    build.answers("vet", 38, 2, start=SEP)
+    build.answers("flagged", 38, 2, start=SEP)
+    build.answers("dodger", 38, 2, start=SEP)
+    for k in range(40):                                              # ... and 40 callers who never got a survey
+        build.call("dodger", at=SEP + timedelta(days=3, minutes=k))
+    month = (datetime(2026, 9, 1, tzinfo=timezone.utc), datetime(2026, 10, 1, tzinfo=timezone.utc))
+    db_session.add(Flag(key="early-hangup:agent:flagged:2026-09", kind="early-hangup", agent_id="flagged",
+                        occurred_at=month[0], period_end=month[1], reason="test", rule_version="t",
+                        state="confirmed", evidence={"legs": 40, "observed": 10, "expected": 2.0}))
+    db_session.flush()
+    cards = by_id(build_scorecards(db_session, *OCT))
+    vet, new = cards["vet"], cards["new"]
+    assert vet.insufficient and new.insufficient
+    assert vet.composite.score > new.composite.score + 5 and vet.multiplier > new.multiplier
+    assert vet.pay_reason == "carried" and new.pay_reason == "insufficient"
+    for agent in ("flagged", "dodger"):
+        assert cards[agent].composite.score == pytest.approx(new.composite.score), agent
+    # Never above what September supports at the cautious bound: its 38 of 40 (95 %) less a standard error.
+    assert vet.composite.score < 100 * 0.95
+    assert build_scorecards(db_session, *OCT, rollup=True)[0].to_dict() == build_scorecards(db_session, *OCT)[0].to_dict()
+
+
+def test_the_periods_carried_are_the_pay_periods_before_this_one():
+    from scoring.scorecards.carried import earlier_periods
+    cfg = load_config()                                                      # monthly, Europe/Moscow (UTC+3)
+    jan = earlier_periods(datetime(2027, 1, 10, tzinfo=timezone.utc), cfg)
+    assert [(s.isoformat(), e.isoformat()) for s, e in jan] == [
+        ("2026-11-30T21:00:00+00:00", "2026-12-31T21:00:00+00:00"),
+        ("2026-10-31T21:00:00+00:00", "2026-11-30T21:00:00+00:00"),
+        ("2026-09-30T21:00:00+00:00", "2026-10-31T21:00:00+00:00")]
+    weekly = earlier_periods(datetime(2026, 10, 7, 12, tzinfo=timezone.utc), dataclasses.replace(cfg, period="weekly"))
+    assert [s.date().isoformat() for s, _e in weekly] == ["2026-09-27", "2026-09-20", "2026-09-13"]   # Mondays 00:00 MSK
+    assert all(e - s == timedelta(days=7) for s, e in weekly)
+    assert earlier_periods(T0, dataclasses.replace(cfg, carry_periods=0)) == []
