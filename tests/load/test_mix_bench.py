@@ -14,7 +14,7 @@ def test_arrivals_are_three_times_denser_in_the_burst():
 
 def _step(p99, errors=0, lag=1.0, rate=14, gunicorn=5.0, postgresql=1.0):
     return {"errors": errors, "all": {"p99_ms": p99}, "send_lag": {"p99_ms": lag}, "calls_per_s": rate,
-            "webhooks_per_s": rate * 12, "burst": {"webhooks_per_s": rate * 36},
+            "webhooks_per_s": rate * 12, "webhooks_per_s_arriving": rate * 12, "webhooks_per_s_peak_second": rate * 40, "burst": {"webhooks_per_s": rate * 36},
             "cpu_ms_per_webhook": {"gunicorn": gunicorn, "postgresql": postgresql}}
 
 
