@@ -1,7 +1,7 @@
 # `make run`: install, migrate, start web + worker on the embedded default (SQLite, no servers);
 #   the port answers at once with the preparation's progress (PORT=8000 make run: another port).
 # `make test`: install, start PostgreSQL/Redis if needed, check the layering (import-linter), run the whole suite.
-# `make bench`: the benchmarks of the README and the pay-rule sweep (a few minutes; results as JSON in bench/out/).
+# `make bench`: the benchmarks of the README, the webhook mix and the pay-rule sweep (a few minutes; results in bench/out/).
 # `make translations`: extract the interface strings, merge them into the catalogs, compile (docs/translating.md).
 PYTHON ?= python3
 VENV := .venv
@@ -54,6 +54,8 @@ bench: install services
 	mkdir -p bench/out
 	$(BIN)/python -m bench.webhook_bench --connections 32 --seconds 10 --workers 2 --threads 8 --legs 30000 \
 		| tee bench/out/webhook.json
+	$(BIN)/python -m bench.mix_bench --rates 14,21,28,42 --step-seconds 20 --chart bench/out/mix.svg \
+		| tee bench/out/mix.txt
 	$(BIN)/python -m bench.data
 	$(BIN)/python -m bench.scorecard_bench | tee bench/out/scorecards.json
 	$(BIN)/python -m bench.outage_proof --calls 300 --threads 8 | tee bench/out/outage.json

@@ -50,14 +50,15 @@ def _end_expired_wrapups(session: Session, now: datetime) -> None:
     )
 
 
-def free_agents(session: Session, queue: str, now: datetime | None = None) -> list[Agent]:
-    """Available agents with the skill, longest idle first."""
+def free_agents(session: Session, queue: str, now: datetime | None = None) -> list[str]:
+    """Ids of the available agents with the skill, longest idle first. Ids and skills only, not
+    whole agents: the wait loop asks on every round, and a large centre has hundreds free."""
     _end_expired_wrapups(session, now or utcnow())
-    agents = session.scalars(
-        select(Agent).where(Agent.presence == "available", Agent.active.is_(True))
+    rows = session.execute(
+        select(Agent.id, Agent.skills).where(Agent.presence == "available", Agent.active.is_(True))
         .order_by(Agent.available_since.asc().nulls_first(), Agent.id)
-    ).all()
-    return [a for a in agents if queue in (a.skills or [])]
+    )
+    return [agent_id for agent_id, skills in rows if queue in (skills or [])]
 
 
 def try_assign(session: Session, entry: QueueEntry) -> Agent | None:
@@ -70,17 +71,19 @@ def try_assign(session: Session, entry: QueueEntry) -> Agent | None:
     if not candidates or rank_in_queue(session, entry) > len(candidates):
         return None
     now = utcnow()
-    for agent in candidates:
+    for agent_id in candidates:
         taken = session.execute(
-            update(Agent).where(Agent.id == agent.id, Agent.presence == "available")
+            update(Agent).where(Agent.id == agent_id, Agent.presence == "available")
             .values(presence="busy", presence_changed_at=now, available_since=None)
         ).rowcount
         if taken:
+            agent = session.get(Agent, agent_id)
             claimed = session.execute(
                 update(QueueEntry).where(QueueEntry.id == entry.id, QueueEntry.state == WAITING)
-                .values(state=RESERVED, agent_id=agent.id)
+                .values(state=RESERVED, agent_id=agent_id)
             ).rowcount
             if not claimed:  # the caller left meanwhile: give the agent back
+                session.refresh(agent)
                 set_presence(session, agent, "available")
                 return None
             session.refresh(entry)

@@ -71,7 +71,8 @@ def caller_numbers(scenario: Scenario, rng: random.Random) -> list[str]:
 
 def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int = 1,
         console: AgentConsole | None = None, truth_path: str | Path | None = None,
-        window_s: float = 2.0, recordings: Callable[[str], None] | None = None) -> SimulationResult:
+        window_s: float = 2.0, recordings: Callable[[str], None] | None = None,
+        arrivals: list[float] | None = None, engine: Engine | None = None) -> SimulationResult:
     """Simulate `scenario` against `target` and return what happened.
 
     `target` is a `Target`, a base URL string (live server) or a WSGI app
@@ -80,6 +81,9 @@ def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int =
     apps without one.
     `recordings` is told each RecordingSid a caller's words made (e.g.
     `FakeTwilioRest.keep_recording`, so the app can fetch and delete it there).
+    `arrivals` (first contacts' start times, seconds after the epoch) replaces the scenario's
+    Poisson arrivals, and `engine` the simulated-time engine (e.g. one paced by the wall clock,
+    as ``bench.mix_bench`` drives an open-loop rate).
     """
     if isinstance(target, str):
         target = Target.http(target, connections=max(8, concurrency * 2))
@@ -89,10 +93,10 @@ def run(scenario: Scenario, target, *, progress: bool = True, concurrency: int =
         console = HttpConsole(target.client, target.base_url, scenario.api_token)
 
     rng = random.Random(f"{scenario.seed}:arrivals")
-    arrivals = arrival_times(scenario, rng)
+    arrivals = arrival_times(scenario, rng) if arrivals is None else sorted(arrivals)
     numbers = caller_numbers(scenario, rng)
     latency = LatencyLog()
-    engine = Engine(concurrency=concurrency, window_s=window_s)
+    engine = engine or Engine(concurrency=concurrency, window_s=window_s)
     webhooks = WebhookClient(target.client, scenario.auth_token, scenario.faults,
                              scenario.timing.read_timeout_s, latency)
     agents = {spec.id: SimAgent(spec) for spec in scenario.agents}
