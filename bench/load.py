@@ -46,6 +46,17 @@ LOG_ENV = "AFTERCALL_LOAD_LOG"
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 
+def seed_console(db, agents, queues, api_token: str, name: str) -> None:
+    """The emulator's agent-console token and its agents, available before the first call, as on
+    a working day (registering them through the console races its first presence PUT)."""
+    from callflow.agents import create_agent
+    from store.accounts import ApiToken, hash_token
+    with db.session() as s:
+        s.add(ApiToken(name=name, role="admin", token_hash=hash_token(api_token)))
+        for spec in agents:
+            create_agent(s, {"id": spec.id, "name": spec.name, "team": spec.team, "skills": list(spec.skills),
+                             "phone": spec.phone, "presence": "available"}, queues)
+
 def logged_app():
     """gunicorn entry point: ``create_app()`` with every warning and error also written to the file
     named in ``AFTERCALL_LOAD_LOG``, so the load run can count what went wrong server-side."""
@@ -307,11 +318,9 @@ def run_load(calls: int = 400, concurrency: int = 250, *, scenario_path: Path | 
 
     from aftercall.config import Settings
     from bench.servers import gunicorn, worker_pids
-    from callflow.agents import create_agent
     from emulator import HttpConsole, Target, load_scenario, run
     from aftercall.ground_truth import reconcile
     from ivr.menu import load_menu
-    from store.accounts import ApiToken, hash_token
     from store.db import Database
     from store.jobs import Job
     from survey.definition import load_survey
@@ -338,13 +347,7 @@ def run_load(calls: int = 400, concurrency: int = 250, *, scenario_path: Path | 
     url = _create_database(admin_url)
     db = Database(url)
     try:
-        with db.session() as s:
-            s.add(ApiToken(name="load emulator (agent console)", role="admin", token_hash=hash_token(api_token)))
-            # Agents exist and are available before the first call, as on a working day. (Registering
-            # them through the emulator's console races its first presence PUT within the overlap window.)
-            for spec in scenario.agents:
-                create_agent(s, {"id": spec.id, "name": spec.name, "team": spec.team, "skills": list(spec.skills),
-                                 "phone": spec.phone, "presence": "available"}, menu.queues)
+        seed_console(db, scenario.agents, menu.queues, api_token, "load emulator (agent console)")
         env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "RQ_QUEUE": rq_queue,
                "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "SECRET_KEY": "load", "ANSWER_SPOOL_DIR": str(workdir / "spool"),
                LOG_ENV: str(log_path),

@@ -50,6 +50,7 @@ from bench.load import (
     SCENARIO,
     CountingTransport,
     _create_database,
+    seed_console,
     _drop_database,
     _log_records,
     _PreseededConsole,
@@ -230,11 +231,9 @@ def run(rates: list[float], step_seconds: float, speedup: float, agents: int, wo
     from aftercall.config import Settings
     from aftercall.ground_truth import reconcile
     from bench.servers import gunicorn, worker_pids
-    from callflow.agents import create_agent
     from emulator import HttpConsole, Target, load_scenario
     from emulator import run as emulate
     from ivr.menu import load_menu
-    from store.accounts import ApiToken, hash_token
     from store.db import Database
     from survey.definition import load_survey
 
@@ -259,11 +258,7 @@ def run(rates: list[float], step_seconds: float, speedup: float, agents: int, wo
            "load_average_1min": {"before": _load()}, "steps": []}
     truth = []
     try:
-        with db.session() as s:
-            s.add(ApiToken(name="mix emulator (agent console)", role="admin", token_hash=hash_token(api_token)))
-            for spec in base.agents:
-                create_agent(s, {"id": spec.id, "name": spec.name, "team": spec.team, "skills": list(spec.skills),
-                                 "phone": spec.phone, "presence": "available"}, menu.queues)
+        seed_console(db, base.agents, menu.queues, api_token, "mix emulator (agent console)")
         env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "RQ_QUEUE": f"aftercall-mix-{uuid.uuid4().hex[:8]}",
                "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "SECRET_KEY": "mix", "ANSWER_SPOOL_DIR": str(workdir / "spool"),
                LOG_ENV: str(log_path), "GUNICORN_CMD_ARGS": f"--timeout 15 --error-logfile {workdir / 'gunicorn.log'}"}

@@ -3,6 +3,8 @@ the call (answer, the Dial's action, the caller's leg, the supervisor's status) 
 applied once when the database is back, leaving the attempt and task as without the outage."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import select
 
 from store.calls import WebhookEvent
@@ -15,22 +17,28 @@ from tests.faults.test_outage import DEAD_URL
 from webhooks import outage as outage_replay
 
 
+@contextmanager
+def database_down(capp):
+    live, dead = capp.extensions["db"], Database(DEAD_URL)
+    capp.extensions["db"] = dead
+    try:
+        yield
+    finally:
+        capp.extensions["db"] = live
+        dead.dispose()
+
+
 def test_a_click_to_call_during_an_outage_is_kept_and_applied_once(capp, database, tw, rest, dialer, task,  # noqa: F811
                                                                     team):  # noqa: F811
     attempt_id, _ = start(database, task, team["sup"])
     assert ring(database, dialer, attempt_id) == "rang"
-    live, dead = capp.extensions["db"], Database(DEAD_URL)
-    capp.extensions["db"] = dead
-    try:
+    with database_down(capp):
         sid, root = answered(tw, rest, attempt_id)
         assert root.find("Dial") is None and root.find("Hangup") is not None   # the apology, then goodbye
         assert "cannot be connected" in root.find("Say").text and root.find("Say").get("language") == "en-US"
         assert dial_action(tw, attempt_id, sid, "completed", 95).data.endswith(b"<Response />")   # the call ends
         assert leg_status(tw, attempt_id, sid, "completed", 97).status_code == 200
         assert call_status(tw, attempt_id, sid, "completed", 130).status_code == 200
-    finally:
-        capp.extensions["db"] = live
-        dead.dispose()
     assert attempt(database, attempt_id)["state"] == "ringing"
 
     with capp.app_context():
@@ -53,12 +61,7 @@ def test_the_apology_during_an_outage_is_in_the_supervisors_language(capp, datab
         s.get(User, team["sup"]).locale = "ru"
     attempt_id, _ = start(database, task, team["sup"])
     assert ring(database, dialer, attempt_id) == "rang"
-    live, dead = capp.extensions["db"], Database(DEAD_URL)
-    capp.extensions["db"] = dead
-    try:
+    with database_down(capp):
         _, root = answered(tw, rest, attempt_id)
-    finally:
-        capp.extensions["db"] = live
-        dead.dispose()
     say = root.find("Say")
     assert say.text.startswith("Сейчас этот перезвон") and say.get("language") == "ru-RU"
