@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -195,14 +196,14 @@ def generate_months(url: str, calls: int, answers: int, agents: int = 1000, mont
                                                         "surveyed": surveyed, "lo": lo, "hi": hi, "version": VERSION})
             conn.commit()
             print(f"{lo_t:%Y-%m}: {hi - lo:,} calls in {time.perf_counter() - t:.0f} s "
-                  f"({hi:,} of {calls:,}, {time.perf_counter() - t0:.0f} s)", flush=True)
+                  f"({hi:,} of {calls:,}, {time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
         for table in ("queue_entries", "legs"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.commit()
         conn.autocommit = True
         t = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
-        print(f"VACUUM ANALYZE in {time.perf_counter() - t:.0f} s", flush=True)
+        print(f"VACUUM ANALYZE in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
         counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                   for table in ("calls", "queue_entries", "legs", "survey_answers")}
         counts["size"] = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]

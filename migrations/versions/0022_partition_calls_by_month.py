@@ -50,6 +50,9 @@ def upgrade() -> None:
                                          " WHERE contype = 'f' AND confrelid = 'calls'::regclass")).all():
         op.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     op.execute("ALTER TABLE calls DROP CONSTRAINT pk_calls")
+    if latest is not None:   # the new key on the index built concurrently above: ATTACH matches it, builds none
+        op.execute(f"ALTER TABLE calls ADD CONSTRAINT {LEGACY}_pkey PRIMARY KEY"
+                   " USING INDEX calls_legacy_sid_started_at")
     op.execute(f"ALTER TABLE calls RENAME TO {LEGACY}")
     for index in INDEXES:
         op.execute(f"ALTER INDEX {index} RENAME TO {index.replace('ix_calls', LEGACY)}")
