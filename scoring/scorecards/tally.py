@@ -94,7 +94,8 @@ def later_repeats(session: Session, start: datetime, end: datetime, since: datet
                                        _since(session, prev.started_at, recent.started_at, rules.repeat_window_hours))
                 .order_by(prev.started_at.desc(), prev.sid.desc()).limit(1).scalar_subquery())
     pairs = (select(recent.started_at.label("at"), previous.label("prev_sid"))
-             .where(recent.started_at >= since,
+             .where(recent.started_at >= since,   # a repeat of a call in range comes before end + window
+                    recent.started_at < end + timedelta(hours=rules.repeat_window_hours),
                     func.lower(recent.from_number).not_in(sorted(rules.ignore_numbers))).subquery())
     mix = [_mix_exprs()[m] for m in MIX_COLUMNS if m != "channel"]
     q = (select(Leg.agent_id, *mix, func.count())
