@@ -2,7 +2,7 @@
 #   the port answers at once with the preparation's progress (PORT=8000 make run: another port).
 # `make test`: install, start PostgreSQL/Redis if needed, check the layering (import-linter), run the whole suite.
 # `make bench`: the benchmarks of the README and the pay-rule sweep (a few minutes; results as JSON in bench/out/).
-# `make bench-10m`: partitioned PostgreSQL at 10 million calls (about half an hour on two cores; ~10 GB; not in `make bench`).
+# `make bench-10m`: partitioned PostgreSQL at 10 million calls (about 35 min on two cores, a year of rollup built once; ~10 GB; not in `make bench`).
 # `make translations`: extract the interface strings, merge them into the catalogs, compile (docs/translating.md).
 PYTHON ?= python3
 VENV := .venv
