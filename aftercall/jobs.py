@@ -31,6 +31,7 @@ from aftercall.callbacks import CallbackSweeper
 from aftercall.clock import Every
 from aftercall.config import Settings, _int
 from aftercall.followups import FollowupScheduler
+from aftercall.partitions import PartitionKeeper
 from aftercall.reconcile import Reconciler
 from aftercall.recordings import RecordingSweeper
 from scoring.outcomes import recompute  # noqa: F401  (defines jobs)
@@ -299,12 +300,13 @@ class RollupScheduler:
 def work(settings: Settings, db: Database, stop: threading.Event | None = None, poll: float = 1.0) -> None:
     """The worker process: RQ worker plus outbox relay with Redis, else the embedded loop;
     both replay the spool, schedule the scorecard rollup, open call-back tasks, purge recordings
-    past retention, reconcile stuck calls with Twilio and (``FOLLOWUPS_ENABLED``) the follow-up
-    surveys on their clocks."""
+    past retention, reconcile stuck calls with Twilio, create the next months' partitions of
+    ``calls`` (PostgreSQL) and (``FOLLOWUPS_ENABLED``) the follow-up surveys on their clocks."""
     logs.configure()
     stop = stop or threading.Event()
     chores = (SpoolReplayer(settings, db), RollupScheduler(settings, db), CallbackSweeper(settings, db),
-              RecordingSweeper(settings, db), FollowupScheduler(settings, db), Reconciler(settings, db))
+              RecordingSweeper(settings, db), FollowupScheduler(settings, db), Reconciler(settings, db),
+              PartitionKeeper(db))
     if not settings.redis_url:
         log.info("no REDIS_URL: running jobs in-process from the database outbox")
         while not stop.is_set():

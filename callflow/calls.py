@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from callflow.legs import finish_leg
 from callflow.routing import RESERVED, WAITING, release_reservation
-from store.base import upsert_ignore
-from store.calls import Call, Leg, QueueEntry
+from store.calls import Call, Leg, QueueEntry, insert_call, lock_call
 from store.rollup import forget_days_touched_by
 
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -27,8 +26,8 @@ def open_call(session: Session, sid: str, *, account_sid: str = "", from_number:
         if call.time_source == "twilio":   # a webhook after the call's end: its day may be rolled up
             forget_days_touched_by(session, call.started_at)
         return call
-    upsert_ignore(session, Call, {"sid": sid, "account_sid": account_sid[:64], "from_number": from_number[:64],
-                                  "to_number": to_number[:64]})
+    insert_call(session, {"sid": sid, "account_sid": account_sid[:64], "from_number": from_number[:64],
+                          "to_number": to_number[:64]})
     return session.get(Call, sid, populate_existing=True)
 
 
@@ -48,7 +47,7 @@ def apply_status(session: Session, call: Call, status: str, sequence: int | None
     """Apply a status callback unless a newer one was applied already; True if applied."""
     # Callbacks of one call come in any order and may be handled at once: decide on the row as
     # committed, locked until this transaction ends, never on a snapshot a concurrent one overtook.
-    session.refresh(call, with_for_update=True)
+    lock_call(session, call)
     is_final = status in FINAL_STATUSES
     if call.status in FINAL_STATUSES and not is_final:
         return False  # a late progress event never reopens a finished call

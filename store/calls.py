@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from store.base import Base, UTCDateTime, utcnow
+from store.base import Base, UTCDateTime, upsert_ignore, utcnow
 
 
 class Call(Base):
+    """On PostgreSQL the table is partitioned by month of ``started_at`` (store.partitions): its
+    primary key there is ``(sid, started_at)`` and the foreign keys to ``sid`` are gone, so
+    ``insert_call`` is what keeps one row per CallSid."""
+
     __tablename__ = "calls"
     # Repeat-call lookups (FCR, repeat flags) walk each number's calls in time order.
     __table_args__ = (Index("ix_calls_from_number_started_at", "from_number", "started_at", "sid"),)
@@ -38,6 +42,35 @@ class Call(Base):
 
     entries: Mapped[list["QueueEntry"]] = relationship(back_populates="call", order_by="QueueEntry.visit")
     legs: Mapped[list["Leg"]] = relationship(back_populates="call", order_by="Leg.seq")
+
+
+def _lock_sid(session: Session, sid: str) -> bool:
+    """Hold the CallSid's transaction lock on PostgreSQL (True); SQLite serializes its writers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:sid, 0))"), {"sid": sid})
+    return True
+
+
+def insert_call(session: Session, values: dict) -> None:
+    """Insert the call unless its CallSid is stored: the one writer of ``calls`` rows.
+
+    SQLite's primary key is ``sid``. PostgreSQL's holds ``started_at`` too (the partition key),
+    so two first webhooks of one call would both insert: they are serialized on the CallSid,
+    and the second sees the first's row once it has the lock."""
+    if _lock_sid(session, values["sid"]) and session.scalar(select(Call.sid).where(Call.sid == values["sid"])):
+        return
+    upsert_ignore(session, Call, values)
+
+
+def lock_call(session: Session, call: Call) -> None:
+    """Reload ``call`` as committed and keep others from changing it until this transaction ends.
+
+    A row lock alone fails on PostgreSQL when the holder's final status moves the call to
+    another month's partition ("tuple to be locked was already moved"): the CallSid's lock,
+    taken first by every writer of status and times, makes the waiter read the moved row."""
+    _lock_sid(session, call.sid)
+    session.refresh(call, with_for_update=True)
 
 
 class QueueEntry(Base):

@@ -90,10 +90,12 @@ def later_repeats(session: Session, start: datetime, end: datetime, since: datet
     recent, prev = aliased(Call), aliased(Call)
     earlier = or_(prev.started_at < recent.started_at,
                   and_(prev.started_at == recent.started_at, prev.sid < recent.sid))
-    previous = (select(prev.sid).where(prev.from_number == recent.from_number, earlier)
+    previous = (select(prev.sid).where(prev.from_number == recent.from_number, earlier,
+                                       _since(session, prev.started_at, recent.started_at, rules.repeat_window_hours))
                 .order_by(prev.started_at.desc(), prev.sid.desc()).limit(1).scalar_subquery())
     pairs = (select(recent.started_at.label("at"), previous.label("prev_sid"))
-             .where(recent.started_at >= since,
+             .where(recent.started_at >= since,   # a repeat of a call in range comes before end + window
+                    recent.started_at < end + timedelta(hours=rules.repeat_window_hours),
                     func.lower(recent.from_number).not_in(sorted(rules.ignore_numbers))).subquery())
     mix = [_mix_exprs()[m] for m in MIX_COLUMNS if m != "channel"]
     q = (select(Leg.agent_id, *mix, func.count())
@@ -157,6 +159,14 @@ def _utc_date(session: Session, column):
     if session.get_bind().dialect.name == "postgresql":
         return func.date(func.timezone("UTC", column))
     return func.date(column)
+
+
+def _since(session: Session, column, later, hours: float):
+    """``_within(column, later)`` written as a bound on ``column``, so that PostgreSQL reads
+    only the partitions of ``calls`` it can fall in (an older previous call is no repeat)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return _within(session, column, later, hours)
+    return column >= later - func.make_interval(0, 0, 0, 0, 0, 0, hours * 3600.0)
 
 
 def _within(session: Session, earlier, later, hours: float):
