@@ -38,6 +38,7 @@ from scoring.scorecards.config import ScoringConfig, load_config
 from scoring.scorecards.statistics import carried_centres, score_tally
 from scoring.scorecards.tally import COUNTS, Tally
 from scoring.stats.cliff import detect_cliff
+from scoring.stats.composite import spearman
 
 QUALITIES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 BEHAVIOURS = ("early_hangup", "cap_cutter", "survey_dodger", "transfer_away", "transfer_hard", "few_calls")
@@ -238,7 +239,7 @@ class Pair:
 
 
 def run_centre(behaviour: str, p: float, seed: int, followups: bool, cfg: ScoringConfig,
-               rules: Rules) -> tuple[list[Pair], dict[str, set[str]], dict[str, str]]:
+               rules: Rules) -> tuple[list[Pair], dict[str, set[str]], dict[str, str], float]:
     rng = np.random.default_rng([seed, BEHAVIOURS.index(behaviour), int(p * 100), int(followups)])
     centre, agents = simulate_centre(rng, behaviour, p, rules, followups)
     tally = tally_of(rng, centre)
@@ -260,7 +261,10 @@ def run_centre(behaviour: str, p: float, seed: int, followups: bool, cfg: Scorin
             pairs.append(Pair(behaviour, p, q, seed, followups, confirmed, g.multiplier, t.multiplier,
                               g.composite.score, t.composite.score, cps[g.agent_id], cps[t.agent_id],
                               cards[f"null-{q:.1f}"].multiplier, probation.get(g.agent_id)))
-    return pairs, {a: set(f) for a, f in found.items()}, {a: b for a, (_q, b) in agents.items()}
+        if not confirmed:   # how the composite ranks the centre's honest agents (32 of 800 calls each)
+            honest = [a for a, (_q, b) in agents.items() if b == "honest"]
+            rho = spearman([cards[a].composite.score for a in honest], [agents[a][0] for a in honest]).rho
+    return pairs, {a: set(f) for a, f in found.items()}, {a: b for a, (_q, b) in agents.items()}, rho
 
 
 @dataclasses.dataclass
@@ -268,25 +272,28 @@ class SweepResult:
     pairs: list[Pair]
     detection: dict[tuple[str, float], list[bool]]     # (behaviour, intensity) -> right finding per gamer run
     honest_flagged: list[bool]                          # any finding per honest agent run
+    honest_rho: list[float] = dataclasses.field(default_factory=list)
+    """Per centre-month, Spearman(composite, true quality) over its honest agents."""
 
 
 def sweep(seeds: int, *, behaviours=BEHAVIOURS, intensities=INTENSITIES, config: ScoringConfig | None = None,
           rules: Rules | None = None) -> SweepResult:
     cfg, rules = config or load_config(), rules or load_rules()
-    pairs, detection, honest = [], defaultdict(list), []
+    pairs, detection, honest, rhos = [], defaultdict(list), [], []
     for behaviour in behaviours:
         for p in intensities:
             for seed in range(seeds):
                 for followups in (False, True):
-                    got, found, truth = run_centre(behaviour, p, seed, followups, cfg, rules)
+                    got, found, truth, rho = run_centre(behaviour, p, seed, followups, cfg, rules)
                     pairs += got
+                    rhos.append(rho)
                     kind = RIGHT_KIND[behaviour]
                     for a, b in truth.items():
                         if b == "honest":
                             honest.append(bool(found.get(a)))
                         elif kind is not None:
                             detection[(behaviour, p)].append(kind in found.get(a, set()))
-    return SweepResult(pairs, dict(detection), honest)
+    return SweepResult(pairs, dict(detection), honest, rhos)
 
 
 @dataclasses.dataclass
@@ -369,7 +376,10 @@ def markdown(result: SweepResult, seeds: int) -> str:
                          f"{u.tolerance:.3f} | {max(u.score_gain, c.score_gain):+.1f} | {found} | "
                          f"{'yes' if u.holds and c.holds else 'NO'} |")
     fp = sum(result.honest_flagged) / max(1, len(result.honest_flagged))
-    lines += ["", f"Honest agents with any finding: {fp:.1%} of {len(result.honest_flagged)} agent-months."]
+    lines += ["", f"Honest agents with any finding: {fp:.1%} of {len(result.honest_flagged)} agent-months.",
+              "", f"Spearman(composite, true quality) over each centre-month's 32 honest agents (800 calls each): "
+              f"mean {np.mean(result.honest_rho):.3f}, lowest {np.min(result.honest_rho):.3f} "
+              f"({len(result.honest_rho)} centre-months)."]
     return "\n".join(lines)
 
 
@@ -413,6 +423,7 @@ def main() -> None:
     summary = {"cells": [dataclasses.asdict(c) for c in cells(result)],
                "detection": {f"{b}@{p}": r for (b, p), r in detection_rates(result).items()},
                "honest_false_positive": sum(result.honest_flagged) / max(1, len(result.honest_flagged)),
+               "honest_rho": {"mean": float(np.mean(result.honest_rho)), "min": float(np.min(result.honest_rho))},
                "old_way_calls_per_shift_pct": old_way(result)}
     if args.out:
         with open(args.out, "w") as fh:

@@ -146,6 +146,8 @@ def test_small_sweep_gaming_never_pays_and_findings_fire():
         if RIGHT_KIND[behaviour] is not None:
             assert rate >= 0.95, (behaviour, rate)
     assert sum(result.honest_flagged) / len(result.honest_flagged) <= 0.05
+    # The rule that keeps gaming from paying still ranks honest agents by their quality.
+    assert min(result.honest_rho) >= 0.95, result.honest_rho
     # A part-timer with three full months before (carried) is never paid less than without them (probation).
     few = [x for x in result.pairs if x.behaviour == "few_calls"]
     assert few and all(x.gamer >= x.gamer_probation for x in few)
