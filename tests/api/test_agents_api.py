@@ -25,6 +25,28 @@ def test_token_is_required_and_checked(app, tokens):
     assert denied.status_code == 403 and "may not" in denied.json["error"]
 
 
+def test_a_tokens_last_use_is_written_once_a_minute_not_on_every_request(app, tokens, database):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    def last_used():
+        with database.session() as s:
+            return s.scalar(select(ApiToken.last_used_at).where(ApiToken.name == "floor"))
+
+    c = app.test_client()
+    assert last_used() is None
+    assert c.get("/api/agents", headers=tokens["sup"]).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert c.get("/api/agents", headers=tokens["sup"]).status_code == 200
+    assert last_used() == first                          # within the minute: no write, no row lock
+    with database.session() as s:
+        s.execute(update(ApiToken).where(ApiToken.name == "floor").values(last_used_at=first - timedelta(minutes=2)))
+    assert c.get("/api/agents", headers=tokens["sup"]).status_code == 200
+    assert last_used() > first - timedelta(minutes=2)   # a minute on: written again
+
+
 def test_create_update_presence_and_deactivate(app, tokens):
     c = app.test_client()
     made = c.post("/api/agents", json={"id": "dana", "name": "Dana", "team": "south", "skills": ["tech", "sales"]},
