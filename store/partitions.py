@@ -91,9 +91,8 @@ def ensure_months(conn: Connection, first: datetime, count: int, lock_timeout: s
         if DEFAULT in existing:
             conn.execute(text(f"WITH moved AS (DELETE FROM {DEFAULT} WHERE started_at >= :lo AND started_at < :hi"
                               f" RETURNING *) INSERT INTO {name} SELECT * FROM moved"), bounds)
-        conn.execute(text(f"ALTER TABLE {name} ADD CONSTRAINT {name}_bound"
-                          " CHECK (started_at IS NOT NULL AND started_at >= :lo AND started_at < :hi)"
-                          .replace(":lo", _literal(lo)).replace(":hi", _literal(hi))))
+        conn.execute(text(f"ALTER TABLE {name} ADD CONSTRAINT {name}_bound CHECK (started_at IS NOT NULL"
+                          f" AND started_at >= {_literal(lo)} AND started_at < {_literal(hi)})"))
         conn.execute(text(f"ALTER TABLE calls ATTACH PARTITION {name}"
                           f" FOR VALUES FROM ({_literal(lo)}) TO ({_literal(hi)})"))
         conn.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {name}_bound"))
